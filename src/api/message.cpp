@@ -1,0 +1,100 @@
+#include "api/message.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace wangge::api {
+
+std::optional<std::string_view> Request::param(std::string_view name) const {
+    std::optional<std::string_view> found;
+    for (const auto& [k, v] : query)
+        if (k == name) found = v;
+    return found;
+}
+
+std::optional<std::string_view> Request::header(std::string_view lower_name) const {
+    for (const auto& [k, v] : headers)
+        if (k == lower_name) return v;
+    return std::nullopt;
+}
+
+void Response::set_header(std::string name, std::string value) {
+    for (auto& [k, v] : headers)
+        if (k == name) {
+            v = std::move(value);
+            return;
+        }
+    headers.emplace_back(std::move(name), std::move(value));
+}
+
+namespace {
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+} // namespace
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '%') {
+            int hi = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
+            int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                throw Error(ErrorKind::bad_request, "bad_encoding",
+                            "malformed percent-encoding at position " + std::to_string(i) + " of '" +
+                                std::string(text) + "'");
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out += ' ';
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+Request make_request(std::string method, std::string_view target) {
+    Request r;
+    r.method = std::move(method);
+    r.target = std::string(target);
+    auto q = target.find('?');
+    r.path = percent_decode(target.substr(0, q), false);
+    if (q == std::string_view::npos) return r;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        std::string_view pair = rest.substr(0, amp);
+        if (!pair.empty()) {
+            auto eq = pair.find('=');
+            std::string key = percent_decode(pair.substr(0, eq), true);
+            std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+            r.query.emplace_back(std::move(key), std::move(value));
+        }
+        if (amp == std::string_view::npos) break;
+        rest = rest.substr(amp + 1);
+    }
+    return r;
+}
+
+Response error_response(int status, std::string_view code, std::string_view message) {
+    Response res;
+    res.status = status;
+    res.body = nlohmann::json{{"code", code}, {"message", message}}.dump();
+    return res;
+}
+
+Response error_response(const Error& e) { return error_response(http_status(e.kind()), e.code(), e.what()); }
+
+Response json_response(std::string body, int status) {
+    Response res;
+    res.status = status;
+    res.body = std::move(body);
+    return res;
+}
+
+} // namespace wangge::api

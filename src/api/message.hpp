@@ -1,0 +1,47 @@
+#pragma once
+// HTTP-shaped request and response values. The api module turns a Request into a Response with
+// no sockets involved; the http module moves them over the wire.
+#include "core/error.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wangge::api {
+
+struct Request {
+    std::string method = "GET";
+    std::string target;  // as sent: path and query string
+    std::string path;    // percent-decoded path without the query
+    std::vector<std::pair<std::string, std::string>> query; // decoded, in order
+    std::vector<std::pair<std::string, std::string>> headers; // names lower-case
+    std::string body;
+
+    // The last value of a query parameter, if present.
+    std::optional<std::string_view> param(std::string_view name) const;
+    std::optional<std::string_view> header(std::string_view lower_name) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers; // extra headers
+
+    void set_header(std::string name, std::string value);
+};
+
+// Splits a request target into the decoded path and query parameters; throws
+// Error(bad_request) on malformed percent-encoding.
+Request make_request(std::string method, std::string_view target);
+
+std::string percent_decode(std::string_view text, bool plus_is_space);
+
+// The JSON error envelope {"code": ..., "message": ...} with the status of the error's kind.
+Response error_response(const Error& e);
+Response error_response(int status, std::string_view code, std::string_view message);
+Response json_response(std::string body, int status = 200);
+
+} // namespace wangge::api

@@ -1,0 +1,33 @@
+#include "core/error.hpp"
+
+namespace wangge {
+
+std::string_view to_string(ErrorKind kind) noexcept {
+    switch (kind) {
+    case ErrorKind::bad_request: return "bad_request";
+    case ErrorKind::not_found: return "not_found";
+    case ErrorKind::method_not_allowed: return "method_not_allowed";
+    case ErrorKind::conflict: return "conflict";
+    case ErrorKind::payload_too_large: return "payload_too_large";
+    case ErrorKind::unprocessable: return "unprocessable";
+    case ErrorKind::io: return "io";
+    case ErrorKind::internal: return "internal";
+    }
+    return "internal";
+}
+
+int http_status(ErrorKind kind) noexcept {
+    switch (kind) {
+    case ErrorKind::bad_request: return 400;
+    case ErrorKind::not_found: return 404;
+    case ErrorKind::method_not_allowed: return 405;
+    case ErrorKind::conflict: return 409;
+    case ErrorKind::payload_too_large: return 413;
+    case ErrorKind::unprocessable: return 422;
+    case ErrorKind::io: return 500;
+    case ErrorKind::internal: return 500;
+    }
+    return 500;
+}
+
+} // namespace wangge

@@ -1,0 +1,39 @@
+#pragma once
+// The one exception type Wangge code throws for expected failures. The HTTP boundary maps
+// `ErrorKind` to a status code and `code()` to the machine-readable "code" of the JSON error
+// envelope; the CLI prints `what()`.
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace wangge {
+
+enum class ErrorKind {
+    bad_request,        // malformed input: 400
+    not_found,          // unknown code or path: 404
+    method_not_allowed, // 405
+    conflict,           // stale version, duplicate: 409
+    payload_too_large,  // 413
+    unprocessable,      // well-formed but invalid (geometry, code that does not fit): 422
+    io,                 // unreadable file, database failure
+    internal,           // a bug
+};
+
+std::string_view to_string(ErrorKind kind) noexcept;
+int http_status(ErrorKind kind) noexcept;
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorKind kind, std::string code, const std::string& message)
+        : std::runtime_error(message), m_kind(kind), m_code(std::move(code)) {}
+
+    ErrorKind kind() const noexcept { return m_kind; }
+    // Short machine-readable reason, e.g. "invalid_code", "out_of_range".
+    const std::string& code() const noexcept { return m_code; }
+
+private:
+    ErrorKind m_kind;
+    std::string m_code;
+};
+
+} // namespace wangge

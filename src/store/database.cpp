@@ -1,0 +1,344 @@
+#include "store/database.hpp"
+
+#include "core/error.hpp"
+#include "store/schema.hpp"
+#include "store/statement.hpp"
+
+#include <sqlite3.h>
+
+#include <map>
+
+namespace wangge::store {
+
+using detail::Statement;
+
+std::string_view to_string(GridKind kind) noexcept {
+    return kind == GridKind::unit ? "unit" : "residential";
+}
+
+std::optional<GridKind> parse_grid_kind(std::string_view text) noexcept {
+    if (text == "residential" || text == "居民区网格" || text == "居民" || text.empty())
+        return GridKind::residential;
+    if (text == "unit" || text == "单位网格" || text == "单位") return GridKind::unit;
+    return std::nullopt;
+}
+
+// Prepared statements are cached per SQL text for the life of the connection.
+struct Database::Statements {
+    std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache;
+};
+
+namespace {
+
+Statement& cached(sqlite3* db, std::map<std::string, std::unique_ptr<Statement>, std::less<>>& cache,
+                  std::string_view sql) {
+    auto it = cache.find(sql);
+    if (it == cache.end())
+        it = cache.emplace(std::string(sql), std::make_unique<Statement>(db, sql)).first;
+    return it->second->reset();
+}
+
+void exec_sql(sqlite3* db, const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errmsg(db);
+        sqlite3_free(err);
+        throw Error(ErrorKind::io, "database", "SQL failed: " + msg);
+    }
+}
+
+std::string_view table_of(Level level) {
+    switch (level) {
+    case Level::street: return "streets";
+    case Level::community: return "communities";
+    case Level::grid: return "grids";
+    }
+    return "grids";
+}
+
+std::vector<unsigned char> multi_wkb(const geo::Geometry& g) {
+    if (!g.is_polygonal() || g.is_empty())
+        throw Error(ErrorKind::unprocessable, "invalid_geometry",
+                    "a stored boundary must be a non-empty Polygon or MultiPolygon, not " + g.type_name());
+    return geo::to_wkb(geo::to_multi_polygon(g));
+}
+
+[[noreturn]] void duplicate(Level level, const std::string& code) {
+    throw Error(ErrorKind::conflict, "duplicate_code",
+                std::string(to_string(level)) + " " + code +
+                    " is already stored (import with --replace to overwrite it)");
+}
+
+} // namespace
+
+std::unique_ptr<Database> Database::open(const std::filesystem::path& path, OpenMode mode) {
+    std::error_code ec;
+    bool exists = std::filesystem::exists(path, ec);
+    if (!exists && mode != OpenMode::create)
+        throw Error(ErrorKind::io, "no_database",
+                    "database " + path.string() + " does not exist (create it with 'wangge demo' or an import)");
+    int flags = mode == OpenMode::read_only ? SQLITE_OPEN_READONLY
+                                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= SQLITE_OPEN_NOMUTEX;
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &raw, flags, nullptr) != SQLITE_OK) {
+        std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+        sqlite3_close(raw);
+        throw Error(ErrorKind::io, "database", "cannot open " + path.string() + ": " + msg);
+    }
+    std::unique_ptr<Database> db(new Database(raw, path));
+    sqlite3_enable_load_extension(raw, 1);
+    char* err = nullptr;
+    if (sqlite3_load_extension(raw, "mod_spatialite", nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw Error(ErrorKind::io, "spatialite",
+                    "cannot load the SpatiaLite extension mod_spatialite (Debian package "
+                    "libsqlite3-mod-spatialite): " + msg);
+    }
+    sqlite3_enable_load_extension(raw, 0);
+    sqlite3_busy_timeout(raw, 10000);
+    if (mode != OpenMode::read_only) {
+        db->exec("PRAGMA journal_mode=WAL");
+        db->exec("PRAGMA synchronous=FULL");
+        db->migrate();
+    } else if (db->schema_version() != latest_schema_version()) {
+        throw Error(ErrorKind::io, "old_schema",
+                    path.string() + " has schema version " + std::to_string(db->schema_version()) +
+                        "; open it read-write once to migrate it to " +
+                        std::to_string(latest_schema_version()));
+    }
+    return db;
+}
+
+Database::Database(sqlite3* db, std::filesystem::path path)
+    : m_db(db), m_path(std::move(path)), m_stmts(std::make_unique<Statements>()) {}
+
+Database::~Database() {
+    m_stmts.reset(); // finalize statements before closing
+    sqlite3_close(m_db);
+}
+
+int Database::latest_schema_version() noexcept { return static_cast<int>(detail::migrations().size()); }
+
+int Database::schema_version() {
+    Statement st(m_db, "PRAGMA user_version");
+    st.step();
+    return static_cast<int>(st.int64(0));
+}
+
+void Database::migrate() {
+    const auto& all = detail::migrations();
+    int current = schema_version();
+    if (current > latest_schema_version())
+        throw Error(ErrorKind::io, "newer_schema",
+                    m_path.string() + " has schema version " + std::to_string(current) +
+                        ", newer than this Wangge (" + std::to_string(latest_schema_version()) + ")");
+    for (int v = current; v < latest_schema_version(); ++v) {
+        exec("BEGIN IMMEDIATE");
+        try {
+            exec(std::string(all[static_cast<std::size_t>(v)]));
+            exec("PRAGMA user_version = " + std::to_string(v + 1));
+            exec("COMMIT");
+        } catch (...) {
+            rollback();
+            throw;
+        }
+    }
+}
+
+void Database::exec(const std::string& sql) { exec_sql(m_db, sql); }
+
+void Database::begin() { exec("BEGIN IMMEDIATE"); }
+
+void Database::commit_and_bump() {
+    exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'");
+    exec("COMMIT");
+}
+
+void Database::rollback() noexcept {
+    if (!sqlite3_get_autocommit(m_db)) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+std::int64_t Database::data_version() {
+    auto& st = cached(m_db, m_stmts->cache, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'data_version'");
+    if (!st.step()) return 0;
+    std::int64_t v = st.int64(0);
+    st.reset();
+    return v;
+}
+
+bool Database::has_code(Level level, const std::string& code) {
+    std::string sql = "SELECT 1 FROM " + std::string(table_of(level)) + " WHERE code = ?";
+    auto& st = cached(m_db, m_stmts->cache, sql);
+    st.bind(1, code);
+    bool found = st.step();
+    st.reset();
+    return found;
+}
+
+void Database::put_street(const StreetRow& row, bool replace) {
+    require_code(Level::street, row.code);
+    if (!replace && has_code(Level::street, row.code)) duplicate(Level::street, row.code);
+    auto& st = cached(m_db, m_stmts->cache,
+                      "INSERT OR REPLACE INTO streets (code, name, geom) VALUES (?, ?, GeomFromWKB(?, 4326))");
+    st.bind(1, row.code).bind(2, row.name).bind(3, multi_wkb(row.geom)).run();
+}
+
+void Database::put_community(const CommunityRow& row, bool replace) {
+    require_code(Level::community, row.code);
+    require_parent(Level::community, row.code, row.street_code);
+    if (!replace && has_code(Level::community, row.code)) duplicate(Level::community, row.code);
+    auto& st = cached(m_db, m_stmts->cache,
+                      "INSERT OR REPLACE INTO communities (code, street_code, name, geom) "
+                      "VALUES (?, ?, ?, GeomFromWKB(?, 4326))");
+    st.bind(1, row.code).bind(2, row.street_code).bind(3, row.name).bind(4, multi_wkb(row.geom)).run();
+}
+
+void Database::put_grid(const GridRow& row, bool replace) {
+    require_code(Level::grid, row.code);
+    require_parent(Level::grid, row.code, row.community_code);
+    if (!replace && has_code(Level::grid, row.code)) duplicate(Level::grid, row.code);
+    auto& st = cached(m_db, m_stmts->cache,
+                      "INSERT OR REPLACE INTO grids (code, community_code, name, kind, version, geom) "
+                      "VALUES (?, ?, ?, ?, (SELECT CAST(value AS INTEGER) + 1 FROM meta WHERE key = "
+                      "'data_version'), GeomFromWKB(?, 4326))");
+    st.bind(1, row.code)
+        .bind(2, row.community_code)
+        .bind(3, row.name)
+        .bind(4, to_string(row.kind))
+        .bind(5, multi_wkb(row.geom))
+        .run();
+}
+
+std::vector<StreetRow> Database::load_streets() {
+    Statement st(m_db, "SELECT code, name, AsBinary(geom) FROM streets ORDER BY code");
+    std::vector<StreetRow> out;
+    while (st.step()) out.push_back({st.text(0), st.text(1), geo::from_wkb(st.blob(2))});
+    return out;
+}
+
+std::vector<CommunityRow> Database::load_communities() {
+    Statement st(m_db, "SELECT code, street_code, name, AsBinary(geom) FROM communities ORDER BY code");
+    std::vector<CommunityRow> out;
+    while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), geo::from_wkb(st.blob(3))});
+    return out;
+}
+
+std::vector<GridRow> Database::load_grids() {
+    Statement st(m_db, "SELECT code, community_code, name, kind, version, AsBinary(geom) FROM grids ORDER BY code");
+    std::vector<GridRow> out;
+    while (st.step()) {
+        GridRow r;
+        r.code = st.text(0);
+        r.community_code = st.text(1);
+        r.name = st.text(2);
+        r.kind = parse_grid_kind(st.text(3)).value_or(GridKind::residential);
+        r.version = st.int64(4);
+        r.geom = geo::from_wkb(st.blob(5));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::int64_t Database::insert_building(const BuildingRow& row) {
+    auto& st = cached(m_db, m_stmts->cache,
+                      "INSERT INTO buildings (source_id, name, use, address, floors, height_m, households, "
+                      "households_estimated, grid_code, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                      "GeomFromWKB(?, 4326))");
+    st.bind(1, row.source_id)
+        .bind(2, row.name)
+        .bind(3, row.use)
+        .bind(4, row.address)
+        .bind(5, row.floors ? std::optional<std::int64_t>(*row.floors) : std::nullopt)
+        .bind(6, row.height_m)
+        .bind(7, std::int64_t{row.households})
+        .bind(8, std::int64_t{row.households_estimated ? 1 : 0})
+        .bind(9, row.grid_code)
+        .bind(10, multi_wkb(row.geom))
+        .run();
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+void Database::set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code) {
+    auto& st = cached(m_db, m_stmts->cache, "UPDATE buildings SET grid_code = ? WHERE id = ?");
+    st.bind(1, grid_code).bind(2, id).run();
+}
+
+void Database::for_each_building(const std::function<void(BuildingRow&&)>& visit) {
+    Statement st(m_db, "SELECT id, source_id, name, use, address, floors, height_m, households, "
+                       "households_estimated, grid_code, AsBinary(geom) FROM buildings ORDER BY id");
+    while (st.step()) {
+        BuildingRow r;
+        r.id = st.int64(0);
+        r.source_id = st.text(1);
+        r.name = st.text(2);
+        r.use = st.text(3);
+        r.address = st.text(4);
+        if (!st.is_null(5)) r.floors = static_cast<int>(st.int64(5));
+        if (!st.is_null(6)) r.height_m = st.real(6);
+        r.households = static_cast<int>(st.int64(7));
+        r.households_estimated = st.int64(8) != 0;
+        if (!st.is_null(9)) r.grid_code = st.text(9);
+        r.geom = geo::from_wkb(st.blob(10));
+        visit(std::move(r));
+    }
+}
+
+std::vector<BuildingRow> Database::load_buildings() {
+    std::vector<BuildingRow> out;
+    for_each_building([&](BuildingRow&& r) { out.push_back(std::move(r)); });
+    return out;
+}
+
+std::int64_t Database::insert_road(const RoadRow& row) {
+    auto t = row.geom.type();
+    if ((t != geo::GeometryType::line_string && t != geo::GeometryType::multi_line_string) || row.geom.is_empty())
+        throw Error(ErrorKind::unprocessable, "invalid_geometry",
+                    "a road must be a non-empty LineString or MultiLineString, not " + row.geom.type_name());
+    auto& st = cached(m_db, m_stmts->cache,
+                      "INSERT INTO roads (source_id, name, kind, geom) "
+                      "VALUES (?, ?, ?, CastToMultiLineString(GeomFromWKB(?, 4326)))");
+    st.bind(1, row.source_id).bind(2, row.name).bind(3, row.kind).bind(4, geo::to_wkb(row.geom)).run();
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+std::vector<RoadRow> Database::load_roads() {
+    Statement st(m_db, "SELECT id, source_id, name, kind, AsBinary(geom) FROM roads ORDER BY id");
+    std::vector<RoadRow> out;
+    while (st.step()) out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), geo::from_wkb(st.blob(4))});
+    return out;
+}
+
+std::size_t Database::road_count() {
+    Statement st(m_db, "SELECT count(*) FROM roads");
+    st.step();
+    return static_cast<std::size_t>(st.int64(0));
+}
+
+std::size_t Database::count(Level level) {
+    Statement st(m_db, "SELECT count(*) FROM " + std::string(table_of(level)));
+    st.step();
+    return static_cast<std::size_t>(st.int64(0));
+}
+
+std::size_t Database::building_count() {
+    Statement st(m_db, "SELECT count(*) FROM buildings");
+    st.step();
+    return static_cast<std::size_t>(st.int64(0));
+}
+
+// --- Transaction ---
+
+Transaction::Transaction(Database& db) : m_db(&db) { m_db->begin(); }
+
+Transaction::~Transaction() {
+    if (!m_done) m_db->rollback();
+}
+
+void Transaction::commit() {
+    m_db->commit_and_bump();
+    m_done = true;
+}
+
+} // namespace wangge::store

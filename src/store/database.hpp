@@ -1,0 +1,96 @@
+#pragma once
+// The SpatiaLite store: one file, WAL journal, synchronous=FULL so an acknowledged commit
+// survives a crash. Every write happens inside a Transaction; a Transaction that is destroyed
+// without commit() rolls back, so a failed import leaves the file as it was.
+#include "core/codes.hpp"
+#include "store/records.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+typedef struct sqlite3 sqlite3;
+
+namespace wangge::store {
+
+enum class OpenMode { read_write, create, read_only };
+
+class Database;
+
+class Transaction {
+public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    Transaction(Transaction&&) = delete;
+    Transaction& operator=(Transaction&&) = delete;
+
+    // Increments the data version and commits.
+    void commit();
+
+private:
+    Database* m_db;
+    bool m_done = false;
+};
+
+class Database {
+public:
+    // `create` makes the file and schema if missing; `read_write` requires an existing file.
+    // Pending migrations are applied on open (not in read_only mode, which refuses an old schema).
+    static std::unique_ptr<Database> open(const std::filesystem::path& path, OpenMode mode);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    static int latest_schema_version() noexcept;
+    int schema_version();
+    // Incremented by every committed write transaction; tile and snapshot keys carry it.
+    std::int64_t data_version();
+    const std::filesystem::path& path() const noexcept { return m_path; }
+
+    // --- streets, communities, grids (a duplicate code throws Error(conflict) unless replace) ---
+    void put_street(const StreetRow& row, bool replace);
+    void put_community(const CommunityRow& row, bool replace);
+    void put_grid(const GridRow& row, bool replace);
+    std::vector<StreetRow> load_streets();
+    std::vector<CommunityRow> load_communities();
+    std::vector<GridRow> load_grids();
+    bool has_code(Level level, const std::string& code);
+
+    // --- buildings ---
+    std::int64_t insert_building(const BuildingRow& row); // returns the new id
+    void set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code);
+    std::vector<BuildingRow> load_buildings();
+    // Streams buildings in id order without holding them all.
+    void for_each_building(const std::function<void(BuildingRow&&)>& visit);
+    // --- roads ---
+    std::int64_t insert_road(const RoadRow& row);
+    std::vector<RoadRow> load_roads();
+    std::size_t road_count();
+
+    std::size_t count(Level level);
+    std::size_t building_count();
+
+    // Executes SQL that returns no rows (used by migrations and tests).
+    void exec(const std::string& sql);
+    sqlite3* handle() noexcept { return m_db; }
+
+private:
+    friend class Transaction;
+    Database(sqlite3* db, std::filesystem::path path);
+    void migrate();
+    void begin();
+    void commit_and_bump();
+    void rollback() noexcept;
+
+    sqlite3* m_db;
+    std::filesystem::path m_path;
+    struct Statements;
+    std::unique_ptr<Statements> m_stmts;
+};
+
+} // namespace wangge::store

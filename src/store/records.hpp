@@ -1,0 +1,64 @@
+#pragma once
+// The rows Wangge stores, as plain values. Geometries are WGS84 MultiPolygons.
+#include "geo/geometry.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wangge::store {
+
+// 居民区网格 (residential, 250-500 households) or 单位网格 (unit: a school, hospital, campus,
+// industrial park with its own boundary and responsibility).
+enum class GridKind { residential, unit };
+std::string_view to_string(GridKind kind) noexcept;
+// Accepts "residential"/"unit" and the Chinese names 居民区网格/单位网格 (also 居民/单位).
+std::optional<GridKind> parse_grid_kind(std::string_view text) noexcept;
+
+struct StreetRow {
+    std::string code; // 9 digits
+    std::string name;
+    geo::Geometry geom;
+};
+
+struct CommunityRow {
+    std::string code; // 12 digits, prefixed by street_code
+    std::string street_code;
+    std::string name;
+    geo::Geometry geom;
+};
+
+struct GridRow {
+    std::string code; // 15 digits, prefixed by community_code
+    std::string community_code;
+    std::string name;
+    GridKind kind = GridKind::residential;
+    std::int64_t version = 0; // data version at which this grid's boundary last changed
+    geo::Geometry geom;
+};
+
+struct BuildingRow {
+    std::int64_t id = 0;   // assigned by the store
+    std::string source_id; // id in the source data (e.g. OSM way id), may be empty
+    std::string name;
+    std::string use;     // building type, e.g. "residential", "school", OSM building=*
+    std::string address;
+    std::optional<int> floors;
+    std::optional<double> height_m;
+    int households = 0;
+    bool households_estimated = false; // true when estimated from footprint and levels
+    std::optional<std::string> grid_code; // the grid holding the largest part of the footprint
+    geo::Geometry geom;
+};
+
+// A road centre line (OSM highway=* or a user's road layer); grid boundaries should follow roads.
+struct RoadRow {
+    std::int64_t id = 0;
+    std::string source_id;
+    std::string name;
+    std::string kind; // e.g. "primary", "residential" (OSM highway=*)
+    geo::Geometry geom; // MultiLineString
+};
+
+} // namespace wangge::store

@@ -1,0 +1,64 @@
+#include "store/schema.hpp"
+
+namespace wangge::store::detail {
+
+const std::vector<std::string_view>& migrations() {
+    static const std::vector<std::string_view> all = {
+        // 1: the three-level hierarchy and buildings.
+        R"sql(
+SELECT InitSpatialMetadata('WGS84');
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('data_version', '0');
+
+CREATE TABLE streets (
+  code TEXT PRIMARY KEY CHECK (length(code) = 9 AND code NOT GLOB '*[^0-9]*'),
+  name TEXT NOT NULL DEFAULT '');
+SELECT AddGeometryColumn('streets', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('streets', 'geom');
+
+CREATE TABLE communities (
+  code TEXT PRIMARY KEY CHECK (length(code) = 12 AND code NOT GLOB '*[^0-9]*'),
+  street_code TEXT NOT NULL CHECK (street_code = substr(code, 1, 9)),
+  name TEXT NOT NULL DEFAULT '');
+SELECT AddGeometryColumn('communities', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('communities', 'geom');
+CREATE INDEX communities_street ON communities (street_code);
+
+CREATE TABLE grids (
+  code TEXT PRIMARY KEY CHECK (length(code) = 15 AND code NOT GLOB '*[^0-9]*'),
+  community_code TEXT NOT NULL CHECK (community_code = substr(code, 1, 12)),
+  name TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT 'residential' CHECK (kind IN ('residential', 'unit')),
+  version INTEGER NOT NULL DEFAULT 0);
+SELECT AddGeometryColumn('grids', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('grids', 'geom');
+CREATE INDEX grids_community ON grids (community_code);
+
+CREATE TABLE buildings (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  use TEXT NOT NULL DEFAULT '',
+  address TEXT NOT NULL DEFAULT '',
+  floors INTEGER CHECK (floors IS NULL OR floors > 0),
+  height_m REAL CHECK (height_m IS NULL OR height_m > 0),
+  households INTEGER NOT NULL DEFAULT 0 CHECK (households >= 0),
+  households_estimated INTEGER NOT NULL DEFAULT 0 CHECK (households_estimated IN (0, 1)),
+  grid_code TEXT);
+SELECT AddGeometryColumn('buildings', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('buildings', 'geom');
+CREATE INDEX buildings_grid ON buildings (grid_code);
+
+CREATE TABLE roads (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT '');
+SELECT AddGeometryColumn('roads', 'geom', 4326, 'MULTILINESTRING', 'XY', 1);
+SELECT CreateSpatialIndex('roads', 'geom');
+)sql",
+    };
+    return all;
+}
+
+} // namespace wangge::store::detail
