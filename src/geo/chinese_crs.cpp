@@ -93,10 +93,19 @@ LonLat gcj02_to_bd09(LonLat p) noexcept {
 }
 
 LonLat bd09_to_gcj02(LonLat p) noexcept {
+    // The published closed-form inverse is off by up to 10 cm; refine it by fixed-point iteration.
     double x = p.lon - 0.0065, y = p.lat - 0.006;
     double z = std::sqrt(x * x + y * y) - 0.00002 * std::sin(y * bd_pi);
     double theta = std::atan2(y, x) - 0.000003 * std::cos(x * bd_pi);
-    return {z * std::cos(theta), z * std::sin(theta)};
+    LonLat g{z * std::cos(theta), z * std::sin(theta)};
+    for (int i = 0; i < 10; ++i) {
+        LonLat b = gcj02_to_bd09(g);
+        double ex = b.lon - p.lon, ey = b.lat - p.lat;
+        g.lon -= ex;
+        g.lat -= ey;
+        if (std::abs(ex) < 1e-10 && std::abs(ey) < 1e-10) break;
+    }
+    return g;
 }
 
 LonLat to_wgs84(LonLat p, InputCrs crs) noexcept {

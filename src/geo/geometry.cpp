@@ -451,6 +451,15 @@ double planar_area(const Geometry& g) {
     return a;
 }
 
+std::vector<Geometry> polygons(const Geometry& g) {
+    std::vector<GEOSGeometry*> polys;
+    collect_polygons(g.get(), polys);
+    std::vector<Geometry> out;
+    out.reserve(polys.size());
+    for (GEOSGeometry* p : polys) out.emplace_back(p);
+    return out;
+}
+
 std::size_t polygon_count(const Geometry& g) {
     int type = GEOSGeomTypeId_r(h(), g.get());
     if (type == GEOS_POLYGON) return g.is_empty() ? 0 : 1;
@@ -615,7 +624,7 @@ std::optional<std::uint32_t> SpatialIndex::nearest(
         auto* dd = static_cast<Data*>(userdata);
         const void* item = (a == &query_marker) ? b : a;
         *d = (*dd->distance)(item_to_id(item));
-        return 0;
+        return 1; // GEOS treats a zero return as failure, whatever its header says
     };
     const void* found = GEOSSTRtree_nearest_generic_r(h(), m_tree->tree, &query_marker, pt.get(), fn, &data);
     if (!found) return std::nullopt;

@@ -86,6 +86,8 @@ bool intersects(const Geometry& a, const Geometry& b);
 LonLat point_on_surface(const Geometry& g);
 // Planar area in square degrees: only for comparing areas of nearby geometries.
 double planar_area(const Geometry& g);
+// The polygons of a Polygon or MultiPolygon (or of a collection), each as its own Polygon.
+std::vector<Geometry> polygons(const Geometry& g);
 // Number of polygons of a Polygon (1) or MultiPolygon (n); 0 for anything else.
 std::size_t polygon_count(const Geometry& g);
 // Removes parts thinner than `min_width_m` metres (noise from floating-point overlays) by

@@ -1,0 +1,215 @@
+#include "app/commands.hpp"
+
+#include "api/service.hpp"
+#include "app/progress.hpp"
+#include "core/error.hpp"
+#include "demo/generator.hpp"
+#include "geo/chinese_crs.hpp"
+#include "grid/assign.hpp"
+#include "grid/snapshot.hpp"
+#include "grid/validate.hpp"
+#include "http/server.hpp"
+#include "ingest/importer.hpp"
+#include "store/database.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+
+namespace wangge::app {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Blocks SIGINT/SIGTERM in this and every thread started afterwards, so that the main thread can
+// wait for them with sigwait() and stop the server cleanly.
+sigset_t block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return set;
+}
+
+} // namespace
+
+int run_serve(const ServeOptions& o) {
+    if (o.band_min <= 0 || o.band_min > o.band_max)
+        throw Error(ErrorKind::bad_request, "invalid_option", "the band needs 0 < --band-min <= --band-max");
+    auto t0 = std::chrono::steady_clock::now();
+    auto db = store::Database::open(o.db, store::OpenMode::read_write);
+    auto snapshot = grid::Snapshot::load(*db, grid::Band{o.band_min, o.band_max});
+    spdlog::info("loaded {} (version {}): {} streets, {} communities, {} grids, {} buildings, {} households in {:.2f}s",
+                 o.db.string(), snapshot->version(), snapshot->streets().size(), snapshot->communities().size(),
+                 snapshot->grids().size(), snapshot->buildings().size(), snapshot->total_households(),
+                 seconds_since(t0));
+    auto holder = std::make_shared<grid::SnapshotHolder>(std::move(snapshot));
+    auto service = std::make_shared<api::Service>(holder);
+
+    sigset_t stop_signals = block_stop_signals();
+    http::ServerOptions so;
+    so.address = o.host;
+    so.port = o.port;
+    so.threads = o.threads;
+    so.access_log = o.access_log;
+    http::Server server(so, [service](const api::Request& req) { return service->handle(req); });
+    server.start();
+    std::printf("Wangge is serving %s at http://%s:%u/\n", o.db.string().c_str(), o.host.c_str(), server.port());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("signal {} received, stopping", sig);
+    server.stop();
+    return 0;
+}
+
+int run_import(const ImportCommand& c) {
+    auto target = ingest::parse_target(c.target);
+    if (!target)
+        throw Error(ErrorKind::bad_request, "invalid_option",
+                    "unknown import target '" + c.target + "'; use streets, communities, grids, buildings or roads");
+    auto t0 = std::chrono::steady_clock::now();
+    auto db = store::Database::open(c.db, store::OpenMode::create);
+    ProgressBar bar("importing");
+    ingest::ImportOptions o;
+    o.target = *target;
+    o.path = c.file;
+    o.layer = c.layer;
+    o.crs = c.crs;
+    o.field_map = c.field_map;
+    o.replace = c.replace;
+    if (c.estimator_config) o.estimator = grid::EstimatorConfig::load(*c.estimator_config);
+    o.progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
+    ingest::ImportReport r = ingest::import_file(*db, o);
+    bar.finish();
+    std::printf("imported %s from %s in %.1fs: %zu read, %zu stored, %zu repaired, %zu skipped\n", c.target.c_str(),
+                c.file.string().c_str(), seconds_since(t0), r.read, r.stored, r.repaired, r.skipped);
+    if (*target == ingest::Target::buildings)
+        std::printf("households: %ld in all, %zu buildings estimated from footprint and levels\n", r.households_total,
+                    r.estimated);
+    for (const auto& issue : r.issues)
+        std::printf("  feature %zu%s%s: %s (%s)\n", issue.index, issue.id.empty() ? "" : " id ", issue.id.c_str(),
+                    issue.reason.c_str(), issue.skipped ? "skipped" : "repaired");
+    if (r.assignment.assigned + r.assignment.unassigned.size() > 0) {
+        std::printf("buildings: %zu assigned to a grid, %zu in no grid\n", r.assignment.assigned,
+                    r.assignment.unassigned.size());
+        std::size_t shown = 0;
+        for (const auto& [id, source] : r.assignment.unassigned) {
+            if (++shown > 20) {
+                std::printf("  ... and %zu more\n", r.assignment.unassigned.size() - 20);
+                break;
+            }
+            std::printf("  building %lld%s%s is in no grid\n", static_cast<long long>(id),
+                        source.empty() ? "" : " source ", source.c_str());
+        }
+    }
+    return 0;
+}
+
+int run_demo(const DemoCommand& c) {
+    std::error_code ec;
+    if (std::filesystem::exists(c.out, ec)) {
+        if (!c.force)
+            throw Error(ErrorKind::conflict, "exists", c.out.string() + " exists; pass --force to overwrite it");
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(c.out.string() + suffix, ec);
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    demo::DemoOptions o;
+    o.seed = c.seed;
+    o.households = c.households;
+    ProgressBar bar("generating");
+    demo::DemoDistrict d = demo::generate_demo(o, [&](std::string_view stage, std::size_t done, std::size_t total) {
+        bar.set_label(std::string(stage));
+        bar.update(done, total);
+    });
+    bar.finish();
+    auto db = store::Database::open(c.out, store::OpenMode::create);
+    store::Transaction tx(*db);
+    ProgressBar writing("writing");
+    std::size_t total = d.streets.size() + d.communities.size() + d.grids.size() + d.buildings.size() + d.roads.size();
+    std::size_t done = 0;
+    for (const auto& s : d.streets) db->put_street(s, false), writing.update(++done, total);
+    for (const auto& cm : d.communities) db->put_community(cm, false), writing.update(++done, total);
+    for (const auto& g : d.grids) db->put_grid(g, false), writing.update(++done, total);
+    for (const auto& b : d.buildings) db->insert_building(b), writing.update(++done, total);
+    for (const auto& r : d.roads) db->insert_road(r), writing.update(++done, total);
+    writing.finish();
+    grid::AssignmentReport a = grid::reassign_buildings(*db);
+    tx.commit();
+    long households = 0;
+    for (const auto& b : d.buildings) households += b.households;
+    std::printf("demo district written to %s in %.1fs: %zu streets, %zu communities, %zu grids, %zu buildings, "
+                "%zu roads, %ld households\n",
+                c.out.string().c_str(), seconds_since(t0), d.streets.size(), d.communities.size(), d.grids.size(),
+                d.buildings.size(), d.roads.size(), households);
+    if (!a.unassigned.empty() || a.changed != 0)
+        std::printf("warning: %zu buildings in no grid, %zu reassigned by footprint overlap\n", a.unassigned.size(),
+                    a.changed);
+    return 0;
+}
+
+int run_validate(const std::filesystem::path& db_path, bool json) {
+    auto db = store::Database::open(db_path, store::OpenMode::read_write);
+    auto snap = grid::Snapshot::load(*db);
+    grid::ValidationReport r = grid::validate(*snap);
+    if (json) {
+        std::printf("%s\n", api::to_json(r).dump(2).c_str());
+        return r.ok() ? 0 : 1;
+    }
+    std::printf("checked %zu streets, %zu communities, %zu grids (data version %lld)\n", r.streets, r.communities,
+                r.grids, static_cast<long long>(r.version));
+    for (const auto& f : r.findings) {
+        std::printf("  %-15s %s", std::string(grid::to_string(f.kind)).c_str(), f.message.c_str());
+        if (f.location) std::printf("  near %.6f,%.6f", f.location->lon, f.location->lat);
+        std::printf("\n");
+    }
+    std::printf(r.ok() ? "valid: no gaps, overlaps or orphans\n" : "%zu problem(s) found\n", r.findings.size());
+    return r.ok() ? 0 : 1;
+}
+
+int run_info(const std::filesystem::path& db_path) {
+    auto db = store::Database::open(db_path, store::OpenMode::read_write);
+    auto snap = grid::Snapshot::load(*db);
+    std::size_t in_band = 0, below = 0, above = 0, unit = 0, estimated = 0;
+    for (const auto& g : snap->grids()) {
+        switch (g.load) {
+        case grid::Load::in_band: ++in_band; break;
+        case grid::Load::below: ++below; break;
+        case grid::Load::above: ++above; break;
+        case grid::Load::unit: ++unit; break;
+        }
+    }
+    for (const auto& b : snap->buildings()) estimated += b.row.households_estimated ? 1 : 0;
+    std::printf("%s: schema %d, data version %lld\n", db_path.string().c_str(), db->schema_version(),
+                static_cast<long long>(snap->version()));
+    std::printf("  streets      %zu\n  communities  %zu\n  grids        %zu (%zu in band 250-500, %zu below, %zu above, "
+                "%zu unit)\n  buildings    %zu (%zu with estimated households)\n  roads        %zu\n  households   %ld\n",
+                snap->streets().size(), snap->communities().size(), snap->grids().size(), in_band, below, above, unit,
+                snap->buildings().size(), estimated, db->road_count(), snap->total_households());
+    return 0;
+}
+
+int run_locate(const std::filesystem::path& db_path, double lon, double lat, const std::string& crs_text) {
+    auto crs = geo::parse_input_crs(crs_text);
+    if (!crs) throw Error(ErrorKind::bad_request, "invalid_option", "--crs must be wgs84, gcj02 or bd09");
+    require_wgs84_range({lon, lat});
+    auto db = store::Database::open(db_path, store::OpenMode::read_write);
+    auto snap = grid::Snapshot::load(*db);
+    grid::LocateResult r = snap->locate(geo::to_wgs84({lon, lat}, *crs));
+    std::printf("status     %s\n", std::string(grid::to_string(r.status)).c_str());
+    if (r.street) std::printf("street     %s %s\n", r.street->code.c_str(), r.street->name.c_str());
+    if (r.community) std::printf("community  %s %s\n", r.community->code.c_str(), r.community->name.c_str());
+    if (r.grid) std::printf("grid       %s %s\n", r.grid->code.c_str(), r.grid->name.c_str());
+    if (r.nearest_grid)
+        std::printf("nearest    %s %s, %.1f m away\n", r.nearest_grid->code.c_str(), r.nearest_grid->name.c_str(),
+                    r.nearest_distance_m);
+    return 0;
+}
+
+} // namespace wangge::app

@@ -1,0 +1,104 @@
+// wangge: the command line of the Wangge grid-management server (docs/CLI.md).
+#include "app/commands.hpp"
+#include "core/error.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace {
+
+std::map<std::string, std::string> parse_maps(const std::vector<std::string>& maps) {
+    std::map<std::string, std::string> out;
+    for (const auto& m : maps) {
+        auto eq = m.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+            throw wangge::Error(wangge::ErrorKind::bad_request, "invalid_option",
+                                "--map expects field=column, got '" + m + "'");
+        out[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"Wangge (网格): community grid management server"};
+    cli.require_subcommand(1);
+    std::string db = "wangge.sqlite";
+
+    wangge::app::ServeOptions serve;
+    auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API over a database");
+    serve_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
+    serve_cmd->add_option("--port", serve.port, "Port to listen on (0 = any free port)")->capture_default_str();
+    serve_cmd->add_option("--threads", serve.threads, "Worker threads (0 = one per core)")->capture_default_str();
+    serve_cmd->add_option("--band-min", serve.band_min, "Lower household bound of a residential grid")
+        ->capture_default_str();
+    serve_cmd->add_option("--band-max", serve.band_max, "Upper household bound of a residential grid")
+        ->capture_default_str();
+    serve_cmd->add_flag("--access-log", serve.access_log, "Log every request");
+
+    wangge::app::ImportCommand imp;
+    std::vector<std::string> maps;
+    std::string estimator;
+    auto* import_cmd = cli.add_subcommand("import", "Import streets, communities, grids, buildings or roads with GDAL");
+    import_cmd->add_option("--db", db, "SpatiaLite database (created if missing)")->capture_default_str();
+    import_cmd->add_option("target", imp.target, "streets | communities | grids | buildings | roads")->required();
+    import_cmd->add_option("file", imp.file, "GeoJSON, Shapefile, GeoPackage, OSM .osm/.pbf, ...")->required();
+    import_cmd->add_option("--crs", imp.crs, "Source CRS when the file has none or it is wrong (EPSG:n, gcj02, bd09)");
+    import_cmd->add_option("--layer", imp.layer, "Layer to read (default: the only one; OSM: multipolygons/lines)");
+    import_cmd->add_option("--map", maps, "field=column, e.g. --map code=GRID_ID (repeatable)");
+    import_cmd->add_flag("--replace", imp.replace, "Overwrite stored rows with the same code");
+    import_cmd->add_option("--estimator", estimator, "Household estimator configuration (JSON)");
+
+    wangge::app::DemoCommand demo;
+    auto* demo_cmd = cli.add_subcommand("demo", "Generate the synthetic demo district into a new database");
+    demo_cmd->add_option("out", demo.out, "Output SpatiaLite file")->required();
+    demo_cmd->add_option("--seed", demo.seed, "Random seed (same seed, same district)")->capture_default_str();
+    demo_cmd->add_option("--households", demo.households, "Total households of the district")->capture_default_str();
+    demo_cmd->add_flag("--force", demo.force, "Overwrite OUT if it exists");
+
+    bool json = false;
+    auto* validate_cmd = cli.add_subcommand("validate", "Check gaps, overlaps, nesting and codes of the hierarchy");
+    validate_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    validate_cmd->add_flag("--json", json, "Print the report as JSON");
+
+    auto* info_cmd = cli.add_subcommand("info", "Summarise a database: counts and households");
+    info_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+
+    double lon = 0, lat = 0;
+    std::string crs = "wgs84";
+    auto* locate_cmd = cli.add_subcommand("locate", "Find the street, community and grid of a point");
+    locate_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    locate_cmd->add_option("lon", lon, "Longitude")->required();
+    locate_cmd->add_option("lat", lat, "Latitude")->required();
+    locate_cmd->add_option("--crs", crs, "wgs84 | gcj02 | bd09")->capture_default_str();
+
+    CLI11_PARSE(cli, argc, argv);
+
+    try {
+        if (*serve_cmd) {
+            serve.db = db;
+            return wangge::app::run_serve(serve);
+        }
+        if (*import_cmd) {
+            imp.db = db;
+            imp.field_map = parse_maps(maps);
+            if (!estimator.empty()) imp.estimator_config = estimator;
+            return wangge::app::run_import(imp);
+        }
+        if (*demo_cmd) return wangge::app::run_demo(demo);
+        if (*validate_cmd) return wangge::app::run_validate(db, json);
+        if (*info_cmd) return wangge::app::run_info(db);
+        if (*locate_cmd) return wangge::app::run_locate(db, lon, lat, crs);
+    } catch (const wangge::Error& e) {
+        std::fprintf(stderr, "wangge: error: %s\n", e.what());
+        return e.kind() == wangge::ErrorKind::internal ? 70 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "wangge: internal error: %s\n", e.what());
+        return 70;
+    }
+    return 0;
+}

@@ -1,0 +1,258 @@
+#include "grid/snapshot.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+
+namespace wangge::grid {
+
+std::string_view to_string(Load load) noexcept {
+    switch (load) {
+    case Load::below: return "below";
+    case Load::in_band: return "in_band";
+    case Load::above: return "above";
+    case Load::unit: return "unit";
+    }
+    return "in_band";
+}
+
+std::string_view to_string(LocateResult::Status s) noexcept {
+    switch (s) {
+    case LocateResult::Status::grid: return "grid";
+    case LocateResult::Status::no_grid: return "no_grid";
+    case LocateResult::Status::no_community: return "no_community";
+    case LocateResult::Status::not_covered: return "not_covered";
+    }
+    return "not_covered";
+}
+
+namespace {
+
+template <typename T>
+void fill_area(Area& a, T&& code, std::string parent, std::string name, geo::Geometry geom) {
+    a.code = std::forward<T>(code);
+    a.parent_code = std::move(parent);
+    a.name = std::move(name);
+    a.bbox = geom.bbox();
+    a.area_m2 = geo::area_m2(geom);
+    a.geom = std::move(geom);
+}
+
+template <typename AreaT>
+void index_level(const std::vector<AreaT>& areas, std::unordered_map<std::string, std::uint32_t>& by_code,
+                 geo::SpatialIndex& index, std::vector<geo::PreparedGeometry>& prepared) {
+    prepared.reserve(areas.size());
+    for (std::uint32_t i = 0; i < areas.size(); ++i) {
+        by_code.emplace(areas[i].code, i);
+        index.insert(areas[i].geom, i);
+        prepared.emplace_back(areas[i].geom);
+    }
+    index.finish();
+}
+
+Load load_of(const GridArea& g, const Band& band) {
+    if (g.kind == store::GridKind::unit) return Load::unit;
+    if (g.stats.households < band.min) return Load::below;
+    if (g.stats.households > band.max) return Load::above;
+    return Load::in_band;
+}
+
+} // namespace
+
+std::shared_ptr<const Snapshot> Snapshot::load(store::Database& db, Band band) {
+    Input in;
+    in.version = db.data_version();
+    in.streets = db.load_streets();
+    in.communities = db.load_communities();
+    in.grids = db.load_grids();
+    in.buildings = db.load_buildings();
+    in.band = band;
+    return build(std::move(in));
+}
+
+std::shared_ptr<const Snapshot> Snapshot::build(Input in) {
+    std::shared_ptr<Snapshot> s(new Snapshot());
+    s->m_version = in.version;
+    s->m_band = in.band;
+    auto by_code = [](const auto& a, const auto& b) { return a.code < b.code; };
+    std::sort(in.streets.begin(), in.streets.end(), by_code);
+    std::sort(in.communities.begin(), in.communities.end(), by_code);
+    std::sort(in.grids.begin(), in.grids.end(), by_code);
+
+    s->m_streets.resize(in.streets.size());
+    for (std::size_t i = 0; i < in.streets.size(); ++i) {
+        auto& r = in.streets[i];
+        fill_area(s->m_streets[i], std::move(r.code), std::string(), std::move(r.name), std::move(r.geom));
+    }
+    s->m_communities.resize(in.communities.size());
+    for (std::size_t i = 0; i < in.communities.size(); ++i) {
+        auto& r = in.communities[i];
+        fill_area(s->m_communities[i], std::move(r.code), std::move(r.street_code), std::move(r.name),
+                  std::move(r.geom));
+    }
+    s->m_grids.resize(in.grids.size());
+    for (std::size_t i = 0; i < in.grids.size(); ++i) {
+        auto& r = in.grids[i];
+        GridArea& g = s->m_grids[i];
+        fill_area(g, std::move(r.code), std::move(r.community_code), std::move(r.name), std::move(r.geom));
+        g.kind = r.kind;
+        g.version = r.version;
+    }
+    index_level(s->m_streets, s->m_street_index.by_code, s->m_street_index.index, s->m_street_index.prepared);
+    index_level(s->m_communities, s->m_community_index.by_code, s->m_community_index.index,
+                s->m_community_index.prepared);
+    index_level(s->m_grids, s->m_grid_index.by_code, s->m_grid_index.index, s->m_grid_index.prepared);
+
+    s->m_buildings.reserve(in.buildings.size());
+    for (auto& b : in.buildings) {
+        BBox box = b.geom.bbox();
+        s->m_buildings.push_back({std::move(b), box});
+    }
+    for (std::uint32_t i = 0; i < s->m_buildings.size(); ++i) {
+        const auto& b = s->m_buildings[i];
+        s->m_building_index.insert(b.row.geom, i);
+        s->m_total_households += b.row.households;
+        if (b.row.grid_code) s->m_buildings_by_grid[*b.row.grid_code].push_back(i);
+    }
+    s->m_building_index.finish();
+
+    // Statistics roll up from buildings (by their assigned grid) to grids, communities, streets.
+    for (auto& g : s->m_grids) {
+        auto it = s->m_buildings_by_grid.find(g.code);
+        if (it != s->m_buildings_by_grid.end()) {
+            for (std::uint32_t bi : it->second) {
+                const auto& b = s->m_buildings[bi].row;
+                g.stats.households += b.households;
+                ++g.stats.buildings;
+                if (b.households_estimated) ++g.stats.estimated_buildings;
+            }
+        }
+        g.load = load_of(g, s->m_band);
+        if (auto c = s->m_community_index.by_code.find(g.parent_code); c != s->m_community_index.by_code.end()) {
+            Stats& cs = s->m_communities[c->second].stats;
+            cs.households += g.stats.households;
+            cs.buildings += g.stats.buildings;
+            cs.estimated_buildings += g.stats.estimated_buildings;
+            ++cs.children;
+        }
+    }
+    for (const auto& c : s->m_communities) {
+        if (auto st = s->m_street_index.by_code.find(c.parent_code); st != s->m_street_index.by_code.end()) {
+            Stats& ss = s->m_streets[st->second].stats;
+            ss.households += c.stats.households;
+            ss.buildings += c.stats.buildings;
+            ss.estimated_buildings += c.stats.estimated_buildings;
+            ++ss.children;
+        }
+    }
+    return s;
+}
+
+std::vector<const Area*> Snapshot::areas(Level level) const {
+    std::vector<const Area*> out;
+    switch (level) {
+    case Level::street:
+        for (const auto& a : m_streets) out.push_back(&a);
+        break;
+    case Level::community:
+        for (const auto& a : m_communities) out.push_back(&a);
+        break;
+    case Level::grid:
+        for (const auto& a : m_grids) out.push_back(&a);
+        break;
+    }
+    return out;
+}
+
+const Snapshot::LevelIndex& Snapshot::level_index(Level level) const {
+    switch (level) {
+    case Level::street: return m_street_index;
+    case Level::community: return m_community_index;
+    case Level::grid: return m_grid_index;
+    }
+    return m_grid_index;
+}
+
+const Area* Snapshot::find(Level level, std::string_view code) const {
+    const auto& idx = level_index(level);
+    auto it = idx.by_code.find(std::string(code));
+    if (it == idx.by_code.end()) return nullptr;
+    switch (level) {
+    case Level::street: return &m_streets[it->second];
+    case Level::community: return &m_communities[it->second];
+    case Level::grid: return &m_grids[it->second];
+    }
+    return nullptr;
+}
+
+const GridArea* Snapshot::find_grid(std::string_view code) const {
+    auto it = m_grid_index.by_code.find(std::string(code));
+    return it == m_grid_index.by_code.end() ? nullptr : &m_grids[it->second];
+}
+
+std::vector<std::uint32_t> Snapshot::query(Level level, const BBox& box) const {
+    std::vector<std::uint32_t> out;
+    level_index(level).index.query(box, [&](std::uint32_t id) { out.push_back(id); });
+    std::sort(out.begin(), out.end()); // code order, since areas are sorted by code
+    return out;
+}
+
+std::vector<std::uint32_t> Snapshot::query_buildings(const BBox& box) const {
+    std::vector<std::uint32_t> out;
+    m_building_index.query(box, [&](std::uint32_t id) { out.push_back(id); });
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+const std::vector<std::uint32_t>& Snapshot::buildings_of_grid(std::string_view grid_code) const {
+    static const std::vector<std::uint32_t> none;
+    auto it = m_buildings_by_grid.find(std::string(grid_code));
+    return it == m_buildings_by_grid.end() ? none : it->second;
+}
+
+std::optional<std::uint32_t> Snapshot::covering(Level level, const geo::Geometry& point) const {
+    const auto& idx = level_index(level);
+    std::optional<std::uint32_t> best;
+    idx.index.query(point, [&](std::uint32_t id) {
+        // Areas are sorted by code, so the smallest index is the smallest code: a point on a
+        // shared boundary always resolves to the same area.
+        if (best && *best < id) return;
+        if (idx.prepared[id].intersects(point)) best = id;
+    });
+    return best;
+}
+
+LocateResult Snapshot::locate(LonLat p) const {
+    require_wgs84_range(p);
+    geo::Geometry point = geo::make_point(p);
+    LocateResult r;
+    if (auto g = covering(Level::grid, point)) {
+        r.status = LocateResult::Status::grid;
+        r.grid = &m_grids[*g];
+        r.community = find_community(r.grid->parent_code);
+    }
+    if (!r.community) {
+        if (auto c = covering(Level::community, point)) {
+            r.community = &m_communities[*c];
+            if (!r.grid) r.status = LocateResult::Status::no_grid;
+        }
+    }
+    if (r.community) r.street = find_street(r.community->parent_code);
+    if (!r.street) {
+        if (auto st = covering(Level::street, point)) {
+            r.street = &m_streets[*st];
+            if (!r.grid && !r.community) r.status = LocateResult::Status::no_community;
+        }
+    }
+    if (r.status == LocateResult::Status::not_covered && !m_grids.empty()) {
+        auto nearest = m_grid_index.index.nearest(
+            p, [&](std::uint32_t id) { return geo::planar_distance(p, m_grids[id].geom); });
+        if (nearest) {
+            r.nearest_grid = &m_grids[*nearest];
+            r.nearest_distance_m = geo::nearest_m(p, r.nearest_grid->geom).metres;
+        }
+    }
+    return r;
+}
+
+} // namespace wangge::grid
