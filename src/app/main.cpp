@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -77,6 +78,9 @@ int main(int argc, char** argv) {
     locate_cmd->add_option("--crs", crs, "wgs84 | gcj02 | bd09")->capture_default_str();
 
     CLI11_PARSE(cli, argc, argv);
+    // Logs go to standard error; standard output carries the commands' results (and the URL
+    // that `serve` prints when it listens).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("wangge"));
 
     try {
         if (*serve_cmd) {

@@ -1,0 +1,64 @@
+#pragma once
+// The HTTP/1.1 server: moves api::Request / api::Response values over TCP. Everything Beast
+// lives behind this header so that modules above `http` never compile Beast.
+#include "api/message.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace wangge::http {
+
+struct ServerOptions {
+    std::string address = "127.0.0.1";
+    unsigned short port = 8080;          // 0 = let the OS pick a free port
+    int threads = 0;                     // 0 = std::thread::hardware_concurrency()
+    std::size_t header_limit = 8 * 1024; // bytes -> 431 with JSON envelope when exceeded
+    std::size_t body_limit = 1024 * 1024; // bytes -> 413 with JSON envelope when exceeded
+    // A request must arrive completely within this; idle keep-alive connections are closed
+    // after it, and so are clients that stop reading their responses for this long.
+    std::chrono::milliseconds request_timeout{30000};
+    std::size_t max_pipelined = 16; // responses queued per connection before reading pauses
+    bool access_log = false;        // spdlog info line per request: method target status bytes µs
+};
+
+// Called concurrently from the server's threads; it must be thread-safe. HEAD requests reach
+// it as GET (the server drops the body), so routes need not know about HEAD. Exceptions are
+// answered with the JSON error envelope: wangge::Error by its kind, anything else as 500.
+using Handler = std::function<api::Response(const api::Request&)>;
+
+class Server {
+public:
+    Server(ServerOptions options, Handler handler);
+    ~Server(); // stops and joins
+
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    Server(Server&&) = delete;
+    Server& operator=(Server&&) = delete;
+
+    // Binds and listens, then runs one io_context on `threads` threads. Throws
+    // Error(ErrorKind::io, "listen", ...) naming address:port when the socket cannot be bound.
+    // A server starts once; a stopped server cannot be restarted.
+    void start();
+
+    // The bound port (the OS's choice when options.port was 0); 0 before start().
+    unsigned short port() const;
+
+    // Closes the acceptor and every connection, then joins the threads. Idempotent and safe
+    // from any thread, including from inside the handler (the join is then left to wait() or
+    // the destructor). Not async-signal-safe: from a signal, call it via a signal-waiting
+    // thread or boost::asio::signal_set.
+    void stop();
+
+    // Blocks until stop() has been called and the threads have finished.
+    void wait();
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace wangge::http

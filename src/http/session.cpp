@@ -1,0 +1,215 @@
+#include "http/session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+
+namespace wangge::http::detail {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace wire = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// After the last response of a connection we read and discard what the client still sends
+// for a moment before closing: closing with unread input makes the kernel send RST, and the
+// client would then lose the 413/431/400 it has not read yet.
+constexpr std::chrono::milliseconds max_linger{1000};
+constexpr std::size_t max_drain_bytes = 1024 * 1024;
+constexpr std::size_t drain_chunk = 16 * 1024;
+
+bool is_parse_error(const beast::error_code& ec) {
+    return ec.category() == wire::make_error_code(wire::error::end_of_stream).category();
+}
+
+std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
+
+} // namespace
+
+bool SessionRegistry::add(const std::shared_ptr<Session>& session) {
+    std::lock_guard lock(m_mutex);
+    if (m_closing) return false;
+    m_sessions.emplace(session.get(), session);
+    return true;
+}
+
+void SessionRegistry::remove(const Session* session) noexcept {
+    std::lock_guard lock(m_mutex);
+    m_sessions.erase(session);
+}
+
+void SessionRegistry::close_all() {
+    // Collected under the lock but closed and released outside it: dropping what may be the
+    // last reference runs ~Session, which takes the lock to unregister itself.
+    std::vector<std::shared_ptr<Session>> open;
+    {
+        std::lock_guard lock(m_mutex);
+        m_closing = true;
+        open.reserve(m_sessions.size());
+        for (auto& [raw, weak] : m_sessions)
+            if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+    for (auto& session : open) session->close();
+}
+
+WireResponse& ResponseQueue::push() {
+    WireResponse& slot = m_slots[(m_head + m_size) % m_slots.size()];
+    ++m_size;
+    return slot;
+}
+
+void ResponseQueue::pop() {
+    // Reset the slot so a large body is freed now rather than when the ring comes round.
+    m_slots[m_head] = WireResponse{};
+    m_head = (m_head + 1) % m_slots.size();
+    --m_size;
+}
+
+Session::Session(tcp::socket&& socket, ServerContext& context)
+    : m_context(context), m_stream(std::move(socket)), m_executor(m_stream.get_executor()),
+      m_queue(context.options.max_pipelined) {}
+
+Session::~Session() { m_context.registry.remove(this); }
+
+void Session::start() {
+    if (!m_context.registry.add(shared_from_this())) return; // the server is stopping
+    net::dispatch(m_executor, [self = shared_from_this()] { self->do_read(); });
+}
+
+void Session::close() {
+    net::post(m_executor, [self = shared_from_this()] { self->do_close(); });
+}
+
+void Session::do_read() {
+    if (m_closed) return;
+    const auto& options = m_context.options;
+    m_parser.emplace(); // a fresh parser per message, so no state leaks between requests
+    m_parser->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options.header_limit, std::numeric_limits<std::uint32_t>::max())));
+    m_parser->body_limit(static_cast<std::uint64_t>(options.body_limit));
+    m_stream.expires_after(options.request_timeout);
+    wire::async_read(m_stream, m_buffer, *m_parser, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+}
+
+void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    if (m_closed) return;
+    if (ec == wire::error::end_of_stream) {
+        // The client is done sending; finish the answers it is still owed.
+        m_reading_done = true;
+        if (m_queue.empty()) linger();
+        return;
+    }
+    if (ec == wire::error::header_limit) return reject(431, "header_too_large", "request header too large");
+    if (ec == wire::error::body_limit) return reject(413, "payload_too_large", "request body too large");
+    if (is_parse_error(ec)) return reject(400, "bad_request", "malformed HTTP request: " + ec.message());
+    if (ec) {
+        // Timeout (the stream has closed the socket already), reset or abort: nobody to answer.
+        do_close();
+        return;
+    }
+    answer_request();
+}
+
+void Session::answer_request() {
+    const bool log = m_context.options.access_log;
+    const auto started = log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    WireRequest& request = m_parser->get();
+    const bool keep_alive = request.keep_alive();
+    const bool head = request.method() == wire::verb::head;
+
+    api::Response response = respond(m_context.handler, request);
+    const int status = response.status;
+    const std::size_t bytes = to_wire_response(std::move(response), m_queue.push(), request.version(), keep_alive, head);
+    if (log) {
+        const auto micros =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        spdlog::info("{} {} {} {} {}", to_std(request.method_string()), to_std(request.target()), status, bytes,
+                     micros.count());
+    }
+
+    if (!keep_alive) m_reading_done = true;
+    if (m_queue.size() == 1) do_write();
+    if (m_reading_done) return;
+    if (m_queue.full())
+        m_read_paused = true; // back-pressure: a client that pipelines without reading waits
+    else
+        do_read();
+}
+
+void Session::reject(int status, std::string_view code, std::string_view message) {
+    m_reading_done = true;
+    if (m_context.options.access_log) spdlog::info("- - {} {}", status, message);
+    // A read is only started while the queue has room, so there is a slot for the refusal.
+    to_wire_response(api::error_response(status, code, message), m_queue.push(), 11, false, false);
+    if (m_queue.size() == 1) do_write();
+}
+
+void Session::do_write() {
+    // Also bounds how long a client that does not read its responses can hold the connection.
+    m_stream.expires_after(m_context.options.request_timeout);
+    wire::async_write(m_stream, m_queue.front(), beast::bind_front_handler(&Session::on_write, shared_from_this()));
+}
+
+void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
+    if (m_closed) return;
+    if (ec) {
+        do_close();
+        return;
+    }
+    const bool last = m_queue.front().need_eof();
+    m_queue.pop();
+    if (last) {
+        // Reading stopped when this response was queued, so nothing follows it.
+        linger();
+        return;
+    }
+    if (!m_queue.empty()) do_write();
+    if (m_read_paused) {
+        m_read_paused = false;
+        do_read();
+    } else if (m_reading_done && m_queue.empty()) {
+        linger();
+    }
+}
+
+void Session::linger() {
+    if (m_closed) return;
+    beast::error_code ec;
+    m_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return do_close();
+    m_buffer.clear();
+    m_stream.expires_after(std::min<std::chrono::milliseconds>(max_linger, m_context.options.request_timeout));
+    m_stream.async_read_some(m_buffer.prepare(drain_chunk),
+                             beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::on_linger(beast::error_code ec, std::size_t bytes) {
+    if (m_closed) return;
+    m_drained += bytes;
+    if (ec || m_drained > max_drain_bytes) return do_close();
+    // The deadline set in linger() still holds, so the whole drain is bounded in time.
+    m_stream.async_read_some(m_buffer.prepare(drain_chunk),
+                             beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::do_close() {
+    if (m_closed) return;
+    m_closed = true;
+    beast::error_code ec;
+    m_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    m_stream.close(); // cancels pending operations and their timers
+}
+
+} // namespace wangge::http::detail

@@ -1,0 +1,106 @@
+#pragma once
+// One TCP connection: reads requests with a fresh parser each, answers them in order through a
+// capped queue, and enforces the limits and timeouts of ServerOptions. Modelled on Beast's
+// example/advanced/server http_session.
+#include "http/convert.hpp"
+#include "http/server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace wangge::http::detail {
+
+class Session;
+
+// The open sessions, so that stop() can close idle keep-alive connections that would
+// otherwise keep the io_context running. Locked only when a connection opens or closes.
+class SessionRegistry {
+public:
+    // False once close_all() has run: the caller drops the connection.
+    bool add(const std::shared_ptr<Session>& session);
+    void remove(const Session* session) noexcept;
+    // Refuses new sessions and asks every open one to close.
+    void close_all();
+
+private:
+    std::mutex m_mutex;
+    std::unordered_map<const Session*, std::weak_ptr<Session>> m_sessions;
+    bool m_closing = false;
+};
+
+// What every session shares; owned by the server and outliving all sessions.
+struct ServerContext {
+    ServerOptions options;
+    Handler handler;
+    SessionRegistry registry;
+};
+
+// Responses waiting to be written, oldest first, in a ring that is allocated once per
+// connection. Slots keep their address while queued, as async_write requires.
+class ResponseQueue {
+public:
+    explicit ResponseQueue(std::size_t capacity) : m_slots(capacity == 0 ? 1 : capacity) {}
+
+    bool empty() const noexcept { return m_size == 0; }
+    bool full() const noexcept { return m_size == m_slots.size(); }
+    std::size_t size() const noexcept { return m_size; }
+    WireResponse& front() noexcept { return m_slots[m_head]; }
+    // A fresh message at the back; the queue must not be full.
+    WireResponse& push();
+    void pop();
+
+private:
+    std::vector<WireResponse> m_slots;
+    std::size_t m_head = 0;
+    std::size_t m_size = 0;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    // `socket` must use a strand executor: the session's handlers rely on it for ordering.
+    Session(boost::asio::ip::tcp::socket&& socket, ServerContext& context);
+    ~Session();
+
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    Session(Session&&) = delete;
+    Session& operator=(Session&&) = delete;
+
+    void start();
+    // Thread-safe: aborts whatever the session is doing.
+    void close();
+
+private:
+    void do_read();
+    void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void answer_request();
+    void reject(int status, std::string_view code, std::string_view message);
+    void do_write();
+    void on_write(boost::beast::error_code ec, std::size_t bytes);
+    void linger();
+    void on_linger(boost::beast::error_code ec, std::size_t bytes);
+    void do_close();
+
+    ServerContext& m_context;
+    boost::beast::tcp_stream m_stream;
+    boost::beast::tcp_stream::executor_type m_executor; // a strand; copied so close() can post to it
+    boost::beast::flat_buffer m_buffer;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> m_parser;
+    ResponseQueue m_queue;
+    std::size_t m_drained = 0;
+    bool m_reading_done = false; // no further request will be read
+    bool m_read_paused = false;  // the queue was full; the next write resumes reading
+    bool m_closed = false;
+};
+
+} // namespace wangge::http::detail

@@ -1,0 +1,113 @@
+#include "ingest/importer.hpp"
+
+#include "core/error.hpp"
+#include "ingest/feature.hpp"
+#include "ingest/fields.hpp"
+#include "ingest/gdal_source.hpp"
+#include "ingest/writer.hpp"
+
+#include <algorithm>
+
+namespace wangge::ingest {
+
+namespace {
+
+// One pass over the layer, within the caller's transaction.
+class LayerImport {
+public:
+    LayerImport(detail::Source& source, const detail::Columns& columns, detail::Writer& writer,
+                const ImportOptions& options, ImportReport& report)
+        : m_source(source), m_columns(columns), m_writer(writer), m_options(options), m_report(report) {}
+
+    void run() {
+        const std::size_t total = m_source.feature_count();
+        // About every 1% of a known total, every 1000 features when the driver cannot count cheaply.
+        const std::size_t step = total ? std::max<std::size_t>(1, total / 100) : 1000;
+        std::size_t index = 0;
+        while (OGRFeatureUniquePtr ogr = m_source.next()) {
+            if (m_source.wanted(*ogr)) import_feature(*ogr, index);
+            ++index;
+            if (m_options.progress && index % step == 0) m_options.progress(index, total);
+        }
+        if (m_options.progress && index % step != 0) m_options.progress(index, total);
+    }
+
+private:
+    // A rejected feature fails a strict import and is skipped (and listed) by a lenient one.
+    void import_feature(OGRFeature& ogr, std::size_t index) {
+        detail::Feature f;
+        f.index = index;
+        f.record = m_columns.read(ogr);
+        f.id = f.record.get(detail::id_field(m_options.target)).value_or("");
+        ++m_report.read;
+        try {
+            f.geom = m_source.geometry(ogr, label(f));
+            m_writer.write(f);
+            ++m_report.stored;
+        } catch (const detail::Rejected& r) {
+            if (detail::is_strict(m_options.target)) throw Error(r.kind(), r.code(), label(f) + ": " + r.what());
+            m_report.issues.push_back({index, f.id, r.what(), true});
+            ++m_report.skipped;
+        }
+    }
+
+    std::string label(const detail::Feature& f) const {
+        return m_source.where() + ", feature " + std::to_string(f.index) + (f.id.empty() ? "" : " (id " + f.id + ")");
+    }
+
+    detail::Source& m_source;
+    const detail::Columns& m_columns;
+    detail::Writer& m_writer;
+    const ImportOptions& m_options;
+    ImportReport& m_report;
+};
+
+[[noreturn]] void fail_nothing_stored(const detail::Source& source, const ImportReport& report) {
+    std::string message = source.where() + ": no feature could be imported (" + std::to_string(report.read) + " read)";
+    if (!report.issues.empty()) {
+        const FeatureIssue& first = report.issues.front();
+        message += "; feature " + std::to_string(first.index) + ", for one, was skipped: " + first.reason;
+    }
+    throw Error(ErrorKind::unprocessable, "nothing_imported", message);
+}
+
+} // namespace
+
+std::optional<Target> parse_target(std::string_view text) {
+    if (text == "streets" || text == "street") return Target::streets;
+    if (text == "communities" || text == "community") return Target::communities;
+    if (text == "grids" || text == "grid") return Target::grids;
+    if (text == "buildings" || text == "building") return Target::buildings;
+    if (text == "roads" || text == "road") return Target::roads;
+    return std::nullopt;
+}
+
+std::string_view to_string(Target target) noexcept {
+    switch (target) {
+    case Target::streets: return "streets";
+    case Target::communities: return "communities";
+    case Target::grids: return "grids";
+    case Target::buildings: return "buildings";
+    case Target::roads: return "roads";
+    }
+    return "buildings";
+}
+
+ImportReport import_file(store::Database& db, const ImportOptions& options) {
+    // Everything that can be checked without the database (file, layer, CRS, --map) is checked
+    // before the write transaction starts.
+    detail::Source source(options);
+    detail::Columns columns(source.schema(), detail::fields_of(options.target), options.field_map, source.where());
+
+    ImportReport report;
+    store::Transaction transaction(db);
+    detail::Writer writer(db, options, report);
+    LayerImport(source, columns, writer, options, report).run();
+    if (report.stored == 0) fail_nothing_stored(source, report);
+    if (options.target == Target::grids || options.target == Target::buildings)
+        report.assignment = grid::reassign_buildings(db);
+    transaction.commit();
+    return report;
+}
+
+} // namespace wangge::ingest

@@ -1,0 +1,139 @@
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_config.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+
+using namespace wangge;
+using nlohmann::json;
+
+namespace {
+
+test::RunResult wangge_cli(std::vector<std::string> args) {
+    args.insert(args.begin(), WANGGE_BINARY);
+    return test::run(args);
+}
+
+// A demo district shared by the tests of this file (generated once).
+const std::filesystem::path& demo_db() {
+    static test::TempDir dir;
+    static std::filesystem::path path = [] {
+        auto p = dir / "demo.sqlite";
+        auto r = wangge_cli({"demo", p.string(), "--households", "30000", "--seed", "11"});
+        INFO(r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        return p;
+    }();
+    return path;
+}
+
+} // namespace
+
+TEST_CASE("cli: demo writes a valid district and says what it wrote", "[cli]") {
+    test::TempDir dir;
+    auto r = wangge_cli({"demo", (dir / "d.sqlite").string(), "--households", "30000", "--seed", "11"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_search(r.out, m, std::regex(R"((\d+) streets, (\d+) communities, (\d+) grids)")));
+    CHECK(std::stoi(m[1]) >= 2);
+    CHECK(std::stoi(m[2]) >= 10);
+    CHECK(std::stoi(m[3]) >= 60);
+    CHECK(r.out.find("warning") == std::string::npos); // every building is in its own grid
+
+    auto v = wangge_cli({"validate", "--db", (dir / "d.sqlite").string()});
+    INFO(v.out);
+    CHECK(v.exit_code == 0);
+    CHECK(v.out.find("valid: no gaps, overlaps or orphans") != std::string::npos);
+
+    auto again = wangge_cli({"demo", (dir / "d.sqlite").string()});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("--force") != std::string::npos);
+}
+
+TEST_CASE("cli: info and locate read the demo district", "[cli]") {
+    auto info = wangge_cli({"info", "--db", demo_db().string()});
+    REQUIRE(info.exit_code == 0);
+    CHECK(info.out.find("0 below, 0 above") != std::string::npos);
+    auto out = wangge_cli({"locate", "0", "0", "--db", demo_db().string()});
+    REQUIRE(out.exit_code == 0);
+    CHECK(out.out.find("not_covered") != std::string::npos);
+    CHECK(out.out.find("nearest") != std::string::npos);
+    auto bad = wangge_cli({"locate", "200", "0", "--db", demo_db().string()});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("longitude") != std::string::npos);
+}
+
+TEST_CASE("cli: bad input gets a clear error and a non-zero exit", "[cli]") {
+    test::TempDir dir;
+    auto missing = wangge_cli({"serve", "--db", (dir / "nope.sqlite").string()});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("does not exist") != std::string::npos);
+    auto target = wangge_cli({"import", "districts", "x.geojson", "--db", (dir / "a.sqlite").string()});
+    CHECK(target.exit_code == 1);
+    CHECK(target.err.find("unknown import target 'districts'") != std::string::npos);
+    std::ofstream(dir / "broken.geojson") << "{\"type\": \"FeatureCollection\", \"features\": [";
+    auto broken = wangge_cli({"import", "grids", (dir / "broken.geojson").string(), "--db", (dir / "a.sqlite").string()});
+    CHECK(broken.exit_code == 1);
+    CHECK(broken.err.find("broken.geojson") != std::string::npos);
+    auto map = wangge_cli({"import", "grids", "x.geojson", "--map", "code", "--db", (dir / "a.sqlite").string()});
+    CHECK(map.exit_code == 1);
+    CHECK(map.err.find("field=column") != std::string::npos);
+}
+
+TEST_CASE("cli: serve answers over real HTTP and stops on SIGTERM", "[cli][http]") {
+    test::Background server({WANGGE_BINARY, "serve", "--db", demo_db().string(), "--port", "0", "--threads", "2"});
+    std::string line = server.read_line(60000);
+    std::smatch m;
+    REQUIRE(std::regex_search(line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")));
+    auto port = static_cast<unsigned short>(std::stoi(m[1]));
+    test::HttpClient client(port);
+
+    auto health = client.get("/healthz");
+    REQUIRE(health.status == 200);
+    auto h = json::parse(health.body);
+    CHECK(h["status"] == "ok");
+    CHECK(h["grids"].get<int>() >= 60);
+
+    // A building's footprint centre lies in the building's own grid.
+    auto b = client.get("/api/v1/buildings?limit=1&offset=7");
+    REQUIRE(b.status == 200);
+    CHECK(b.header("content-type") == "application/geo+json");
+    auto feature = json::parse(b.body)["features"][0];
+    const auto& ring = feature["geometry"]["coordinates"][0][0];
+    double lon = 0, lat = 0;
+    for (int i = 0; i < 4; ++i) {
+        lon += ring[i][0].get<double>() / 4;
+        lat += ring[i][1].get<double>() / 4;
+    }
+    auto loc = client.get("/api/v1/locate?lon=" + std::to_string(lon) + "&lat=" + std::to_string(lat));
+    REQUIRE(loc.status == 200);
+    auto l = json::parse(loc.body);
+    CHECK(l["status"] == "grid");
+    CHECK(l["grid"]["code"] == feature["properties"]["grid_code"]);
+
+    auto detail = client.get("/api/v1/grids/" + feature["properties"]["grid_code"].get<std::string>());
+    REQUIRE(detail.status == 200);
+    auto d = json::parse(detail.body);
+    CHECK(d["properties"]["households"].get<int>() >= 250);
+    CHECK(d["properties"]["parents"].size() == 2);
+
+    auto validate = client.get("/api/v1/validate");
+    REQUIRE(validate.status == 200);
+    CHECK(json::parse(validate.body)["ok"] == true);
+
+    auto bad = client.get("/api/v1/locate?lon=x&lat=1");
+    CHECK(bad.status == 400);
+    CHECK(json::parse(bad.body)["code"] == "invalid_parameter");
+    CHECK(client.get("/api/v1/grids/320199999999999").status == 404);
+    CHECK(client.request("DELETE", "/api/v1/grids").status == 405);
+    CHECK(client.connections() == 1); // all of it over one keep-alive connection
+
+    CHECK(server.stop(SIGTERM) == 0);
+}
