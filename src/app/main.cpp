@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     import_cmd->add_option("--crs", imp.crs, "Source CRS when the file has none or it is wrong (EPSG:n, gcj02, bd09)");
     import_cmd->add_option("--layer", imp.layer, "Layer to read (default: the only one; OSM: multipolygons/lines)");
     import_cmd->add_option("--map", maps, "field=column, e.g. --map code=GRID_ID (repeatable)");
-    import_cmd->add_flag("--replace", imp.replace, "Overwrite stored rows with the same code");
+    import_cmd->add_flag("--replace", imp.replace, "Overwrite stored rows with the same code (buildings, roads: replace the whole layer)");
     import_cmd->add_option("--estimator", estimator, "Household estimator configuration (JSON)");
 
     wangge::app::DemoCommand demo;

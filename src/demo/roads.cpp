@@ -1,24 +1,10 @@
 #include "demo/roads.hpp"
 
-#include <bit>
 #include <cstdint>
 
 namespace wangge::demo::detail {
 
 namespace {
-
-void put_u32(std::vector<unsigned char>& out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<unsigned char>(v >> (8 * i)));
-}
-
-void put_f64(std::vector<unsigned char>& out, double v) {
-    auto bits = std::bit_cast<std::uint64_t>(v);
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<unsigned char>(bits >> (8 * i)));
-}
-
-constexpr unsigned char little_endian = 1;
-constexpr std::uint32_t wkb_line_string = 2;
-constexpr std::uint32_t wkb_multi_line_string = 5;
 
 void add_road(std::vector<LonLat> line, std::string name, std::string kind,
               std::vector<store::RoadRow>& out) {
@@ -26,7 +12,7 @@ void add_road(std::vector<LonLat> line, std::string name, std::string kind,
     road.source_id = "demo-road-" + std::to_string(out.size() + 1);
     road.name = std::move(name);
     road.kind = std::move(kind);
-    road.geom = make_multi_line_string({std::move(line)});
+    road.geom = geo::make_multi_line_string({std::move(line)});
     out.push_back(std::move(road));
 }
 
@@ -61,23 +47,6 @@ void for_each_run(int count, Beside beside, Emit emit) {
 }
 
 } // namespace
-
-geo::Geometry make_multi_line_string(const std::vector<std::vector<LonLat>>& lines) {
-    std::vector<unsigned char> wkb;
-    wkb.push_back(little_endian);
-    put_u32(wkb, wkb_multi_line_string);
-    put_u32(wkb, static_cast<std::uint32_t>(lines.size()));
-    for (const auto& line : lines) {
-        wkb.push_back(little_endian);
-        put_u32(wkb, wkb_line_string);
-        put_u32(wkb, static_cast<std::uint32_t>(line.size()));
-        for (LonLat p : line) {
-            put_f64(wkb, p.lon);
-            put_f64(wkb, p.lat);
-        }
-    }
-    return geo::from_wkb(wkb);
-}
 
 bool is_primary_line(std::size_t line) noexcept { return line % 3 == 0; }
 

@@ -10,9 +10,6 @@
 
 namespace wangge::demo::detail {
 
-// Line strings as a MultiLineString, built through WKB so that coordinates pass exactly.
-geo::Geometry make_multi_line_string(const std::vector<std::vector<LonLat>>& lines);
-
 struct ArterialNames {
     std::vector<std::string> east_west;   // per superblock row line, north to south
     std::vector<std::string> north_south; // per superblock column line, west to east

@@ -311,6 +311,18 @@ Geometry make_polygon(const std::vector<std::vector<LonLat>>& rings) {
                                              static_cast<unsigned int>(made.size() - 1)));
 }
 
+Geometry make_multi_line_string(const std::vector<std::vector<LonLat>>& lines) {
+    std::vector<GEOSGeometry*> parts;
+    for (const auto& line : lines) {
+        auto n = static_cast<unsigned int>(line.size());
+        GEOSCoordSequence* seq = check(GEOSCoordSeq_create_r(h(), n, 2), "coordinate sequence");
+        for (unsigned int i = 0; i < n; ++i) GEOSCoordSeq_setXY_r(h(), seq, i, line[i].lon, line[i].lat);
+        parts.push_back(check(GEOSGeom_createLineString_r(h(), seq), "line string"));
+    }
+    return Geometry(GEOSGeom_createCollection_r(h(), GEOS_MULTILINESTRING, parts.data(),
+                                                static_cast<unsigned int>(parts.size())));
+}
+
 Geometry from_wkb(std::span<const unsigned char> wkb) {
     GEOSWKBReader* r = check(GEOSWKBReader_create_r(h()), "WKB reader");
     GEOSGeometry* g = GEOSWKBReader_read_r(h(), r, wkb.data(), wkb.size());

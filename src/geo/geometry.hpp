@@ -55,6 +55,7 @@ Geometry make_point(LonLat p);
 Geometry make_rectangle(const BBox& b);
 // A polygon from rings (the first is the shell); rings are closed automatically.
 Geometry make_polygon(const std::vector<std::vector<LonLat>>& rings);
+Geometry make_multi_line_string(const std::vector<std::vector<LonLat>>& lines);
 Geometry from_wkb(std::span<const unsigned char> wkb);
 std::vector<unsigned char> to_wkb(const Geometry& g);
 Geometry from_wkt(std::string_view wkt);

@@ -31,6 +31,8 @@ EstimatorConfig EstimatorConfig::defaults() {
                               "garage",     "garages",    "parking",    "hotel",        "supermarket",
                               "service",    "shed",       "roof",       "construction", "sports_centre",
                               "stadium",    "museum",     "library",    "kiosk",        "toilets"};
+    c.non_residential_name_keywords = {"大厦", "中心", "广场", "酒店", "宾馆", "饭店", "银行", "商场", "商厦", "医院",
+                                       "学校", "大学", "学院", "中学", "小学", "幼儿园", "政府", "写字楼", "办公楼"};
     return c;
 }
 
@@ -62,6 +64,8 @@ EstimatorConfig EstimatorConfig::load(const std::filesystem::path& path) {
             else if (key == "default_levels_by_use") {
                 c.default_levels_by_use.clear();
                 for (auto& [use, levels] : value.items()) c.default_levels_by_use[use] = levels.get<int>();
+            } else if (key == "non_residential_name_keywords") {
+                c.non_residential_name_keywords = value.get<std::vector<std::string>>();
             } else if (key == "non_residential_uses") {
                 c.non_residential_uses.clear();
                 for (auto& use : value) c.non_residential_uses.insert(use.get<std::string>());
@@ -80,7 +84,7 @@ EstimatorConfig EstimatorConfig::load(const std::filesystem::path& path) {
 
 HouseholdEstimate estimate_households(const EstimatorConfig& config, double footprint_m2,
                                       std::string_view use, std::optional<int> levels,
-                                      std::optional<double> height_m) {
+                                      std::optional<double> height_m, std::string_view name) {
     HouseholdEstimate e;
     if (levels && *levels > 0) {
         e.levels = *levels;
@@ -97,6 +101,8 @@ HouseholdEstimate estimate_households(const EstimatorConfig& config, double foot
     }
     e.levels = std::min(e.levels, config.max_levels);
     e.residential = !config.non_residential_uses.contains(use);
+    for (const auto& keyword : config.non_residential_name_keywords)
+        if (!keyword.empty() && name.find(keyword) != std::string_view::npos) e.residential = false;
     if (!e.residential || footprint_m2 < config.min_footprint_m2) return e;
     double h = footprint_m2 * e.levels * config.usable_ratio / config.dwelling_m2;
     e.households = static_cast<int>(std::lround(h));

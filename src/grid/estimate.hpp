@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wangge::grid {
 
@@ -22,6 +23,9 @@ struct EstimatorConfig {
     int max_levels = 80;            // levels above this are treated as data errors and capped
     std::map<std::string, int, std::less<>> default_levels_by_use; // e.g. apartments -> 6
     std::set<std::string, std::less<>> non_residential_uses;        // e.g. school -> 0 households
+    // A name containing one of these marks a non-residential building whatever its use tag
+    // says: OSM tags most office towers and hotels in Chinese city centres only building=yes.
+    std::vector<std::string> non_residential_name_keywords; // e.g. 大厦, 酒店, 中心
 
     static EstimatorConfig defaults();
     // Reads a JSON file; unknown keys are errors (typos must not silently fall back).
@@ -40,6 +44,6 @@ struct HouseholdEstimate {
 
 HouseholdEstimate estimate_households(const EstimatorConfig& config, double footprint_m2,
                                       std::string_view use, std::optional<int> levels,
-                                      std::optional<double> height_m);
+                                      std::optional<double> height_m, std::string_view name = {});
 
 } // namespace wangge::grid

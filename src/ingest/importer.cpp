@@ -101,6 +101,9 @@ ImportReport import_file(store::Database& db, const ImportOptions& options) {
 
     ImportReport report;
     store::Transaction transaction(db);
+    // Buildings and roads have no code to match on: replacing swaps the whole stored layer.
+    if (options.replace && options.target == Target::buildings) db.delete_all_buildings();
+    if (options.replace && options.target == Target::roads) db.delete_all_roads();
     detail::Writer writer(db, options, report);
     LayerImport(source, columns, writer, options, report).run();
     if (report.stored == 0) fail_nothing_stored(source, report);

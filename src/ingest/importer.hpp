@@ -35,7 +35,7 @@ struct ImportOptions {
     std::optional<std::string> crs;
     // Wangge field -> source column, e.g. {"code", "GRID_ID"}; overrides the default columns.
     std::map<std::string, std::string> field_map;
-    bool replace = false; // overwrite streets/communities/grids whose code is already stored
+    bool replace = false; // overwrite streets/communities/grids whose code is stored; replace all buildings/roads
     grid::EstimatorConfig estimator = grid::EstimatorConfig::defaults();
     std::function<void(std::size_t done, std::size_t total)> progress; // total 0 when unknown
 };

@@ -191,7 +191,8 @@ void Writer::write_building(const Feature& f) {
         row.households = *counted;
     } else {
         auto estimate =
-            grid::estimate_households(m_options.estimator, geo::area_m2(row.geom), row.use, row.floors, row.height_m);
+            grid::estimate_households(m_options.estimator, geo::area_m2(row.geom), row.use, row.floors, row.height_m,
+                                      row.name);
         row.households = estimate.households;
         row.households_estimated = true;
         ++m_report.estimated;

@@ -316,6 +316,10 @@ std::size_t Database::road_count() {
     return static_cast<std::size_t>(st.int64(0));
 }
 
+void Database::delete_all_buildings() { exec("DELETE FROM buildings"); }
+
+void Database::delete_all_roads() { exec("DELETE FROM roads"); }
+
 std::size_t Database::count(Level level) {
     Statement st(m_db, "SELECT count(*) FROM " + std::string(table_of(level)));
     st.step();

@@ -72,6 +72,10 @@ public:
     std::vector<RoadRow> load_roads();
     std::size_t road_count();
 
+    // Deletes every stored building / road (an import with --replace swaps the whole layer).
+    void delete_all_buildings();
+    void delete_all_roads();
+
     std::size_t count(Level level);
     std::size_t building_count();
 

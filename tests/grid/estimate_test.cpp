@@ -42,6 +42,14 @@ TEST_CASE("estimate: non-residential uses and tiny footprints hold no households
     CHECK(grid::estimate_households(c, 400.0, "residential", 500, std::nullopt).levels == c.max_levels);
 }
 
+TEST_CASE("estimate: names of office towers and hotels mark them non-residential", "[estimate]") {
+    grid::EstimatorConfig c = grid::EstimatorConfig::defaults();
+    CHECK(grid::estimate_households(c, 2000.0, "yes", 40, std::nullopt, "长安国际中心").households == 0);
+    CHECK(grid::estimate_households(c, 2000.0, "yes", 30, std::nullopt, "金陵饭店").households == 0);
+    CHECK(grid::estimate_households(c, 600.0, "yes", 6, std::nullopt, "梅园新村8栋").households == 30); // 600 * 6 * 0.75 / 90
+    CHECK(grid::estimate_households(c, 600.0, "yes", 6, std::nullopt).households == 30);
+}
+
 TEST_CASE("estimate: the shipped configuration file loads and matches the documented defaults", "[estimate]") {
     auto c = grid::EstimatorConfig::load(test::source_dir / "data" / "estimator.json");
     auto d = grid::EstimatorConfig::defaults();
@@ -51,6 +59,7 @@ TEST_CASE("estimate: the shipped configuration file loads and matches the docume
     CHECK(c.default_levels == d.default_levels);
     CHECK(c.default_levels_by_use == d.default_levels_by_use);
     CHECK(c.non_residential_uses == d.non_residential_uses);
+    CHECK(c.non_residential_name_keywords == d.non_residential_name_keywords);
 }
 
 TEST_CASE("estimate: configuration errors are reported, not ignored", "[estimate]") {

@@ -299,6 +299,28 @@ TEST_CASE("roads keep lines only") {
     CHECK(roads[0].kind == "primary");
 }
 
+TEST_CASE("buildings and roads add up on import and --replace swaps the whole layer") {
+    Workspace w;
+    auto buildings = w.file("b.geojson", collection({feature(R"("osm_id":"1","building":"apartments")",
+                                                             polygon_geometry(rect(118.78, 32.04, 118.7804, 32.0403))),
+                                                     feature(R"("osm_id":"2","building":"apartments")",
+                                                             polygon_geometry(rect(118.79, 32.04, 118.7904, 32.0403)))}));
+    auto roads = w.file("r.geojson", collection({feature(R"("osm_id":"10","highway":"primary")",
+                                                         line_geometry({{118.78, 32.04}, {118.79, 32.05}}))}));
+    w.run(Target::buildings, buildings);
+    w.run(Target::buildings, buildings);
+    CHECK(w.db->building_count() == 4);
+    w.run(Target::buildings, buildings, {}, true);
+    CHECK(w.db->building_count() == 2);
+    w.run(Target::roads, roads);
+    w.run(Target::roads, roads, {}, true);
+    CHECK(w.db->road_count() == 1);
+    // A failed replacing import keeps the old layer.
+    auto broken = w.file("broken.geojson", "{\"type\": \"FeatureCollection\", \"features\": [");
+    CHECK_THROWS_AS(w.run(Target::buildings, broken, {}, true), Error);
+    CHECK(w.db->building_count() == 2);
+}
+
 TEST_CASE("duplicate codes in the file or already stored fail unless replacing") {
     Workspace w;
     auto square = polygon_geometry(rect(118.78, 32.04, 118.79, 32.05));

@@ -42,7 +42,8 @@ void print_report(const char* what, const ingest::ImportReport& r) {
 
 // The estimator's formula, written out again as the test's oracle:
 //     households = round(footprint_m2 x levels x usable_ratio / dwelling_m2)
-// with levels from the levels tag, else height / storey height, else the use's default.
+// with levels from the levels tag, else height / storey height, else the use's default; no
+// households for non-residential uses and names.
 struct Oracle {
     grid::EstimatorConfig config = grid::EstimatorConfig::defaults();
 
@@ -59,8 +60,14 @@ struct Oracle {
         auto it = config.default_levels_by_use.find(b.use);
         return it != config.default_levels_by_use.end() ? it->second : config.default_levels;
     }
+    bool named_non_residential(const store::BuildingRow& b) const {
+        for (const auto& k : config.non_residential_name_keywords)
+            if (b.name.find(k) != std::string::npos) return true;
+        return false;
+    }
     bool holds_households(const store::BuildingRow& b) const {
-        return !config.non_residential_uses.contains(b.use) && geo::area_m2(b.geom) >= config.min_footprint_m2;
+        return !config.non_residential_uses.contains(b.use) && !named_non_residential(b) &&
+               geo::area_m2(b.geom) >= config.min_footprint_m2;
     }
     double per_level(const store::BuildingRow& b) const {
         return geo::area_m2(b.geom) * config.usable_ratio / config.dwelling_m2;
