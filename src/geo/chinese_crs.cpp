@@ -42,6 +42,21 @@ LonLat gcj_offset(LonLat p) {
     dlon = (dlon * 180.0) / (krasovsky_a / sqrtmagic * std::cos(radlat) * pi);
     return {dlon, dlat};
 }
+// Finds w with forward(w) == target by fixed-point iteration from `start`: the offsets vary
+// slowly, so correcting by the residual converges to 1e-10 degrees in a few steps.
+template <typename Forward>
+LonLat invert(Forward forward, LonLat target, LonLat start) noexcept {
+    LonLat w = start;
+    for (int i = 0; i < 30; ++i) {
+        LonLat f = forward(w);
+        double ex = f.lon - target.lon, ey = f.lat - target.lat;
+        w.lon -= ex;
+        w.lat -= ey;
+        if (std::abs(ex) < 1e-10 && std::abs(ey) < 1e-10) break;
+    }
+    return w;
+}
+
 } // namespace
 
 std::optional<InputCrs> parse_input_crs(std::string_view text) {
@@ -74,16 +89,7 @@ LonLat wgs84_to_gcj02(LonLat p) noexcept {
 
 LonLat gcj02_to_wgs84(LonLat p) noexcept {
     if (outside_china(p)) return p;
-    // Find w with wgs84_to_gcj02(w) == p: start at p, correct by the residual.
-    LonLat w = p;
-    for (int i = 0; i < 30; ++i) {
-        LonLat g = wgs84_to_gcj02(w);
-        double ex = g.lon - p.lon, ey = g.lat - p.lat;
-        w.lon -= ex;
-        w.lat -= ey;
-        if (std::abs(ex) < 1e-10 && std::abs(ey) < 1e-10) break;
-    }
-    return w;
+    return invert(wgs84_to_gcj02, p, p);
 }
 
 LonLat gcj02_to_bd09(LonLat p) noexcept {
@@ -97,15 +103,7 @@ LonLat bd09_to_gcj02(LonLat p) noexcept {
     double x = p.lon - 0.0065, y = p.lat - 0.006;
     double z = std::sqrt(x * x + y * y) - 0.00002 * std::sin(y * bd_pi);
     double theta = std::atan2(y, x) - 0.000003 * std::cos(x * bd_pi);
-    LonLat g{z * std::cos(theta), z * std::sin(theta)};
-    for (int i = 0; i < 10; ++i) {
-        LonLat b = gcj02_to_bd09(g);
-        double ex = b.lon - p.lon, ey = b.lat - p.lat;
-        g.lon -= ex;
-        g.lat -= ey;
-        if (std::abs(ex) < 1e-10 && std::abs(ey) < 1e-10) break;
-    }
-    return g;
+    return invert(gcj02_to_bd09, p, {z * std::cos(theta), z * std::sin(theta)});
 }
 
 LonLat to_wgs84(LonLat p, InputCrs crs) noexcept {

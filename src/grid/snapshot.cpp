@@ -50,6 +50,13 @@ void index_level(const std::vector<AreaT>& areas, std::unordered_map<std::string
     index.finish();
 }
 
+void add_child(Stats& parent, const Stats& child) {
+    parent.households += child.households;
+    parent.buildings += child.buildings;
+    parent.estimated_buildings += child.estimated_buildings;
+    ++parent.children;
+}
+
 Load load_of(const GridArea& g, const Band& band) {
     if (g.kind == store::GridKind::unit) return Load::unit;
     if (g.stats.households < band.min) return Load::below;
@@ -128,23 +135,12 @@ std::shared_ptr<const Snapshot> Snapshot::build(Input in) {
             }
         }
         g.load = load_of(g, s->m_band);
-        if (auto c = s->m_community_index.by_code.find(g.parent_code); c != s->m_community_index.by_code.end()) {
-            Stats& cs = s->m_communities[c->second].stats;
-            cs.households += g.stats.households;
-            cs.buildings += g.stats.buildings;
-            cs.estimated_buildings += g.stats.estimated_buildings;
-            ++cs.children;
-        }
+        if (auto c = s->m_community_index.by_code.find(g.parent_code); c != s->m_community_index.by_code.end())
+            add_child(s->m_communities[c->second].stats, g.stats);
     }
-    for (const auto& c : s->m_communities) {
-        if (auto st = s->m_street_index.by_code.find(c.parent_code); st != s->m_street_index.by_code.end()) {
-            Stats& ss = s->m_streets[st->second].stats;
-            ss.households += c.stats.households;
-            ss.buildings += c.stats.buildings;
-            ss.estimated_buildings += c.stats.estimated_buildings;
-            ++ss.children;
-        }
-    }
+    for (const auto& c : s->m_communities)
+        if (auto st = s->m_street_index.by_code.find(c.parent_code); st != s->m_street_index.by_code.end())
+            add_child(s->m_streets[st->second].stats, c.stats);
     return s;
 }
 

@@ -137,3 +137,25 @@ TEST_CASE("cli: serve answers over real HTTP and stops on SIGTERM", "[cli][http]
 
     CHECK(server.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("cli: the real Nanjing buildings and roads import with estimated households", "[cli][real-data]") {
+    if (!test::shared_data_available()) return;
+    test::TempDir dir;
+    auto db = (dir / "nanjing.sqlite").string();
+    auto data = test::shared_data_dir / "nanjing-central";
+    auto b = wangge_cli({"import", "buildings", (data / "buildings.geojson").string(), "--db", db});
+    INFO(b.out << b.err);
+    REQUIRE(b.exit_code == 0);
+    CHECK(b.out.find("1277 read, 1277 stored") != std::string::npos);
+    CHECK(b.out.find("1277 buildings estimated") != std::string::npos);
+    auto r = wangge_cli({"import", "roads", (data / "roads.geojson").string(), "--db", db});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("383 read, 383 stored") != std::string::npos);
+    auto info = wangge_cli({"info", "--db", db});
+    CHECK(info.out.find("buildings    1277 (1277 with estimated households)") != std::string::npos);
+    CHECK(info.out.find("roads        383") != std::string::npos);
+    // No grids yet: every point is outside everything, and nothing crashes.
+    auto loc = wangge_cli({"locate", "118.79", "32.05", "--db", db});
+    CHECK(loc.exit_code == 0);
+    CHECK(loc.out.find("not_covered") != std::string::npos);
+}
