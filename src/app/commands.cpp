@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include "api/rest.hpp"
 #include "api/service.hpp"
 #include "app/progress.hpp"
 #include "core/error.hpp"
@@ -50,7 +51,8 @@ int run_serve(const ServeOptions& o) {
                  snapshot->grids().size(), snapshot->buildings().size(), snapshot->total_households(),
                  seconds_since(t0));
     auto holder = std::make_shared<grid::SnapshotHolder>(std::move(snapshot));
-    auto service = std::make_shared<api::Service>(holder);
+    auto service = std::make_shared<api::Service>(
+        holder, std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::RestEndpoints>()});
 
     sigset_t stop_signals = block_stop_signals();
     http::ServerOptions so;

@@ -1,3 +1,4 @@
+#include "api/rest.hpp"
 #include "api/service.hpp"
 #include "grid/assign.hpp"
 #include "support/small_district.hpp"
@@ -21,7 +22,9 @@ struct Fixture {
             grid::reassign_buildings(*db);
             tx.commit();
         }
-        service = std::make_unique<api::Service>(std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)));
+        service = std::make_unique<api::Service>(
+            std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)),
+            std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::RestEndpoints>()});
     }
     api::Response get(const std::string& target, const std::string& method = "GET") const {
         auto req = api::make_request(method, target);

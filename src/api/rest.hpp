@@ -1,0 +1,38 @@
+#pragma once
+// The REST API of Wangge (docs/API.md):
+//   GET /healthz
+//   GET /api/v1/locate?lon=&lat=[&crs=wgs84|gcj02|bd09]
+//   GET /api/v1/{streets|communities|grids|buildings}?bbox=&parent=&limit=&offset=
+//   GET /api/v1/{streets|communities|grids}/{code}
+//   GET /api/v1/validate
+#include "api/endpoints.hpp"
+#include "grid/validate.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <mutex>
+
+namespace wangge::api {
+
+class RestEndpoints final : public Endpoints {
+public:
+    std::optional<Response> handle(const Request& req, const grid::Snapshot& snapshot) const override;
+
+private:
+    Response healthz(const grid::Snapshot& snap) const;
+    Response locate(const Request& req, const grid::Snapshot& snap) const;
+    Response list_areas(const Request& req, const grid::Snapshot& snap, Level level) const;
+    Response list_buildings(const Request& req, const grid::Snapshot& snap) const;
+    Response one_area(const grid::Snapshot& snap, Level level, const std::string& code) const;
+    Response validate(const grid::Snapshot& snap) const;
+
+    // Validation of a whole district takes a while: keep the last report, keyed by version.
+    mutable std::mutex m_validation_mutex;
+    mutable std::shared_ptr<const std::string> m_validation_json;
+    mutable std::int64_t m_validation_version = -1;
+};
+
+nlohmann::json to_json(const grid::ValidationReport& report);
+
+} // namespace wangge::api
