@@ -12,6 +12,10 @@ packages=(
   libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite  # the SpatiaLite store
   catch2                                      # unit and integration tests
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libprotozero-dev zlib1g-dev                 # vector tiles (MVT) and their gzip encoding
+  libmapnik-dev mapnik-utils fonts-noto-cjk   # rendered tiles with Chinese labels
+  chromium                                    # the web map's end-to-end test (driven by playwright-core)
+  nodejs                                      # npm for MapLibre GL JS and playwright-core
   curl
 )
 
