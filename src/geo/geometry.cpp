@@ -557,6 +557,12 @@ bool PreparedGeometry::intersects(const Geometry& g) const {
     return r == 1;
 }
 
+bool PreparedGeometry::contains(const Geometry& g) const {
+    char r = GEOSPreparedCovers_r(h(), m_prep, g.get());
+    if (r == 2) fail("prepared covers");
+    return r == 1;
+}
+
 // --- SpatialIndex ---
 
 struct SpatialIndex::Tree {
@@ -641,6 +647,64 @@ std::optional<std::uint32_t> SpatialIndex::nearest(
     const void* found = GEOSSTRtree_nearest_generic_r(h(), m_tree->tree, &query_marker, pt.get(), fn, &data);
     if (!found) return std::nullopt;
     return item_to_id(found);
+}
+
+// --- clipping and coordinate access ---
+
+namespace {
+
+Coordinates coordinates_of(const GEOSGeometry* line) {
+    const GEOSCoordSequence* seq = check(GEOSGeom_getCoordSeq_r(h(), line), "coordinate sequence");
+    unsigned int n = 0;
+    GEOSCoordSeq_getSize_r(h(), seq, &n);
+    // One bulk copy rather than a call per point: tiles read many thousands of rings.
+    std::vector<double> xy(2 * std::size_t{n});
+    if (n > 0 && !GEOSCoordSeq_copyToBuffer_r(h(), seq, xy.data(), 0, 0)) fail("copy coordinates");
+    Coordinates out(n);
+    for (unsigned int i = 0; i < n; ++i) out[i] = {xy[2 * i], xy[2 * i + 1]};
+    return out;
+}
+
+void collect_rings(const GEOSGeometry* g, std::vector<std::vector<Coordinates>>& out) {
+    int type = GEOSGeomTypeId_r(h(), g);
+    if (type == GEOS_POLYGON) {
+        if (GEOSisEmpty_r(h(), g)) return;
+        std::vector<Coordinates> rings{coordinates_of(GEOSGetExteriorRing_r(h(), g))};
+        int holes = GEOSGetNumInteriorRings_r(h(), g);
+        for (int i = 0; i < holes; ++i) rings.push_back(coordinates_of(GEOSGetInteriorRingN_r(h(), g, i)));
+        out.push_back(std::move(rings));
+    } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(h(), g);
+        for (int i = 0; i < n; ++i) collect_rings(GEOSGetGeometryN_r(h(), g, i), out);
+    }
+}
+
+void collect_lines(const GEOSGeometry* g, std::vector<Coordinates>& out) {
+    int type = GEOSGeomTypeId_r(h(), g);
+    if (type == GEOS_LINESTRING) {
+        if (!GEOSisEmpty_r(h(), g)) out.push_back(coordinates_of(g));
+    } else if (type == GEOS_MULTILINESTRING || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(h(), g);
+        for (int i = 0; i < n; ++i) collect_lines(GEOSGetGeometryN_r(h(), g, i), out);
+    }
+}
+
+} // namespace
+
+Geometry clip_by_rect(const Geometry& g, const BBox& box) {
+    return Geometry(GEOSClipByRect_r(h(), g.get(), box.min_lon, box.min_lat, box.max_lon, box.max_lat));
+}
+
+std::vector<std::vector<Coordinates>> polygon_rings(const Geometry& g) {
+    std::vector<std::vector<Coordinates>> out;
+    collect_rings(g.get(), out);
+    return out;
+}
+
+std::vector<Coordinates> line_strings(const Geometry& g) {
+    std::vector<Coordinates> out;
+    collect_lines(g.get(), out);
+    return out;
 }
 
 } // namespace wangge::geo

@@ -119,6 +119,8 @@ public:
     // True when the point lies inside or on the boundary.
     bool covers(LonLat p) const;
     bool intersects(const Geometry& g) const;
+    // True when `g` lies wholly inside or on the boundary (GEOS covers).
+    bool contains(const Geometry& g) const;
 
 private:
     const GEOSPreparedGeometry* m_prep = nullptr;
@@ -156,5 +158,17 @@ private:
 
 // Planar distance in degrees between a point and a geometry (for nearest-neighbour ranking).
 double planar_distance(LonLat p, const Geometry& g);
+
+// --- clipping and coordinate access (for encoders of other formats, e.g. vector tiles) ---
+// Clips to an axis-aligned box with GEOS ClipByRect: much faster than an intersection, exact on
+// the box edges, but the result may be invalid where a polygon only grazes the box.
+Geometry clip_by_rect(const Geometry& g, const BBox& box);
+// A ring or line as coordinates; a ring repeats its first point last.
+using Coordinates = std::vector<LonLat>;
+// Each polygon of a Polygon, MultiPolygon or collection as its rings, shell first (holes after);
+// non-polygonal parts are skipped.
+std::vector<std::vector<Coordinates>> polygon_rings(const Geometry& g);
+// Each line of a LineString, MultiLineString or collection; other parts are skipped.
+std::vector<Coordinates> line_strings(const Geometry& g);
 
 } // namespace wangge::geo

@@ -73,6 +73,7 @@ std::shared_ptr<const Snapshot> Snapshot::load(store::Database& db, Band band) {
     in.communities = db.load_communities();
     in.grids = db.load_grids();
     in.buildings = db.load_buildings();
+    in.roads = db.load_roads();
     in.band = band;
     return build(std::move(in));
 }
@@ -109,6 +110,11 @@ std::shared_ptr<const Snapshot> Snapshot::build(Input in) {
     index_level(s->m_communities, s->m_community_index.by_code, s->m_community_index.index,
                 s->m_community_index.prepared);
     index_level(s->m_grids, s->m_grid_index.by_code, s->m_grid_index.index, s->m_grid_index.prepared);
+    {
+        std::vector<const geo::Geometry*> polygons;
+        for (const auto& g : s->m_grids) polygons.push_back(&g.geom);
+        s->m_grid_cells = CellIndex(polygons, s->m_grid_index.prepared);
+    }
 
     s->m_buildings.reserve(in.buildings.size());
     for (auto& b : in.buildings) {
@@ -123,6 +129,15 @@ std::shared_ptr<const Snapshot> Snapshot::build(Input in) {
     }
     s->m_building_index.finish();
 
+    std::sort(in.roads.begin(), in.roads.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    s->m_roads.reserve(in.roads.size());
+    for (auto& r : in.roads) {
+        BBox box = r.geom.bbox();
+        s->m_roads.push_back({std::move(r), box});
+    }
+    for (std::uint32_t i = 0; i < s->m_roads.size(); ++i) s->m_road_index.insert(s->m_roads[i].row.geom, i);
+    s->m_road_index.finish();
+
     // Statistics roll up from buildings (by their assigned grid) to grids, communities, streets.
     for (auto& g : s->m_grids) {
         auto it = s->m_buildings_by_grid.find(g.code);
@@ -135,12 +150,16 @@ std::shared_ptr<const Snapshot> Snapshot::build(Input in) {
             }
         }
         g.load = load_of(g, s->m_band);
-        if (auto c = s->m_community_index.by_code.find(g.parent_code); c != s->m_community_index.by_code.end())
+        if (auto c = s->m_community_index.by_code.find(g.parent_code); c != s->m_community_index.by_code.end()) {
+            g.parent_index = static_cast<std::int32_t>(c->second);
             add_child(s->m_communities[c->second].stats, g.stats);
+        }
     }
-    for (const auto& c : s->m_communities)
-        if (auto st = s->m_street_index.by_code.find(c.parent_code); st != s->m_street_index.by_code.end())
+    for (auto& c : s->m_communities)
+        if (auto st = s->m_street_index.by_code.find(c.parent_code); st != s->m_street_index.by_code.end()) {
+            c.parent_index = static_cast<std::int32_t>(st->second);
             add_child(s->m_streets[st->second].stats, c.stats);
+        }
     return s;
 }
 
@@ -200,6 +219,13 @@ std::vector<std::uint32_t> Snapshot::query_buildings(const BBox& box) const {
     return out;
 }
 
+std::vector<std::uint32_t> Snapshot::query_roads(const BBox& box) const {
+    std::vector<std::uint32_t> out;
+    m_road_index.query(box, [&](std::uint32_t id) { out.push_back(id); });
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 const std::vector<std::uint32_t>& Snapshot::buildings_of_grid(std::string_view grid_code) const {
     static const std::vector<std::uint32_t> none;
     auto it = m_buildings_by_grid.find(std::string(grid_code));
@@ -220,22 +246,29 @@ std::optional<std::uint32_t> Snapshot::covering(Level level, const geo::Geometry
 
 LocateResult Snapshot::locate(LonLat p) const {
     require_wgs84_range(p);
-    geo::Geometry point = geo::make_point(p);
     LocateResult r;
-    if (auto g = covering(Level::grid, point)) {
+    if (auto g = m_grid_cells.covering(p, m_grid_index.prepared)) {
         r.status = LocateResult::Status::grid;
         r.grid = &m_grids[*g];
-        r.community = find_community(r.grid->parent_code);
+        if (r.grid->parent_index >= 0) r.community = &m_communities[static_cast<std::size_t>(r.grid->parent_index)];
     }
+    // The slower fallbacks (a point in no grid, or a grid whose parents are not stored) query
+    // the STRtrees of the upper levels.
+    std::optional<geo::Geometry> point;
+    auto point_geometry = [&]() -> const geo::Geometry& {
+        if (!point) point = geo::make_point(p);
+        return *point;
+    };
     if (!r.community) {
-        if (auto c = covering(Level::community, point)) {
+        if (auto c = covering(Level::community, point_geometry())) {
             r.community = &m_communities[*c];
             if (!r.grid) r.status = LocateResult::Status::no_grid;
         }
     }
-    if (r.community) r.street = find_street(r.community->parent_code);
+    if (r.community && r.community->parent_index >= 0)
+        r.street = &m_streets[static_cast<std::size_t>(r.community->parent_index)];
     if (!r.street) {
-        if (auto st = covering(Level::street, point)) {
+        if (auto st = covering(Level::street, point_geometry())) {
             r.street = &m_streets[*st];
             if (!r.grid && !r.community) r.status = LocateResult::Status::no_community;
         }

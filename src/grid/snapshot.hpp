@@ -1,9 +1,10 @@
 #pragma once
-// The hierarchy in memory: an immutable snapshot of streets, communities, grids and buildings at
-// one data version, with spatial indexes of prepared geometries. Readers hold a
+// The hierarchy in memory: an immutable snapshot of streets, communities, grids, buildings and
+// roads at one data version, with spatial indexes of prepared geometries. Readers hold a
 // shared_ptr<const Snapshot> and never lock; a write builds a new snapshot and swaps it in
 // (SnapshotHolder), so a reader never sees half a change.
 #include "core/codes.hpp"
+#include "grid/cell_index.hpp"
 #include "geo/geometry.hpp"
 #include "store/database.hpp"
 #include "store/records.hpp"
@@ -41,6 +42,7 @@ struct Area {
     BBox bbox;
     double area_m2 = 0.0;
     Stats stats;
+    std::int32_t parent_index = -1; // index of the parent in its level's vector; -1 when not stored
 };
 
 struct GridArea : Area {
@@ -51,6 +53,12 @@ struct GridArea : Area {
 
 struct Building {
     store::BuildingRow row;
+    BBox bbox;
+};
+
+// A road centre line, drawn on maps at community level and followed by grid boundaries.
+struct Road {
+    store::RoadRow row;
     BBox bbox;
 };
 
@@ -79,6 +87,7 @@ public:
         std::vector<store::CommunityRow> communities;
         std::vector<store::GridRow> grids;
         std::vector<store::BuildingRow> buildings;
+        std::vector<store::RoadRow> roads;
         Band band;
     };
     static std::shared_ptr<const Snapshot> build(Input input);
@@ -91,6 +100,8 @@ public:
     const std::vector<Area>& communities() const noexcept { return m_communities; }
     const std::vector<GridArea>& grids() const noexcept { return m_grids; }
     const std::vector<Building>& buildings() const noexcept { return m_buildings; }
+    // Roads in id order.
+    const std::vector<Road>& roads() const noexcept { return m_roads; }
     // The areas of a level, sorted by code (grids as their Area base).
     std::vector<const Area*> areas(Level level) const;
 
@@ -102,6 +113,7 @@ public:
     // Indices of areas of `level` whose bounding box intersects `box`.
     std::vector<std::uint32_t> query(Level level, const BBox& box) const;
     std::vector<std::uint32_t> query_buildings(const BBox& box) const;
+    std::vector<std::uint32_t> query_roads(const BBox& box) const;
     // Indices of buildings assigned to a grid, or to any grid of a community or street.
     const std::vector<std::uint32_t>& buildings_of_grid(std::string_view grid_code) const;
 
@@ -130,7 +142,10 @@ private:
     LevelIndex m_street_index;
     LevelIndex m_community_index;
     LevelIndex m_grid_index;
+    CellIndex m_grid_cells; // the fast path of locate()
     geo::SpatialIndex m_building_index;
+    std::vector<Road> m_roads;
+    geo::SpatialIndex m_road_index;
     std::unordered_map<std::string, std::vector<std::uint32_t>> m_buildings_by_grid;
     long m_total_households = 0;
 };

@@ -125,3 +125,33 @@ TEST_CASE("geo: nearest_m measures metres to the closest boundary point", "[geo]
     CHECK_THAT(n.metres, WithinRel(1109.0, 0.003));
     CHECK(n.point.lat == 32.0);
 }
+
+TEST_CASE("geo: clip_by_rect cuts polygons and lines at the box edges", "[geo]") {
+    geo::Geometry sq = geo::make_rectangle({0, 0, 10, 10});
+    geo::Geometry clipped = geo::clip_by_rect(sq, {5, -1, 20, 4});
+    CHECK(geo::planar_area(clipped) == Approx(5 * 4));
+    CHECK(geo::clip_by_rect(sq, {20, 20, 30, 30}).is_empty());
+    geo::Geometry line = geo::make_multi_line_string({{{-5, 5}, {15, 5}}});
+    auto parts = geo::line_strings(geo::clip_by_rect(line, {0, 0, 10, 10}));
+    REQUIRE(parts.size() == 1);
+    REQUIRE(parts[0].size() == 2);
+    CHECK(std::min(parts[0][0].lon, parts[0][1].lon) == 0.0);
+    CHECK(std::max(parts[0][0].lon, parts[0][1].lon) == 10.0);
+}
+
+TEST_CASE("geo: polygon_rings and line_strings expose coordinates, shell first", "[geo]") {
+    geo::Geometry donut = geo::make_polygon({{{0, 0}, {10, 0}, {10, 10}, {0, 10}}, {{4, 4}, {6, 4}, {6, 6}, {4, 6}}});
+    geo::Geometry two = geo::from_wkt("MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))");
+    auto rings = geo::polygon_rings(donut);
+    REQUIRE(rings.size() == 1);
+    REQUIRE(rings[0].size() == 2);
+    CHECK(rings[0][0].size() == 5); // closed: the first point repeats last
+    CHECK(rings[0][1][0].lon == 4.0);
+    CHECK(rings[0][1][0].lat == 4.0);
+    CHECK(geo::polygon_rings(two).size() == 2);
+    CHECK(geo::polygon_rings(geo::make_point({1, 1})).empty());
+    auto lines = geo::line_strings(geo::from_wkt("GEOMETRYCOLLECTION(LINESTRING(0 0,1 1,2 0),POINT(3 3))"));
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].size() == 3);
+    CHECK(lines[0][2].lon == 2.0);
+}
