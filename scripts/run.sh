@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+bash scripts/install-web.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target wangge
 

@@ -17,6 +17,23 @@ std::optional<std::string_view> Request::header(std::string_view lower_name) con
     return std::nullopt;
 }
 
+bool Request::not_modified(std::string_view etag) const {
+    auto value = header("if-none-match");
+    if (!value) return false;
+    std::string_view rest = *value;
+    while (!rest.empty()) {
+        auto comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (item.substr(0, 2) == "W/") item.remove_prefix(2);
+        if (item == "*" || item == etag) return true;
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 void Response::set_header(std::string name, std::string value) {
     for (auto& [k, v] : headers)
         if (k == name) {

@@ -22,6 +22,9 @@ struct Request {
     // The last value of a query parameter, if present.
     std::optional<std::string_view> param(std::string_view name) const;
     std::optional<std::string_view> header(std::string_view lower_name) const;
+    // True when If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2) or is "*": the
+    // client's copy is current and a 304 answers.
+    bool not_modified(std::string_view etag) const;
 };
 
 struct Response {

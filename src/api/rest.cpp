@@ -114,27 +114,12 @@ Response RestEndpoints::list_areas(const Request& req, const grid::Snapshot& sna
     Page page = page_of(req);
     auto bbox = optional_bbox(req);
     auto parent = parent_filter(req, snap);
-    std::vector<const grid::Area*> all = snap.areas(level);
-    std::vector<const grid::Area*> matched;
-    std::optional<geo::Geometry> rect;
-    if (bbox) rect = geo::make_rectangle(*bbox);
-    auto consider = [&](const grid::Area* a) {
-        if (parent && !starts_with(a->code, *parent)) return;
-        if (rect && !geo::intersects(a->geom, *rect)) return;
-        matched.push_back(a);
-    };
-    if (bbox) {
-        for (std::uint32_t i : snap.query(level, *bbox)) consider(all[i]);
-    } else {
-        for (const auto* a : all) consider(a);
-    }
+    auto matched = matching_areas(snap, level, bbox,
+                                  [&](const grid::Area& a) { return !parent || starts_with(a.code, *parent); });
     std::string features;
-    std::size_t returned = 0;
-    for (std::size_t i = static_cast<std::size_t>(page.offset);
-         i < matched.size() && returned < static_cast<std::size_t>(page.limit); ++i, ++returned) {
-        if (returned) features += ',';
-        append_feature(features, matched[i]->code, area_properties(snap, level, *matched[i]), matched[i]->geom);
-    }
+    std::size_t returned = append_page(features, matched, page, [&](std::string& out, const grid::Area* a) {
+        append_feature(out, a->code, area_properties(snap, level, *a), a->geom);
+    });
     return geojson_response(feature_collection(req, features, matched.size(), returned, page));
 }
 
@@ -142,31 +127,19 @@ Response RestEndpoints::list_buildings(const Request& req, const grid::Snapshot&
     Page page = page_of(req);
     auto bbox = optional_bbox(req);
     auto parent = parent_filter(req, snap);
-    const auto& all = snap.buildings();
     std::vector<std::uint32_t> matched;
-    std::optional<geo::Geometry> rect;
-    if (bbox) rect = geo::make_rectangle(*bbox);
-    auto consider = [&](std::uint32_t i) {
-        const auto& b = all[i];
-        if (parent && (!b.row.grid_code || !starts_with(*b.row.grid_code, *parent))) return;
-        if (rect && !geo::intersects(b.row.geom, *rect)) return;
-        matched.push_back(i);
-    };
-    if (bbox) {
-        for (std::uint32_t i : snap.query_buildings(*bbox)) consider(i);
-    } else if (parent && parent->size() == code_length(Level::grid)) {
-        for (std::uint32_t i : snap.buildings_of_grid(*parent)) consider(i);
+    if (!bbox && parent && parent->size() == code_length(Level::grid)) {
+        matched = snap.buildings_of_grid(*parent); // the grid's own list: no scan of every building
     } else {
-        for (std::uint32_t i = 0; i < all.size(); ++i) consider(i);
+        matched = matching_buildings(snap, bbox, [&](const grid::Building& b) {
+            return !parent || (b.row.grid_code && starts_with(*b.row.grid_code, *parent));
+        });
     }
     std::string features;
-    std::size_t returned = 0;
-    for (std::size_t k = static_cast<std::size_t>(page.offset);
-         k < matched.size() && returned < static_cast<std::size_t>(page.limit); ++k, ++returned) {
-        if (returned) features += ',';
-        const auto& b = all[matched[k]];
-        append_feature(features, std::to_string(b.row.id), building_properties(b), b.row.geom);
-    }
+    std::size_t returned = append_page(features, matched, page, [&](std::string& out, std::uint32_t i) {
+        const auto& b = snap.buildings()[i];
+        append_feature(out, std::to_string(b.row.id), building_properties(b), b.row.geom);
+    });
     return geojson_response(feature_collection(req, features, matched.size(), returned, page));
 }
 

@@ -1,7 +1,11 @@
 #include "app/commands.hpp"
 
+#include "api/ogc_endpoints.hpp"
+#include "api/raster_endpoints.hpp"
 #include "api/rest.hpp"
 #include "api/service.hpp"
+#include "api/static_endpoints.hpp"
+#include "api/tile_endpoints.hpp"
 #include "app/progress.hpp"
 #include "core/error.hpp"
 #include "demo/generator.hpp"
@@ -11,8 +15,14 @@
 #include "grid/validate.hpp"
 #include "http/server.hpp"
 #include "ingest/importer.hpp"
+#include "render/render_pool.hpp"
+#include "render/renderer.hpp"
 #include "store/database.hpp"
+#include "store/mbtiles.hpp"
+#include "tiles/export.hpp"
+#include "tiles/tile_cache.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -40,6 +50,37 @@ sigset_t block_stop_signals() {
 
 } // namespace
 
+namespace {
+
+// The endpoint families of `serve`, in the order the Service asks them.
+std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const ServeOptions& o) {
+    // Vector and rendered tiles have a cache each: labels of rendered tiles reach a quarter tile
+    // past the edge, so a change must invalidate a wider margin around it there.
+    tiles::TileCache::Options vector_options;
+    vector_options.memory_bytes = (o.tile_cache_mb << 20) / 2;
+    if (o.tile_cache_dir) vector_options.disk_dir = *o.tile_cache_dir / "mvt";
+    auto vector_cache = std::make_shared<tiles::TileCache>(vector_options);
+    tiles::TileCache::Options png_options = vector_options;
+    png_options.margin = 0.25;
+    if (o.tile_cache_dir) png_options.disk_dir = *o.tile_cache_dir / "png";
+    auto png_cache = std::make_shared<tiles::TileCache>(png_options);
+    std::vector<std::shared_ptr<const api::Endpoints>> families{
+        std::make_shared<api::RestEndpoints>(), std::make_shared<api::OgcEndpoints>(),
+        std::make_shared<api::TileEndpoints>(vector_cache)};
+    auto renderer = std::make_shared<const render::Renderer>(o.db, o.styles_dir);
+    auto pool = std::make_shared<render::RenderPool>(renderer, static_cast<std::size_t>(std::max(1, o.render_threads)));
+    spdlog::info("rendered tiles: styles {} from {}", fmt::join(renderer->styles(), ", "), o.styles_dir.string());
+    families.push_back(std::make_shared<api::RasterEndpoints>(pool, png_cache));
+    // The map needs MapLibre from npm (scripts/install-web.sh); without it the API still serves.
+    if (auto problem = api::StaticEndpoints::problem(o.web_root))
+        spdlog::warn("the web map is not served: {}", *problem);
+    else
+        families.push_back(std::make_shared<api::StaticEndpoints>(o.web_root));
+    return families;
+}
+
+} // namespace
+
 int run_serve(const ServeOptions& o) {
     if (o.band_min <= 0 || o.band_min > o.band_max)
         throw Error(ErrorKind::bad_request, "invalid_option", "the band needs 0 < --band-min <= --band-max");
@@ -51,8 +92,7 @@ int run_serve(const ServeOptions& o) {
                  snapshot->grids().size(), snapshot->buildings().size(), snapshot->total_households(),
                  seconds_since(t0));
     auto holder = std::make_shared<grid::SnapshotHolder>(std::move(snapshot));
-    auto service = std::make_shared<api::Service>(
-        holder, std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::RestEndpoints>()});
+    auto service = std::make_shared<api::Service>(holder, endpoint_families(o));
 
     sigset_t stop_signals = block_stop_signals();
     http::ServerOptions so;
@@ -153,6 +193,38 @@ int run_demo(const DemoCommand& c) {
     if (!a.unassigned.empty() || a.changed != 0)
         std::printf("warning: %zu buildings in no grid, %zu reassigned by footprint overlap\n", a.unassigned.size(),
                     a.changed);
+    return 0;
+}
+
+int run_export_tiles(const ExportTilesCommand& c) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto db = store::Database::open(c.db, store::OpenMode::read_write);
+    auto snap = grid::Snapshot::load(*db);
+    tiles::ExportRange range{c.minzoom, c.maxzoom, std::nullopt};
+    if (c.bbox) range.bbox = parse_bbox(c.bbox->c_str());
+    store::MbtilesWriter out(c.out, c.force);
+    ProgressBar bar("exporting");
+    auto progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
+    tiles::ExportSummary summary;
+    constexpr std::string_view png_prefix = "png:";
+    if (c.layer.rfind(png_prefix, 0) == 0) {
+        std::string style = c.layer.substr(png_prefix.size());
+        int scale = 1;
+        if (style.size() > 3 && style.substr(style.size() - 3) == "@2x") {
+            style.resize(style.size() - 3);
+            scale = 2;
+        }
+        render::Renderer renderer(c.db, c.styles_dir);
+        summary = tiles::export_tiles(*snap, style, "png", range, render::png_tile_source(renderer, style, scale), out,
+                                      progress);
+    } else {
+        summary = tiles::export_tiles(*snap, tiles::require_vector_layer(c.layer), range, out, progress);
+    }
+    out.commit();
+    bar.finish();
+    std::printf("exported %s z%d-%d to %s in %.1fs: %zu tiles visited, %zu written, %.1f MiB\n", c.layer.c_str(),
+                c.minzoom, c.maxzoom, c.out.string().c_str(), seconds_since(t0), summary.tiles, summary.written,
+                static_cast<double>(summary.bytes) / (1 << 20));
     return 0;
 }
 

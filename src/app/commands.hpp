@@ -16,6 +16,13 @@ struct ServeOptions {
     int band_min = 250;
     int band_max = 500;
     bool access_log = false;
+    // Defaults are the source tree's web/ and styles/ (set by CMake), so a built tree serves
+    // the map from any working directory.
+    std::filesystem::path web_root = WANGGE_DEFAULT_WEB_ROOT;     // index.html, node_modules/maplibre-gl
+    std::filesystem::path styles_dir = WANGGE_DEFAULT_STYLES_DIR; // Mapnik styles for rendered tiles
+    std::optional<std::filesystem::path> tile_cache_dir; // on-disk tile cache; memory only when absent
+    std::size_t tile_cache_mb = 256;
+    int render_threads = 2;
 };
 int run_serve(const ServeOptions& o);
 
@@ -38,6 +45,18 @@ struct DemoCommand {
     bool force = false;
 };
 int run_demo(const DemoCommand& c);
+
+struct ExportTilesCommand {
+    std::filesystem::path db;
+    std::string layer;       // a vector layer, or png:<style>[@2x] for rendered tiles
+    int minzoom = 0;
+    int maxzoom = 14;
+    std::optional<std::string> bbox;
+    std::filesystem::path out;
+    std::filesystem::path styles_dir = WANGGE_DEFAULT_STYLES_DIR;
+    bool force = false;
+};
+int run_export_tiles(const ExportTilesCommand& c);
 
 int run_validate(const std::filesystem::path& db, bool json);
 int run_info(const std::filesystem::path& db);

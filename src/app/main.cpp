@@ -40,6 +40,11 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--band-max", serve.band_max, "Upper household bound of a residential grid")
         ->capture_default_str();
     serve_cmd->add_flag("--access-log", serve.access_log, "Log every request");
+    serve_cmd->add_option("--web-root", serve.web_root, "Directory of the web map")->capture_default_str();
+    serve_cmd->add_option("--styles", serve.styles_dir, "Directory of Mapnik styles")->capture_default_str();
+    serve_cmd->add_option("--tile-cache", serve.tile_cache_dir, "Directory of the on-disk tile cache");
+    serve_cmd->add_option("--tile-cache-mb", serve.tile_cache_mb, "Memory for cached tiles (MiB)")->capture_default_str();
+    serve_cmd->add_option("--render-threads", serve.render_threads, "Threads rendering PNG tiles")->capture_default_str();
 
     wangge::app::ImportCommand imp;
     std::vector<std::string> maps;
@@ -60,6 +65,19 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("--seed", demo.seed, "Random seed (same seed, same district)")->capture_default_str();
     demo_cmd->add_option("--households", demo.households, "Total households of the district")->capture_default_str();
     demo_cmd->add_flag("--force", demo.force, "Overwrite OUT if it exists");
+
+    wangge::app::ExportTilesCommand exp;
+    auto* export_cmd = cli.add_subcommand("export-tiles", "Write vector or rendered tiles to an MBTiles file");
+    export_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    export_cmd->add_option("--layer", exp.layer,
+                           "streets | communities | grids | buildings | roads | hierarchy, or png:STYLE[@2x]")
+        ->required();
+    export_cmd->add_option("--minzoom", exp.minzoom, "Lowest zoom")->capture_default_str();
+    export_cmd->add_option("--maxzoom", exp.maxzoom, "Highest zoom")->capture_default_str();
+    export_cmd->add_option("--bbox", exp.bbox, "minLon,minLat,maxLon,maxLat (default: the data's bounds)");
+    export_cmd->add_option("--styles", exp.styles_dir, "Directory of Mapnik styles (png: layers)")->capture_default_str();
+    export_cmd->add_flag("--force", exp.force, "Overwrite OUT if it exists");
+    export_cmd->add_option("out", exp.out, "Output .mbtiles file")->required();
 
     bool json = false;
     auto* validate_cmd = cli.add_subcommand("validate", "Check gaps, overlaps, nesting and codes of the hierarchy");
@@ -94,6 +112,10 @@ int main(int argc, char** argv) {
             return wangge::app::run_import(imp);
         }
         if (*demo_cmd) return wangge::app::run_demo(demo);
+        if (*export_cmd) {
+            exp.db = db;
+            return wangge::app::run_export_tiles(exp);
+        }
         if (*validate_cmd) return wangge::app::run_validate(db, json);
         if (*info_cmd) return wangge::app::run_info(db);
         if (*locate_cmd) return wangge::app::run_locate(db, lon, lat, crs);

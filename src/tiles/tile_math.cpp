@@ -90,4 +90,25 @@ std::string to_string(const TileId& t) {
     return std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y);
 }
 
+MercatorBox buffered_mercator_bounds(const TileId& t, double fraction) {
+    MercatorBox m = mercator_bounds(t);
+    const double grow = (m.max_x - m.min_x) * fraction;
+    return MercatorBox{m.min_x - grow, m.min_y - grow, m.max_x + grow, m.max_y + grow};
+}
+
+BBox buffered_lonlat_bounds(const TileId& t, double fraction) {
+    MercatorBox m = buffered_mercator_bounds(t, fraction);
+    m.min_y = std::max(m.min_y, -earth_half_circumference);
+    m.max_y = std::min(m.max_y, earth_half_circumference);
+    return BBox{mercator_x_to_lon(m.min_x), mercator_y_to_lat(m.min_y), mercator_x_to_lon(m.max_x),
+                mercator_y_to_lat(m.max_y)};
+}
+
+TileRange tile_range(const BBox& box, int z) {
+    // North-west and south-east corners: rows count down from the north.
+    TileId nw = tile_at({box.min_lon, box.max_lat}, z);
+    TileId se = tile_at({box.max_lon, box.min_lat}, z);
+    return TileRange{z, nw.x, nw.y, se.x, se.y};
+}
+
 } // namespace wangge::tiles

@@ -46,4 +46,23 @@ std::uint32_t tms_y(const TileId& t) noexcept;
 
 std::string to_string(const TileId& t); // "z/x/y"
 
+// The tile's bounds grown by `fraction` of its size on every side (a vector tile's buffer is
+// 64/4096 of it), in metres and in WGS84.
+MercatorBox buffered_mercator_bounds(const TileId& t, double fraction);
+BBox buffered_lonlat_bounds(const TileId& t, double fraction);
+
+// The tiles of zoom z that intersect a WGS84 box, as an inclusive range of columns and rows.
+struct TileRange {
+    int z = 0;
+    std::uint32_t min_x = 0, min_y = 0, max_x = 0, max_y = 0;
+    std::uint64_t count() const noexcept {
+        return std::uint64_t{max_x - min_x + 1} * std::uint64_t{max_y - min_y + 1};
+    }
+    bool contains(const TileId& t) const noexcept {
+        return t.z == z && t.x >= min_x && t.x <= max_x && t.y >= min_y && t.y <= max_y;
+    }
+};
+// Requires a non-empty box; latitudes beyond +-85.0511 fall in the first or last row.
+TileRange tile_range(const BBox& box, int z);
+
 } // namespace wangge::tiles

@@ -1,0 +1,170 @@
+#include "api/tile_endpoints.hpp"
+
+#include "tiles/compress.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+namespace wangge::api {
+
+namespace detail {
+
+constexpr std::string_view mvt_type = "application/vnd.mapbox-vector-tile";
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
+    for (;;) {
+        auto at = s.find(sep);
+        out.push_back(s.substr(0, at));
+        if (at == std::string_view::npos) return out;
+        s.remove_prefix(at + 1);
+    }
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// The q-value of one Accept-Encoding element ("gzip;q=0.5"); 1 when absent.
+double q_value(std::string_view params) {
+    for (std::string_view p : split(params, ';')) {
+        p = trim(p);
+        if (p.size() > 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+            return std::strtod(std::string(p.substr(2)).c_str(), nullptr);
+    }
+    return 1.0;
+}
+
+// The identity (uncompressed) representation has its own strong ETag, derived from the gzip one.
+std::string identity_etag(const std::string& gzip_etag) {
+    return gzip_etag.substr(0, gzip_etag.size() - 1) + "-identity\"";
+}
+
+// "http://host" from the request, so TileJSON hands out URLs that reach this server.
+std::string origin(const Request& req) {
+    auto host = req.header("host");
+    if (!host || host->empty()) return {};
+    auto proto = req.header("x-forwarded-proto");
+    std::string scheme = proto && iequals(*proto, "https") ? "https" : "http";
+    return scheme + "://" + std::string(*host);
+}
+
+} // namespace detail
+
+bool accepts_gzip(std::string_view accept_encoding) {
+    std::optional<double> gzip, any;
+    for (std::string_view element : detail::split(accept_encoding, ',')) {
+        auto semi = element.find(';');
+        std::string_view coding = detail::trim(element.substr(0, semi));
+        double q = semi == std::string_view::npos ? 1.0 : detail::q_value(element.substr(semi + 1));
+        if (detail::iequals(coding, "gzip") || detail::iequals(coding, "x-gzip")) gzip = q;
+        else if (coding == "*") any = q;
+    }
+    if (gzip) return *gzip > 0;
+    return any && *any > 0;
+}
+
+TileEndpoints::TileEndpoints(std::shared_ptr<tiles::TileCache> cache, TileEndpointOptions options)
+    : m_cache(std::move(cache)), m_options(std::move(options)) {}
+
+std::optional<Response> TileEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
+    constexpr std::string_view prefix = "/tiles/";
+    std::string_view path = req.path;
+    if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
+    std::string_view rest = path.substr(prefix.size());
+    if (detail::ends_with(rest, ".mvt")) {
+        std::vector<std::string_view> parts = detail::split(rest.substr(0, rest.size() - 4), '/');
+        if (parts.size() != 4)
+            throw Error(ErrorKind::bad_request, "invalid_tile",
+                        "a vector tile is /tiles/{layer}/{z}/{x}/{y}.mvt, got " + req.path);
+        require_read(req);
+        tiles::VectorLayer layer = tiles::require_vector_layer(parts[0]);
+        tiles::TileId id = tiles::parse_tile(parts[1], parts[2], parts[3]);
+        tiles::require_zoom(layer, id);
+        return tile(req, snapshot, layer, id);
+    }
+    if (detail::ends_with(rest, ".json") && rest.find('/') == std::string_view::npos) {
+        require_read(req);
+        return tilejson(req, snapshot, tiles::require_vector_layer(rest.substr(0, rest.size() - 5)));
+    }
+    return std::nullopt;
+}
+
+std::string TileEndpoints::cache_control() const {
+    return "public, max-age=" + std::to_string(std::max(0, m_options.max_age_s));
+}
+
+Response TileEndpoints::tile(const Request& req, const grid::Snapshot& snapshot, tiles::VectorLayer layer,
+                             const tiles::TileId& id) const {
+    const tiles::TileKey key{"mvt/" + std::string(tiles::to_string(layer)), id};
+    // Cached gzip-compressed: nearly every client takes it as it is.
+    tiles::CachedTile cached = m_cache->get(key, snapshot.version(), [&] {
+        std::string raw = tiles::make_vector_tile(snapshot, layer, id, m_options.tiles);
+        return raw.empty() ? raw : tiles::gzip(raw);
+    });
+    const bool gzip = accepts_gzip(req.header("accept-encoding").value_or(""));
+    const std::string etag = gzip ? cached.etag : detail::identity_etag(cached.etag);
+
+    Response res;
+    res.set_header("ETag", etag);
+    res.set_header("Cache-Control", cache_control());
+    res.set_header("Vary", "Accept-Encoding");
+    res.content_type = std::string(detail::mvt_type);
+    if (req.not_modified(etag)) {
+        res.status = 304;
+        return res;
+    }
+    if (cached.bytes->empty()) {
+        res.status = 204; // nothing here: MapLibre and GDAL take it as an empty tile
+        res.content_type.clear();
+        return res;
+    }
+    if (gzip) {
+        res.set_header("Content-Encoding", "gzip");
+        res.body = *cached.bytes;
+    } else {
+        res.body = tiles::gunzip(*cached.bytes);
+    }
+    return res;
+}
+
+Response TileEndpoints::tilejson(const Request& req, const grid::Snapshot& snapshot, tiles::VectorLayer layer) const {
+    const std::string name(tiles::to_string(layer));
+    BBox b = tiles::data_bounds(snapshot);
+    if (b.empty()) b = BBox{-180, -85.0511, 180, 85.0511};
+    const int minzoom = tiles::layer_min_zoom(layer);
+    const int maxzoom = tiles::vector_max_zoom;
+    nlohmann::json j{
+        {"tilejson", "3.0.0"},
+        {"name", "wangge " + name},
+        {"description", "Wangge community grid map: " + name},
+        {"version", "1.0.0"},
+        {"scheme", "xyz"},
+        {"tiles", {detail::origin(req) + "/tiles/" + name + "/{z}/{x}/{y}.mvt"}},
+        {"minzoom", minzoom},
+        {"maxzoom", maxzoom},
+        {"bounds", {b.min_lon, b.min_lat, b.max_lon, b.max_lat}},
+        {"center", {(b.min_lon + b.max_lon) / 2, (b.min_lat + b.max_lat) / 2, std::clamp(13, minzoom, maxzoom)}},
+        {"vector_layers", nlohmann::json::parse(tiles::vector_layers_json(layer))},
+    };
+    Response res = json_response(j.dump());
+    res.set_header("Cache-Control", cache_control());
+    return res;
+}
+
+} // namespace wangge::api

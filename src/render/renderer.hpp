@@ -1,0 +1,66 @@
+#pragma once
+// PNG map tiles rendered by Mapnik from the styles in styles/ over the SpatiaLite database
+// (docs/RENDERING.md). No Mapnik header leaks out of this module: the rest of Wangge sees tile
+// ids and PNG bytes only.
+#include "tiles/tile_math.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wangge::render {
+
+inline constexpr int tile_size = 256; // pixels at scale 1; @2x tiles are 512
+
+struct RendererOptions {
+    std::filesystem::path database;   // the SpatiaLite file the styles read
+    std::filesystem::path styles_dir; // every <name>.xml in it is a style
+    // Empty: $WANGGE_MAPNIK_INPUT_PLUGINS, else `mapnik-config --input-plugins` at configure time.
+    std::filesystem::path input_plugins_dir;
+    // Empty: $WANGGE_FONTS_DIR, else `mapnik-config --fonts` (/usr/share/fonts), searched recursively.
+    std::filesystem::path fonts_dir;
+};
+
+// Loads every style once at construction, so a broken style fails at startup rather than on the
+// first request. render_png may be called from any number of threads at once: Mapnik maps are not
+// safe to share, so each style keeps a pool of maps and a call borrows one for its duration.
+class Renderer {
+public:
+    // Throws Error(io, "style_load_failed") naming the style and Mapnik's reason,
+    // Error(io, "no_styles") when the directory is missing or holds no style,
+    // Error(io, "database_missing"), and Error(io, "mapnik_plugins") when Mapnik's sqlite input
+    // plugin is not in the plugin directory.
+    explicit Renderer(RendererOptions options);
+    Renderer(std::filesystem::path database, std::filesystem::path styles_dir);
+    ~Renderer();
+    Renderer(const Renderer&) = delete;
+    Renderer& operator=(const Renderer&) = delete;
+    Renderer(Renderer&&) = delete;
+    Renderer& operator=(Renderer&&) = delete;
+
+    // Style names (file names without .xml), sorted.
+    const std::vector<std::string>& styles() const noexcept;
+    bool has_style(std::string_view style) const noexcept;
+
+    // Throws Error(not_found, "unknown_style"), Error(bad_request, "invalid_tile") or
+    // Error(bad_request, "invalid_scale") for bad arguments (checked by require_valid below), and
+    // Error(io, "render_failed") when Mapnik fails (e.g. the database is unreadable).
+    // Returns the PNG of a tile_size * scale square tile in EPSG:3857, scale 1 or 2.
+    std::string render_png(std::string_view style, const tiles::TileId& tile, int scale) const;
+
+    // The argument checks of render_png, for callers that queue work and must fail early.
+    void require_valid(std::string_view style, const tiles::TileId& tile, int scale) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// A tile source for the MBTiles exporter: PNG bytes of each tile in one style and scale. Checks
+// the style and scale now (throws as render_png does); the renderer must outlive the function.
+std::function<std::string(const tiles::TileId&)> png_tile_source(const Renderer& renderer, std::string style, int scale);
+
+} // namespace wangge::render

@@ -1,0 +1,355 @@
+#include "tiles/tile_cache.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace wangge::tiles {
+
+namespace fs = std::filesystem;
+
+namespace detail {
+
+constexpr std::string_view index_magic = "wangge-tile-cache 1";
+
+std::uint64_t fnv1a(std::string_view bytes) noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (char c : bytes) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+std::uint64_t mix(std::uint64_t x) noexcept { // splitmix64's finaliser
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+// A word-at-a-time hash, independent of FNV-1a, so that together they give 128 bits.
+std::uint64_t word_hash(std::string_view bytes) noexcept {
+    std::uint64_t h = mix(bytes.size() ^ 0x9e3779b97f4a7c15ull);
+    std::size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, bytes.data() + i, 8);
+        h = mix(h ^ mix(w + i));
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+    return mix(h ^ mix(tail + i));
+}
+
+void require_safe_source(std::string_view source) {
+    auto bad = [&](const char* why) {
+        throw Error(ErrorKind::internal, "invalid_source",
+                    "tile cache source '" + std::string(source) + "' " + why);
+    };
+    if (source.empty()) bad("is empty");
+    std::size_t start = 0;
+    while (start <= source.size()) {
+        std::size_t end = source.find('/', start);
+        if (end == std::string_view::npos) end = source.size();
+        std::string_view seg = source.substr(start, end - start);
+        if (seg.empty() || seg == "." || seg == "..") bad("has an empty, '.' or '..' segment");
+        for (char c : seg)
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@'))
+                bad("may only hold letters, digits, '_', '-', '.', '@' and '/'");
+        start = end + 1;
+    }
+}
+
+std::optional<std::uint32_t> number_of(const fs::path& p) {
+    std::string s = p.filename().string();
+    std::uint32_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+// Subdirectories (or files) of `dir` named by a number in [lo, hi], with that number.
+std::vector<std::pair<std::uint32_t, fs::path>> numbered(const fs::path& dir, std::uint32_t lo, std::uint32_t hi) {
+    std::vector<std::pair<std::uint32_t, fs::path>> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (auto n = number_of(it->path()); n && *n >= lo && *n <= hi) out.emplace_back(*n, it->path());
+    return out;
+}
+
+} // namespace detail
+
+std::string etag_of(std::string_view bytes) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "\"%016llx%016llx\"", static_cast<unsigned long long>(detail::fnv1a(bytes)),
+                  static_cast<unsigned long long>(detail::word_hash(bytes)));
+    return buf;
+}
+
+TileCache::TileCache(Options options) : m_options(std::move(options)) {
+    if (!m_options.disk_dir) return;
+    const fs::path& dir = *m_options.disk_dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Error(ErrorKind::io, "tile_cache", "cannot create tile cache " + dir.string() + ": " + ec.message());
+    // The cache wipes what it cannot vouch for: refuse a directory that is not one of ours.
+    if (!fs::exists(dir / "index") && !fs::is_empty(dir))
+        throw Error(ErrorKind::io, "tile_cache",
+                    dir.string() + " is not empty and holds no tile cache index; give the tile cache a directory "
+                                   "of its own");
+}
+
+TileCache::~TileCache() = default;
+
+CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make) {
+    detail::require_safe_source(key.source);
+    {
+        std::unique_lock lock(m_mutex);
+        bool behind = !m_version || version > *m_version;
+        lock.unlock();
+        if (behind) adopt(version);
+    }
+    std::string id = key.source + "/" + to_string(key.tile);
+    if (auto hit = from_memory(id, version)) return *hit;
+    if (m_options.disk_dir) {
+        std::shared_lock disk(m_disk_mutex);
+        if (is_current(version)) {
+            if (auto bytes = read_file(key)) {
+                CachedTile t{std::make_shared<const std::string>(std::move(*bytes)), {}};
+                t.etag = etag_of(*t.bytes);
+                remember(key, std::move(id), t, version);
+                std::lock_guard lock(m_mutex);
+                ++m_hits;
+                return t;
+            }
+        }
+    }
+    CachedTile t{std::make_shared<const std::string>(make()), {}};
+    t.etag = etag_of(*t.bytes);
+    if (m_options.disk_dir) {
+        std::shared_lock disk(m_disk_mutex);
+        if (is_current(version)) write_file(key, *t.bytes, version);
+    }
+    remember(key, std::move(id), t, version);
+    std::lock_guard lock(m_mutex);
+    ++m_misses;
+    return t;
+}
+
+bool TileCache::is_current(std::int64_t version) const {
+    std::lock_guard lock(m_mutex);
+    return m_version == version;
+}
+
+std::optional<CachedTile> TileCache::from_memory(const std::string& id, std::int64_t version) {
+    std::lock_guard lock(m_mutex);
+    if (m_version != version) return std::nullopt;
+    auto it = m_by_id.find(id);
+    if (it == m_by_id.end()) return std::nullopt;
+    m_lru.splice(m_lru.begin(), m_lru, it->second);
+    ++m_hits;
+    return it->second->tile;
+}
+
+void TileCache::remember(const TileKey& key, std::string id, const CachedTile& tile, std::int64_t version) {
+    const std::size_t cost = tile.bytes->size() + id.size();
+    std::lock_guard lock(m_mutex);
+    // A tile made from an older snapshot may be stale for the current version: not kept.
+    if (m_version != version || cost > m_options.memory_bytes) return;
+    if (auto it = m_by_id.find(id); it != m_by_id.end()) {
+        m_bytes -= it->second->cost;
+        m_lru.erase(it->second);
+        m_by_id.erase(it);
+    }
+    m_lru.push_front(Entry{id, key, tile, cost});
+    m_by_id.emplace(std::move(id), m_lru.begin());
+    m_bytes += cost;
+    while (m_bytes > m_options.memory_bytes) {
+        m_bytes -= m_lru.back().cost;
+        m_by_id.erase(m_lru.back().id);
+        m_lru.pop_back();
+    }
+}
+
+void TileCache::adopt(std::int64_t version) {
+    std::unique_lock disk(m_disk_mutex);
+    bool first = false;
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_version && version <= *m_version) return; // another thread got here first
+        first = !m_version;
+        m_lru.clear();
+        m_by_id.clear();
+        m_bytes = 0;
+        m_version = version;
+    }
+    if (!m_options.disk_dir) return;
+    // Files left by an earlier run are kept only when they were made for this very version.
+    if (!first || read_index() != version) wipe_disk();
+    std::lock_guard lock(m_sources_mutex);
+    write_index(version);
+}
+
+bool TileCache::tile_touched(const TileId& t, const std::vector<BBox>& changed) const {
+    const BBox bounds = buffered_lonlat_bounds(t, m_options.margin);
+    for (const BBox& b : changed)
+        if (bounds.intersects(b)) return true;
+    return false;
+}
+
+void TileCache::invalidate(std::int64_t new_version, const std::vector<BBox>& changed) {
+    std::unique_lock disk(m_disk_mutex);
+    bool known = false;
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_version && new_version < *m_version) return; // a late call about an older change
+        known = m_version.has_value();
+        if (known) {
+            for (auto it = m_lru.begin(); it != m_lru.end();) {
+                if (!tile_touched(it->key.tile, changed)) {
+                    ++it;
+                    continue;
+                }
+                m_bytes -= it->cost;
+                m_by_id.erase(it->id);
+                it = m_lru.erase(it);
+            }
+        }
+    }
+    if (!known) {
+        // Never used yet: what is on disk is kept only if it was made for new_version.
+        disk.unlock();
+        adopt(new_version);
+        return;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_version = new_version;
+    }
+    if (!m_options.disk_dir) return;
+    std::lock_guard lock(m_sources_mutex);
+    drop_files(changed); // before the index names the new version: a crash in between wipes
+    write_index(new_version);
+}
+
+TileCache::Stats TileCache::stats() const {
+    std::lock_guard lock(m_mutex);
+    return Stats{m_hits, m_misses, m_lru.size(), m_bytes};
+}
+
+// --- disk ---
+
+fs::path TileCache::file_of(const TileKey& key) const {
+    return *m_options.disk_dir / key.source / std::to_string(key.tile.z) / std::to_string(key.tile.x) /
+           std::to_string(key.tile.y);
+}
+
+std::optional<std::string> TileCache::read_file(const TileKey& key) const {
+    std::ifstream in(file_of(key), std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (in.bad()) return std::nullopt;
+    return std::move(bytes).str();
+}
+
+void TileCache::write_file(const TileKey& key, const std::string& bytes, std::int64_t version) {
+    static std::atomic<std::uint64_t> serial{0};
+    const fs::path path = file_of(key);
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    // Written whole under a temporary name, then renamed: a reader sees the old file or the new.
+    fs::path tmp = path;
+    tmp += ".tmp" + std::to_string(serial++);
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!out) {
+            fs::remove(tmp, ec);
+            return; // a full disk costs a re-render later, never a wrong tile
+        }
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        return;
+    }
+    // The index lists every source, so that invalidate() finds their files after a restart. The
+    // version cannot move while the caller holds the disk lock shared.
+    std::lock_guard lock(m_sources_mutex);
+    if (m_disk_sources.insert(key.source).second) write_index(version);
+}
+
+void TileCache::drop_files(const std::vector<BBox>& changed) {
+    for (const std::string& source : m_disk_sources) {
+        for (const auto& [z, zdir] : detail::numbered(*m_options.disk_dir / source, 0, max_zoom)) {
+            // Columns one tile beyond each box (the margin is less than a tile) are listed; each
+            // file found there is then tested exactly.
+            std::vector<TileRange> ranges;
+            for (const BBox& b : changed)
+                if (!b.empty()) ranges.push_back(tile_range(b, static_cast<int>(z)));
+            auto near_column = [&](std::uint32_t x) {
+                for (const TileRange& r : ranges)
+                    if (x + 1 >= r.min_x && x <= r.max_x + 1) return true;
+                return false;
+            };
+            for (const auto& [x, xdir] : detail::numbered(zdir, 0, UINT32_MAX)) {
+                if (!near_column(x)) continue;
+                for (const auto& [y, file] : detail::numbered(xdir, 0, UINT32_MAX)) {
+                    if (!tile_touched(TileId{static_cast<int>(z), x, y}, changed)) continue;
+                    std::error_code ec;
+                    fs::remove(file, ec);
+                }
+            }
+        }
+    }
+}
+
+void TileCache::wipe_disk() {
+    // Everything but the index first: a crash midway leaves the old index, so the next start
+    // finds a version mismatch and wipes again.
+    const fs::path& dir = *m_options.disk_dir;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename() != "index") fs::remove_all(it->path(), ec);
+    m_disk_sources.clear();
+}
+
+void TileCache::write_index(std::int64_t version) const {
+    const fs::path& dir = *m_options.disk_dir;
+    std::string text = std::string(detail::index_magic) + "\nversion " + std::to_string(version) + "\n";
+    for (const std::string& s : m_disk_sources) text += "source " + s + "\n";
+    const fs::path tmp = dir / "index.tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) throw Error(ErrorKind::io, "tile_cache", "cannot write " + tmp.string());
+    }
+    std::error_code ec;
+    fs::rename(tmp, dir / "index", ec);
+    if (ec) throw Error(ErrorKind::io, "tile_cache", "cannot write " + (dir / "index").string() + ": " + ec.message());
+}
+
+std::optional<std::int64_t> TileCache::read_index() {
+    std::ifstream in(*m_options.disk_dir / "index");
+    std::string line;
+    if (!std::getline(in, line) || line != detail::index_magic) return std::nullopt;
+    std::optional<std::int64_t> version;
+    while (std::getline(in, line)) {
+        if (line.rfind("version ", 0) == 0) version = std::stoll(line.substr(8));
+        else if (line.rfind("source ", 0) == 0) m_disk_sources.insert(line.substr(7));
+    }
+    return version;
+}
+
+} // namespace wangge::tiles

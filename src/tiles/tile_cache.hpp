@@ -1,0 +1,121 @@
+#pragma once
+// The tile cache of vector and raster tiles: an LRU in memory bounded by bytes, then (optionally)
+// files on disk, both valid for one data version at a time (docs/TILES.md).
+//
+// Versions: the cache holds tiles valid for its current version. invalidate(v, changed) moves it
+// to version v, dropping exactly the tiles whose bounds (grown by Options::margin) meet a changed
+// box; the rest stay valid. get() with an older version renders without caching (a reader still
+// on the old snapshot); get() with a newer version the cache was not told about wipes it, since
+// it cannot know what changed. So the writer should call invalidate() before it publishes the
+// new snapshot; either order is correct, that one keeps the untouched tiles.
+//
+// Disk: <disk_dir>/<source>/<z>/<x>/<y>, with <disk_dir>/index naming the version all those files
+// are valid for. Files are written whole (temporary file + rename) and deleted by invalidate()
+// before the index moves on, so a file stale for the index's version is never served, even after
+// a crash. A directory left for another version is wiped when the cache first learns its version.
+#include "core/types.hpp"
+#include "tiles/tile_math.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace wangge::tiles {
+
+// source e.g. "mvt/grids", "png/default@2x": letters, digits, '_', '-', '.', '@' in segments
+// separated by '/'.
+struct TileKey {
+    std::string source;
+    TileId tile;
+};
+
+struct CachedTile {
+    std::shared_ptr<const std::string> bytes;
+    std::string etag;
+};
+
+// A strong ETag of tile bytes (quoted, as the header carries it): 128 bits of two independent
+// 64-bit hashes, so an unchanged tile keeps its ETag across versions and restarts.
+std::string etag_of(std::string_view bytes);
+
+class TileCache {
+public:
+    struct Options {
+        std::size_t memory_bytes = 256u << 20;
+        std::optional<std::filesystem::path> disk_dir;
+        // How far beyond its bounds a tile draws features, as a fraction of its size: vector
+        // tiles buffer 64/4096. A raster source with a wider buffer needs its own cache (or a
+        // larger margin here, which only drops a few more tiles than needed).
+        double margin = 64.0 / 4096.0;
+    };
+    explicit TileCache(Options options);
+    ~TileCache();
+    TileCache(const TileCache&) = delete;
+    TileCache& operator=(const TileCache&) = delete;
+
+    // The tile for `key` at data `version`: from memory, else disk, else make() (called without
+    // holding the cache lock; concurrent misses of one key may both render, last one wins).
+    // Throws Error(internal, "invalid_source") for a source that is not a safe relative path.
+    CachedTile get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make);
+    // The data changed to `new_version`; tiles whose (lon/lat) bounds intersect any of `changed`
+    // are dropped from memory and disk, every other tile stays valid for new_version.
+    void invalidate(std::int64_t new_version, const std::vector<BBox>& changed);
+
+    struct Stats {
+        std::size_t hits, misses, entries, bytes;
+    };
+    Stats stats() const;
+
+private:
+    struct Entry {
+        std::string id; // source + "/" + z/x/y
+        TileKey key;
+        CachedTile tile;
+        std::size_t cost = 0;
+    };
+    using Lru = std::list<Entry>;
+
+    // Learns or moves to `version` when the cache is behind it; wipes what it cannot vouch for.
+    void adopt(std::int64_t version);
+    bool is_current(std::int64_t version) const;
+    std::optional<CachedTile> from_memory(const std::string& id, std::int64_t version);
+    void remember(const TileKey& key, std::string id, const CachedTile& tile, std::int64_t version);
+    bool tile_touched(const TileId& t, const std::vector<BBox>& changed) const;
+    // --- disk: callers hold m_disk_mutex (shared to read or write a tile file, exclusive for
+    // the rest); write_index and drop_files also need m_sources_mutex ---
+    std::filesystem::path file_of(const TileKey& key) const;
+    std::optional<std::string> read_file(const TileKey& key) const;
+    void write_file(const TileKey& key, const std::string& bytes, std::int64_t version);
+    void drop_files(const std::vector<BBox>& changed);
+    void wipe_disk();
+    void write_index(std::int64_t version) const;
+    std::optional<std::int64_t> read_index();
+
+    Options m_options;
+    // Guards the LRU, the version and the counters; never held while rendering or doing I/O.
+    mutable std::mutex m_mutex;
+    std::optional<std::int64_t> m_version;
+    Lru m_lru;
+    std::unordered_map<std::string, Lru::iterator> m_by_id;
+    std::size_t m_bytes = 0;
+    std::size_t m_hits = 0;
+    std::size_t m_misses = 0;
+    // Disk reads and writes share it; adopt() and invalidate() take it exclusively, so no file
+    // for an old version is written after they have moved on.
+    mutable std::shared_mutex m_disk_mutex;
+    std::mutex m_sources_mutex;
+    std::set<std::string> m_disk_sources; // sources with files on disk (also in the index)
+};
+
+} // namespace wangge::tiles

@@ -1,0 +1,264 @@
+// The tile cache: LRU by bytes, exact invalidation by changed boxes, versions, disk persistence
+// and its staleness rules, ETags.
+#include "core/error.hpp"
+#include "support/temp_dir.hpp"
+#include "tiles/tile_cache.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+using namespace wangge;
+using tiles::TileCache;
+using tiles::TileId;
+using tiles::TileKey;
+
+namespace {
+
+// Counts renders; a tile's bytes name the tile and the version it was made for.
+struct Renderer {
+    int calls = 0;
+    std::function<std::string()> operator()(const TileKey& k, std::int64_t version, std::size_t size = 100) {
+        return [this, k, version, size] {
+            ++calls;
+            std::string s = k.source + "/" + tiles::to_string(k.tile) + "@" + std::to_string(version);
+            s.resize(size, '.');
+            return s;
+        };
+    }
+};
+
+TileKey key(std::uint32_t x, std::uint32_t y, std::string source = "mvt/grids") {
+    return TileKey{std::move(source), TileId{14, x, y}};
+}
+
+TileCache::Options options(std::size_t memory_bytes, std::optional<std::filesystem::path> disk = std::nullopt) {
+    TileCache::Options o;
+    o.memory_bytes = memory_bytes;
+    o.disk_dir = std::move(disk);
+    return o;
+}
+constexpr std::size_t plenty = 256u << 20;
+
+// A small box in the middle of a tile.
+BBox inside(const TileId& t) {
+    BBox b = tiles::lonlat_bounds(t);
+    const double w = b.max_lon - b.min_lon, h = b.max_lat - b.min_lat;
+    return BBox{b.min_lon + 0.4 * w, b.min_lat + 0.4 * h, b.min_lon + 0.6 * w, b.min_lat + 0.6 * h};
+}
+
+} // namespace
+
+TEST_CASE("tile cache: hits, misses and LRU eviction by bytes", "[cache]") {
+    // Each entry costs its bytes plus its key: 100 + "mvt/grids/14/x/y".size().
+    const std::size_t cost = 100 + std::string("mvt/grids/14/10/10").size();
+    TileCache cache(options(3 * cost));
+    Renderer r;
+    for (std::uint32_t x = 10; x < 13; ++x) cache.get(key(x, 10), 1, r(key(x, 10), 1));
+    CHECK(r.calls == 3);
+    cache.get(key(10, 10), 1, r(key(10, 10), 1)); // hit: 10 becomes the most recent
+    CHECK(r.calls == 3);
+    cache.get(key(13, 10), 1, r(key(13, 10), 1)); // evicts the least recent: 11
+    auto s = cache.stats();
+    CHECK(s.entries == 3);
+    CHECK(s.bytes == 3 * cost);
+    CHECK(s.hits == 1);
+    CHECK(s.misses == 4);
+    cache.get(key(10, 10), 1, r(key(10, 10), 1));
+    CHECK(r.calls == 4);
+    cache.get(key(11, 10), 1, r(key(11, 10), 1));
+    CHECK(r.calls == 5);
+    // A tile larger than the whole cache is served but not kept.
+    auto big = cache.get(key(20, 20), 1, r(key(20, 20), 1, 10 * cost));
+    CHECK(big.bytes->size() == 10 * cost);
+    CHECK(cache.stats().bytes <= 3 * cost);
+}
+
+TEST_CASE("tile cache: a change drops exactly the tiles it touches", "[cache]") {
+    TileCache cache(options(plenty));
+    Renderer r;
+    const TileId centre{14, 13598, 6650};
+    std::vector<TileKey> keys;
+    for (std::uint32_t x = centre.x - 2; x <= centre.x + 2; ++x)
+        for (std::uint32_t y = centre.y - 2; y <= centre.y + 2; ++y)
+            for (const char* source : {"mvt/grids", "png/default"}) keys.push_back(key(x, y, source));
+    // Zoom 13 and 15 tiles over the same place.
+    keys.push_back({"mvt/grids", TileId{13, centre.x / 2, centre.y / 2}});
+    keys.push_back({"mvt/grids", TileId{15, centre.x * 2 + 1, centre.y * 2 + 1}});
+    keys.push_back({"mvt/grids", TileId{15, centre.x * 2 + 8, centre.y * 2}});
+    for (const auto& k : keys) cache.get(k, 1, r(k, 1));
+    REQUIRE(r.calls == int(keys.size()));
+
+    // A box inside the centre tile: the centre tile of each source at z14, the z13 tile above
+    // it and the z15 tile it falls in; the z15 tile four tiles away and the neighbours stay.
+    cache.invalidate(2, {inside(centre)});
+    std::set<std::string> rendered;
+    for (const auto& k : keys) {
+        const int before = r.calls;
+        auto t = cache.get(k, 2, r(k, 2));
+        if (r.calls != before) rendered.insert(k.source + "/" + tiles::to_string(k.tile));
+        CHECK(t.bytes->find(r.calls != before ? "@2" : "@1") != std::string::npos);
+    }
+    CHECK(rendered == std::set<std::string>{"mvt/grids/14/13598/6650", "png/default/14/13598/6650",
+                                            "mvt/grids/13/6799/3325", "mvt/grids/15/27197/13301"});
+
+    // A box just east of the centre tile, inside its 64/4096 buffer: the centre and its east
+    // neighbour (whose own buffer reaches back) draw it.
+    BBox b = tiles::lonlat_bounds(centre);
+    const double unit = (b.max_lon - b.min_lon) / 4096;
+    BBox east{b.max_lon + 10 * unit, inside(centre).min_lat, b.max_lon + 20 * unit, inside(centre).max_lat};
+    cache.invalidate(3, {east});
+    rendered.clear();
+    for (const auto& k : keys) {
+        if (k.tile.z != 14 || k.source != "mvt/grids") continue;
+        const int before = r.calls;
+        cache.get(k, 3, r(k, 3));
+        if (r.calls != before) rendered.insert(tiles::to_string(k.tile));
+    }
+    CHECK(rendered == std::set<std::string>{"14/13598/6650", "14/13599/6650"});
+
+    // Beyond the buffer, only the east neighbour.
+    BBox far_east{b.max_lon + 100 * unit, east.min_lat, b.max_lon + 110 * unit, east.max_lat};
+    cache.invalidate(4, {far_east});
+    rendered.clear();
+    for (const auto& k : keys) {
+        if (k.tile.z != 14 || k.source != "mvt/grids") continue;
+        const int before = r.calls;
+        cache.get(k, 4, r(k, 4));
+        if (r.calls != before) rendered.insert(tiles::to_string(k.tile));
+    }
+    CHECK(rendered == std::set<std::string>{"14/13599/6650"});
+}
+
+TEST_CASE("tile cache: older versions bypass the cache, unannounced newer ones reset it", "[cache]") {
+    TileCache cache(options(plenty));
+    Renderer r;
+    cache.get(key(1, 1), 5, r(key(1, 1), 5));
+    cache.get(key(2, 2), 5, r(key(2, 2), 5));
+    // A reader still on snapshot 4 gets a tile made from it, which is not kept.
+    auto old = cache.get(key(1, 1), 4, r(key(1, 1), 4));
+    CHECK(old.bytes->find("@4") != std::string::npos);
+    CHECK(r.calls == 3);
+    CHECK(cache.get(key(1, 1), 5, r(key(1, 1), 5)).bytes->find("@5") != std::string::npos);
+    CHECK(r.calls == 3);
+    // Version 7 arrives without invalidate(): nothing can be vouched for.
+    cache.get(key(2, 2), 7, r(key(2, 2), 7));
+    CHECK(r.calls == 4);
+    CHECK(cache.stats().entries == 1);
+    // A late invalidate() about version 6 changes nothing.
+    cache.invalidate(6, {BBox{-180, -85, 180, 85}});
+    cache.get(key(2, 2), 7, r(key(2, 2), 7));
+    CHECK(r.calls == 4);
+}
+
+TEST_CASE("tile cache: ETags are strong hashes of the bytes", "[cache]") {
+    TileCache cache(options(plenty));
+    auto a = cache.get(key(1, 1), 1, [] { return std::string("same bytes"); });
+    cache.invalidate(2, {BBox{-180, -85, 180, 85}});
+    auto b = cache.get(key(1, 1), 2, [] { return std::string("same bytes"); });
+    auto c = cache.get(key(1, 2), 2, [] { return std::string("other bytes"); });
+    CHECK(a.etag == b.etag); // unchanged tile, new version: same ETag
+    CHECK(a.etag != c.etag);
+    CHECK(a.etag.size() == 34);
+    CHECK(a.etag.front() == '"');
+    CHECK(tiles::etag_of("") != tiles::etag_of(std::string(1, '\0')));
+    CHECK(tiles::etag_of("abcdefgh12345678") != tiles::etag_of("12345678abcdefgh"));
+}
+
+TEST_CASE("tile cache: disk files survive a restart at the same version only", "[cache]") {
+    test::TempDir dir;
+    const auto disk = dir / "tiles";
+    Renderer r;
+    const TileId centre{14, 13598, 6650};
+    {
+        TileCache cache(options(plenty, disk));
+        for (std::uint32_t dx = 0; dx < 3; ++dx) {
+            const TileKey k = key(centre.x + dx, centre.y);
+            cache.get(k, 8, r(k, 8));
+        }
+        cache.get({"png/default@2x", centre}, 8, r({"png/default@2x", centre}, 8));
+        CHECK(std::filesystem::exists(disk / "mvt/grids/14/13598/6650"));
+        CHECK(std::filesystem::exists(disk / "png/default@2x/14/13598/6650"));
+    }
+    CHECK(r.calls == 4);
+    {
+        // Same version: served from disk, with the same ETag as a fresh render would have.
+        TileCache cache(options(plenty, disk));
+        auto t = cache.get(key(centre.x, centre.y), 8, r(key(centre.x, centre.y), 8));
+        CHECK(r.calls == 4);
+        CHECK(t.bytes->find("@8") != std::string::npos);
+        CHECK(t.etag == tiles::etag_of(*t.bytes));
+        CHECK(cache.stats().hits == 1);
+        // The change touches the centre tile only: its files go before the index moves on.
+        cache.invalidate(9, {inside(centre)});
+        CHECK_FALSE(std::filesystem::exists(disk / "mvt/grids/14/13598/6650"));
+        CHECK_FALSE(std::filesystem::exists(disk / "png/default@2x/14/13598/6650"));
+        CHECK(std::filesystem::exists(disk / "mvt/grids/14/13599/6650"));
+    }
+    {
+        // After a restart at version 9: the untouched tiles are still served from disk.
+        TileCache cache(options(plenty, disk));
+        cache.get(key(centre.x + 1, centre.y), 9, r(key(centre.x + 1, centre.y), 9));
+        CHECK(r.calls == 4);
+        auto t = cache.get(key(centre.x, centre.y), 9, r(key(centre.x, centre.y), 9));
+        CHECK(r.calls == 5);
+        CHECK(t.bytes->find("@9") != std::string::npos);
+    }
+    {
+        // A restart at another version wipes the directory.
+        TileCache cache(options(plenty, disk));
+        cache.get(key(centre.x + 2, centre.y), 10, r(key(centre.x + 2, centre.y), 10));
+        CHECK(r.calls == 6);
+        CHECK_FALSE(std::filesystem::exists(disk / "mvt/grids/14/13599/6650"));
+        CHECK_FALSE(std::filesystem::exists(disk / "png"));
+    }
+    {
+        // Started by an invalidate() to another version: wiped too.
+        TileCache cache(options(plenty, disk));
+        cache.invalidate(11, {});
+        cache.get(key(centre.x + 2, centre.y), 11, r(key(centre.x + 2, centre.y), 11));
+        CHECK(r.calls == 7);
+    }
+}
+
+TEST_CASE("tile cache: refuses a directory that is not its own, and unsafe sources", "[cache]") {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir / "data");
+    { std::ofstream(dir / "data" / "precious.txt") << "keep me"; }
+    CHECK_THROWS_AS(TileCache(options(plenty, dir / "data")), Error);
+    CHECK(std::filesystem::exists(dir / "data" / "precious.txt"));
+    TileCache cache(options(plenty, dir / "cache"));
+    for (const char* bad : {"../x", "a//b", "", "a/./b", "a b", "/abs"})
+        CHECK_THROWS_AS(cache.get({bad, TileId{0, 0, 0}}, 1, [] { return std::string("x"); }), Error);
+}
+
+TEST_CASE("tile cache: concurrent gets and invalidations stay consistent", "[cache]") {
+    test::TempDir dir;
+    TileCache cache(options(64 * 1024, dir / "c"));
+    std::atomic<std::int64_t> version{1};
+    std::atomic<bool> stop{false};
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 4; ++t)
+        readers.emplace_back([&, t] {
+            for (int i = 0; !stop; ++i) {
+                const std::int64_t v = version.load();
+                TileKey k = key(13598 + std::uint32_t((i + t) % 8), 6650);
+                // Every change below touches every tile, so a tile must come from its version.
+                auto tile = cache.get(k, v, [&] { return "v" + std::to_string(v); });
+                if (*tile.bytes != "v" + std::to_string(v)) ++wrong;
+            }
+        });
+    for (int i = 0; i < 50; ++i) {
+        cache.invalidate(version + 1, {BBox{-180, -85, 180, 85}});
+        ++version;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    stop = true;
+    for (auto& t : readers) t.join();
+    CHECK(wrong == 0);
+}

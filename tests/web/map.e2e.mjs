@@ -1,0 +1,359 @@
+#!/usr/bin/env node
+// End-to-end test of the web map: a real `wangge serve` over a fresh demo district, driven in
+// Debian's Chromium through playwright-core (docs/WEBMAP.md).
+//
+//   node tests/web/map.e2e.mjs --wangge build/ci/src/app/wangge --web-root web --out build/ci/tests/web
+//       [--styles styles] [--households 30000] [--url http://127.0.0.1:PORT/ (a running server)]
+//
+// Needs web/node_modules (scripts/install-web.sh) and /usr/bin/chromium. Prints one line per
+// check, saves screenshots into --out and exits non-zero on the first failure.
+import {spawn, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {parseArgs} from 'node:util';
+
+const CHROMIUM = '/usr/bin/chromium';
+// Software WebGL in headless Chromium (see "Platform notes" of the design).
+const CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const TIMEOUT_MS = 60_000;
+
+const {values: opts} = parseArgs({
+    options: {
+        'wangge': {type: 'string'},
+        'web-root': {type: 'string'},
+        'out': {type: 'string', default: '.'},
+        'styles': {type: 'string'},
+        'households': {type: 'string', default: '30000'},
+        'url': {type: 'string'},
+    },
+});
+
+function fail(message) {
+    console.error(`FAIL: ${message}`);
+    process.exitCode = 1;
+    throw new Error(message);
+}
+
+function check(condition, message, detail = '') {
+    if (!condition) fail(`${message}${detail ? ` (${detail})` : ''}`);
+    console.log(`ok - ${message}${detail ? ` (${detail})` : ''}`);
+}
+
+async function loadPlaywright(webRoot) {
+    const entry = path.join(webRoot, 'node_modules', 'playwright-core', 'index.mjs');
+    if (!fs.existsSync(entry)) fail(`${entry} is missing: run scripts/install-web.sh (npm ci in web/)`);
+    if (!fs.existsSync(CHROMIUM)) fail(`${CHROMIUM} is missing: install Debian's chromium package`);
+    return import(entry);
+}
+
+// ---- the server ----------------------------------------------------------------------------
+
+// Starts `wangge serve` and resolves with its URL, read from its first line on stdout.
+function startServer(wangge, db, webRoot, styles) {
+    const args = ['serve', '--db', db, '--port', '0', '--web-root', webRoot];
+    if (styles) args.push('--styles', styles);
+    const child = spawn(wangge, args, {stdio: ['ignore', 'pipe', 'pipe']});
+    child.stderr.on('data', d => process.stderr.write(`[wangge] ${d}`));
+    const url = new Promise((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error('wangge serve printed no URL within 30 s')), 30_000);
+        child.stdout.on('data', d => {
+            out += d;
+            const m = out.match(/Wangge is serving .* at (http:\/\/\S+\/)/);
+            if (m) {
+                clearTimeout(timer);
+                resolve(m[1]);
+            }
+        });
+        child.on('exit', code => {
+            clearTimeout(timer);
+            reject(new Error(`wangge serve exited with ${code} before serving: ${out}`));
+        });
+    });
+    return {child, url};
+}
+
+async function getJson(base, target) {
+    const response = await fetch(new URL(target, base));
+    if (!response.ok) fail(`GET ${target} answered ${response.status}`);
+    return response.json();
+}
+
+// ---- page helpers --------------------------------------------------------------------------
+
+const waitIdle = page => page.evaluate(() => new Promise(resolve => {
+    const map = window.wangge.map;
+    const done = () => requestAnimationFrame(() => resolve(map.getZoom()));
+    if (!map.isMoving() && map.loaded() && map.areTilesLoaded()) done();
+    else map.once('idle', done);
+}));
+
+async function settle(page) {
+    await page.waitForFunction(() => !window.wangge.map.isMoving(), null, {timeout: TIMEOUT_MS});
+    return waitIdle(page);
+}
+
+// Counts the map's pixels that differ from its background, overlays hidden: proof that tiles
+// were drawn, not just an empty canvas.
+async function paintedShare(page) {
+    await page.addStyleTag({content: '.card, .panel, .maplibregl-control-container, .tip { visibility: hidden !important; }'});
+    const png = await page.locator('#map').screenshot();
+    await page.evaluate(() => document.querySelectorAll('style').forEach(s => {
+        if (s.textContent.includes('visibility: hidden !important')) s.remove();
+    }));
+    return page.evaluate(async base64 => {
+        const bitmap = await createImageBitmap(await (await fetch(`data:image/png;base64,${base64}`)).blob());
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const ctx = canvas.getContext('2d');
+        ctx.drawImage(bitmap, 0, 0);
+        const {data} = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+        const bg = [0xe9, 0xed, 0xf1];
+        let painted = 0;
+        const colours = new Set();
+        for (let i = 0; i < data.length; i += 4) {
+            if (Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) > 24) {
+                ++painted;
+                colours.add((data[i] >> 4) << 8 | (data[i + 1] >> 4) << 4 | data[i + 2] >> 4);
+            }
+        }
+        return {share: painted / (data.length / 4), colours: colours.size};
+    }, png.toString('base64'));
+}
+
+// A point of the canvas (CSS pixels, page coordinates) whose topmost clickable feature is of
+// `layer`, away from the panel, the legend and the controls.
+function findFeaturePoint(page, layer) {
+    return page.evaluate(layerId => {
+        const map = window.wangge.map;
+        const canvas = map.getCanvas().getBoundingClientRect();
+        const covered = [...document.querySelectorAll('.card, .panel, .maplibregl-ctrl')]
+            .filter(el => el.offsetParent !== null).map(el => el.getBoundingClientRect());
+        for (let fy = 0.3; fy < 0.8; fy += 0.05) {
+            for (let fx = 0.3; fx < 0.8; fx += 0.05) {
+                const x = canvas.width * fx;
+                const y = canvas.height * fy;
+                const px = canvas.left + x;
+                const py = canvas.top + y;
+                if (covered.some(r => px >= r.left - 8 && px <= r.right + 8 && py >= r.top - 8 && py <= r.bottom + 8)) continue;
+                const top = map.queryRenderedFeatures([x, y], {layers: ['building-fill', 'grid-fill', 'community-fill', 'street-fill']})[0];
+                if (top?.layer.id === layerId) return {x: px, y: py, properties: top.properties};
+            }
+        }
+        return null;
+    }, layer);
+}
+
+const panelText = (page, field) => page.locator(`#panel [data-field="${field}"]`).first().innerText();
+
+async function waitPanel(page, level, code) {
+    const selector = code ? `#panel[data-level="${level}"][data-code="${code}"]:not([aria-busy])`
+        : `#panel[data-level="${level}"]:not([aria-busy])`;
+    await page.waitForSelector(selector, {timeout: TIMEOUT_MS});
+}
+
+// ---- the test ------------------------------------------------------------------------------
+
+async function run(base, playwright, out, problems) {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-chromium-'));
+    const context = await playwright.chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS,
+        viewport: {width: 1280, height: 800}, deviceScaleFactor: 1, locale: 'zh-CN',
+    });
+    try {
+        const page = context.pages()[0] ?? await context.newPage();
+        page.on('pageerror', e => problems.push(`page error: ${e.message}`));
+        page.on('console', m => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+        page.on('response', r => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
+        const shots = [];
+        const shoot = async name => {
+            const file = path.join(out, `web-map-${name}.png`);
+            await page.screenshot({path: file});
+            shots.push(file);
+        };
+
+        // 1. The page, MapLibre from /vendor, the district drawn from the tiles.
+        // A script error stops the app before the map is idle: fail at once with it.
+        const broken = new Promise((_, reject) => page.once('pageerror', e => reject(new Error(`page error: ${e.message}`))));
+        broken.catch(() => {});
+        await page.goto(base, {waitUntil: 'load'});
+        await Promise.race([broken,
+            page.waitForFunction(() => document.documentElement.dataset.mapIdle === 'true', null, {timeout: TIMEOUT_MS})]);
+        await settle(page);
+        const zooms = await page.evaluate(() => window.wangge.zooms);
+        check(zooms.street > 0 && zooms.community > zooms.street, 'the map loaded and derived its level zooms',
+            `street from z${zooms.street}, community from z${zooms.community}`);
+        const communities = await page.evaluate(() =>
+            window.wangge.map.queryRenderedFeatures({layers: ['community-fill']}).length);
+        check(communities > 0, 'community features from the vector tiles are rendered', `${communities}`);
+        const paint = await paintedShare(page);
+        check(paint.share > 0.03 && paint.colours >= 6, 'the canvas shows tiles (non-background pixels)',
+            `${(paint.share * 100).toFixed(1)}% painted, ${paint.colours} colours`);
+        check(await page.locator('.levels button[data-level="district"][aria-pressed="true"]').count() === 1,
+            'the level selector shows the district level');
+        await shoot('district');
+
+        // 2. The street level by the level selector: grids drawn, filled by load.
+        await page.click('.levels button[data-level="street"]');
+        await page.waitForFunction(() => !window.wangge.map.isMoving() &&
+            window.wangge.map.getZoom() >= window.wangge.zooms.street, null, {timeout: TIMEOUT_MS});
+        await settle(page);
+        const grids = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({layers: ['grid-fill']}));
+        check(grids.length > 0, 'the street level shows grids', `${grids.length} grid features`);
+        check(await page.locator('.levels button[data-level="street"][aria-pressed="true"]').count() === 1,
+            'the level selector shows the street level');
+
+        // 3. A click on a grid opens its panel.
+        const target = await findFeaturePoint(page, 'grid-fill');
+        check(target !== null, 'a grid is visible to click', target?.properties.code ?? '');
+        await page.mouse.click(target.x, target.y);
+        await waitPanel(page, 'grid', target.properties.code);
+        const code = await panelText(page, 'code');
+        check(/^\d{15}$/.test(code) && code === target.properties.code, 'the panel shows the grid code', code);
+        const households = (await panelText(page, 'households')).replace(/[,\s]/g, '');
+        check(/^\d+$/.test(households), 'the panel shows the households', households);
+        const gridDetail = await getJson(base, `api/v1/grids/${code}`);
+        check(Number(households) === gridDetail.properties.households, 'the households match the REST API',
+            `${households} = ${gridDetail.properties.households}`);
+        const crumbs = await page.locator('#panel .crumbs button').allInnerTexts();
+        check(crumbs.length === 2 && crumbs[1] === gridDetail.properties.community_name,
+            'the panel shows the parents', crumbs.join(' › '));
+        await page.waitForSelector('#panel .section .item', {timeout: TIMEOUT_MS});
+        const selected = await page.evaluate(c => window.wangge.map.getFeatureState(
+            {source: 'wangge', sourceLayer: 'grids', id: c}).selected === true, code);
+        check(selected, 'the grid is highlighted (feature state)');
+        await shoot('grid');
+
+        // 4. Search: a community by name (list, Enter), a grid by its code.
+        const community = (await getJson(base, 'api/v1/communities?limit=3')).features[2].properties;
+        await page.fill('#search-input', community.name);
+        await page.waitForSelector('#search-results:not([hidden]) li[role=option]', {timeout: TIMEOUT_MS});
+        const first = await page.locator('#search-results li[role=option] .result-code').first().innerText();
+        check(first === community.code, 'searching a community name lists it first', `${community.name} → ${first}`);
+        await page.press('#search-input', 'Enter');
+        await waitPanel(page, 'community', community.code);
+        await settle(page);
+        const inView = await page.evaluate(c => window.wangge.map.queryRenderedFeatures({layers: ['street-fill', 'grid-fill', 'community-fill']})
+            .some(f => String(f.properties.code).startsWith(c)), community.code);
+        check(inView, 'the map flew to the community', community.code);
+
+        const gridCode = (await getJson(base, `api/v1/grids?parent=${community.code}&limit=1`)).features[0].properties.code;
+        await page.fill('#search-input', gridCode);
+        await page.press('#search-input', 'Enter');
+        await waitPanel(page, 'grid', gridCode);
+        check(await panelText(page, 'code') === gridCode, 'searching a grid code opens the grid', gridCode);
+        await settle(page);
+
+        // 5. Locate: typed coordinates, then a click on the map.
+        const point = await page.evaluate(async c => {
+            const f = await (await fetch(`api/v1/grids/${c}`)).json();
+            const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+            // The middle of the grid's envelope, nudged towards the first vertex until inside.
+            const xs = ring.map(p => p[0]), ys = ring.map(p => p[1]);
+            return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+        }, gridCode);
+        const expected = await getJson(base, `api/v1/locate?lon=${point[0]}&lat=${point[1]}`);
+        await page.click('#locate-toggle');
+        await page.waitForSelector('#locate-box:not([hidden])');
+        await page.fill('#locate-lon', point[0].toFixed(6));
+        await page.fill('#locate-lat', point[1].toFixed(6));
+        await page.click('#locate-form button[type=submit]');
+        await waitPanel(page, 'locate');
+        const located = await page.locator('#panel .items .item').evaluateAll(items => items.map(i => i.dataset.code));
+        check(expected.grid && located.includes(expected.grid.code) && located.includes(expected.community.code) &&
+            located.includes(expected.street.code), 'locate by coordinates finds street, community and grid', located.join(', '));
+        const states = await page.evaluate(codes => codes.map(([layer, id]) => window.wangge.map.getFeatureState(
+            {source: 'wangge', sourceLayer: layer, id}).located === true),
+        [['streets', expected.street.code], ['communities', expected.community.code], ['grids', expected.grid.code]]);
+        check(states.every(Boolean), 'the street, community and grid are highlighted');
+        check(await page.locator('.maplibregl-marker').count() === 1, 'a marker shows the point');
+        await settle(page);
+
+        const clickTarget = await findFeaturePoint(page, 'grid-fill') ?? await findFeaturePoint(page, 'building-fill');
+        check(clickTarget !== null, 'a point of the map to locate by clicking');
+        const typedLon = await page.inputValue('#locate-lon');
+        await page.mouse.click(clickTarget.x, clickTarget.y);
+        // The click fills the form with its position and the panel then shows that position.
+        await page.waitForFunction(typed => {
+            const lon = document.querySelector('#locate-lon').value;
+            const panel = document.querySelector('#panel[data-level="locate"]');
+            return lon !== typed && panel?.innerText.includes(lon);
+        }, typedLon, {timeout: TIMEOUT_MS});
+        const clicked = await page.locator('#panel .items .item').evaluateAll(items => items.map(i => i.dataset.code));
+        const status = await page.locator('#panel [data-field="status"]').innerText();
+        check(clicked.length > 0, 'locate by clicking the map answers', `${status}: ${clicked.join(', ')}`);
+        await shoot('locate');
+
+        // 6. The rendered tiles as the base map, and back.
+        const png = await fetch(new URL('tiles/default/14/13599/6654.png', base));
+        if (png.status === 200) {
+            await page.click('.base-toggle button[data-base="default"]');
+            await page.waitForResponse(r => /\/tiles\/default\/.*\.png$/.test(r.url()) && r.status() === 200, {timeout: TIMEOUT_MS});
+            await settle(page);
+            const raster = await page.evaluate(() => window.wangge.map.getLayoutProperty('raster', 'visibility'));
+            check(raster === 'visible', 'the rendered (PNG) tiles can be the base map');
+            await page.click('.base-toggle button[data-base="vector"]');
+            await settle(page);
+        } else {
+            console.log(`skip - the rendered tiles answer ${png.status}: the raster base map is not tried`);
+        }
+
+        // 7. English.
+        await page.click('#lang-toggle');
+        const english = await page.locator('.levels button').allInnerTexts();
+        check(english.join('|') === 'District|Street|Community', 'the interface switches to English', english.join(', '));
+        check(await page.evaluate(() => document.documentElement.lang) === 'en', 'the document language is English');
+        const statusEn = await page.locator('#panel [data-field="status"]').innerText();
+        check(/[A-Za-z]/.test(statusEn) && !/[\u4e00-\u9fff]/.test(statusEn), 'the open panel is translated', statusEn);
+        await shoot('english');
+        await page.click('#lang-toggle');
+        check((await page.locator('.levels button').first().innerText()) === '区', 'and back to Chinese');
+
+        check(problems.length === 0, 'no page errors, console errors or failed requests', problems.join('; '));
+        for (const file of shots) console.log(`screenshot: ${file}`);
+    } finally {
+        await context.close();
+        fs.rmSync(profile, {recursive: true, force: true});
+    }
+}
+
+async function main(problems) {
+    const webRoot = path.resolve(opts['web-root'] ?? fail('--web-root is required'));
+    const out = path.resolve(opts.out);
+    fs.mkdirSync(out, {recursive: true});
+    const playwright = await loadPlaywright(webRoot);
+    if (opts.url) {
+        await run(opts.url, playwright, out, problems);
+        return;
+    }
+    const wangge = opts.wangge ?? fail('--wangge is required (or --url)');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-web-e2e-'));
+    let server = null;
+    const stop = () => {
+        if (server && server.exitCode === null) server.kill('SIGTERM');
+    };
+    process.on('SIGINT', () => { stop(); process.exit(130); });
+    process.on('SIGTERM', () => { stop(); process.exit(143); });
+    try {
+        const db = path.join(dir, 'demo.sqlite');
+        const demo = spawnSync(wangge, ['demo', db, '--households', opts.households], {encoding: 'utf8'});
+        check(demo.status === 0, 'wangge demo wrote a district', (demo.stdout + demo.stderr).trim());
+        const started = startServer(wangge, db, webRoot, opts.styles && path.resolve(opts.styles));
+        server = started.child;
+        const base = await started.url;
+        check(true, 'wangge serve is serving', base);
+        await run(base, playwright, out, problems);
+    } finally {
+        stop();
+        fs.rmSync(dir, {recursive: true, force: true});
+    }
+}
+
+// Page errors and failed requests seen so far explain most failures: printed with them.
+const problems = [];
+main(problems).catch(e => {
+    if (!process.exitCode) console.error(`FAIL: ${e.stack ?? e}`);
+    if (problems.length) console.error(`seen in the browser:\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+});

@@ -1,0 +1,62 @@
+// Wangge's REST API (docs/API.md), addressed relative to the page so that the map also works
+// behind a reverse proxy under a path prefix.
+
+export const LEVELS = ['street', 'community', 'grid'];
+const COLLECTION = {street: 'streets', community: 'communities', grid: 'grids', building: 'buildings'};
+const CODE_LENGTH = {9: 'street', 12: 'community', 15: 'grid'};
+
+export class ApiError extends Error {
+    constructor(status, code, message) {
+        super(message);
+        this.status = status;
+        this.code = code;
+    }
+}
+
+// An absolute URL under the page's base; templates such as {z} are kept as they are
+// (new URL() would percent-encode the braces).
+export function absoluteUrl(path) {
+    return new URL('.', document.baseURI).href + path.replace(/^\//, '');
+}
+
+async function getJson(path, params = {}, signal = undefined) {
+    const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null));
+    const url = query.size ? `${path}?${query}` : path;
+    const response = await fetch(url, {signal, headers: {Accept: 'application/json'}});
+    let body = null;
+    try {
+        body = await response.json();
+    } catch {
+        body = null;
+    }
+    if (!response.ok) {
+        throw new ApiError(response.status, body?.code ?? 'http_' + response.status,
+            body?.message ?? `${response.status} ${response.statusText}`);
+    }
+    return body;
+}
+
+export function levelOfCode(code) {
+    return /^\d+$/.test(code) ? CODE_LENGTH[code.length] : undefined;
+}
+
+export const health = () => getJson('healthz');
+
+// One street, community or grid with its statistics, parents and children.
+export const detail = (level, code) => getJson(`api/v1/${COLLECTION[level]}/${encodeURIComponent(code)}`);
+
+export const locate = (lon, lat, crs = 'wgs84') => getJson('api/v1/locate', {lon, lat, crs});
+
+// One page of a collection: a FeatureCollection with numberMatched.
+export const page = (level, params = {}) => getJson(`api/v1/${COLLECTION[level]}`, params);
+
+// Every feature of a collection, page by page (at most `maxPages` pages of 10,000).
+export async function list(level, params = {}, maxPages = 10) {
+    const features = [];
+    for (let page = 0; page < maxPages; ++page) {
+        const answer = await getJson(`api/v1/${COLLECTION[level]}`, {...params, limit: 10000, offset: features.length});
+        features.push(...answer.features);
+        if (!answer.features.length || features.length >= answer.numberMatched) break;
+    }
+    return features;
+}

@@ -1,0 +1,546 @@
+// Wangge's web map (docs/WEBMAP.md): the district, its streets, communities, grids and buildings
+// over Wangge's own vector tiles; click for details, search by code or name, locate a point.
+import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
+import * as api from './api.js';
+import {fitZoom, geometryBounds, labelPoint, median, unionBounds} from './geometry.js';
+import {formatNumber, lang, setLang, t, translatePage} from './i18n.js';
+import {
+    buildStyle, CJK_FONT_FAMILY, CLICKABLE, COLORS, LABEL_SOURCE, LAYER_LEVEL, RASTER_SOURCE, SOURCE, SOURCE_LAYER,
+    VECTOR_DECORATION,
+} from './map-style.js';
+import {h, Panel} from './panel.js';
+import {COORDINATES, Search, toEntry} from './search.js';
+
+// The household band of a residential grid: Wangge's default (wangge serve --band-min/--band-max).
+const BAND = [250, 500];
+// China, shown when the database holds no street yet.
+const EMPTY_BOUNDS = [[73.5, 18.2], [134.8, 53.6]];
+const CODE_LENGTH = {street: 9, community: 12};
+// Base maps: the vector tiles, or Wangge's rendered tiles of a style.
+const BASES = [['vector', 'base_vector'], ['default', 'base_raster'], ['dark', 'base_dark']];
+
+const app = {
+    map: null,
+    style: null,
+    zooms: {street: 13, community: 15, communityLabels: 0, gridLabels: 13},
+    district: EMPTY_BOUNDS,
+    entries: [],          // streets and communities: {level, code, name, households, grids, bounds}
+    selected: [],         // feature-state targets {sourceLayer, id} per highlight kind
+    located: [],
+    hovered: null,
+    selectedCode: null,
+    marker: null,
+    locateMode: false,
+    base: 'vector',       // vector, or the raster style default or dark
+    request: 0,           // the panel shows the answer of the latest request only
+};
+
+const $ = selector => document.querySelector(selector);
+const panel = new Panel($('#panel'), {
+    open: (level, code) => openArea(level, code, {fly: true}),
+    openBuilding: feature => openBuilding(feature.properties, {geometry: feature.geometry}),
+    close: closePanel,
+});
+const search = new Search($('#search-form'), {
+    open: (level, code) => openArea(level, code, {fly: true}),
+    locate: (lon, lat) => {
+        setLocateMode(true);
+        fillLocateForm(lon, lat);
+        return locateAt(lon, lat, $('#locate-crs').value, {fly: true});
+    },
+    toast,
+});
+
+start();
+
+async function start() {
+    translatePage();
+    bindControls();
+    renderLegend();
+    let district = {tiles: null, streets: [], communities: []};
+    try {
+        district = await loadDistrict();
+    } catch (e) {
+        toast(t('error_load', e.message || t('error_network')));
+    }
+    createMap(district);
+}
+
+// The tile source's zoom range, the streets and communities (a few hundred at most): their
+// bounds make the search index, their label points and the zooms of the three levels.
+async function loadDistrict() {
+    const [tiles, streets, communities] = await Promise.all([tileJson(), api.list('street'), api.list('community')]);
+    return {tiles, streets, communities};
+}
+
+async function tileJson() {
+    // Tiles are always asked from this page's own server, whatever host the TileJSON names.
+    const info = {urls: [api.absoluteUrl('tiles/hierarchy/{z}/{x}/{y}.mvt')], minzoom: 0, maxzoom: 16, bounds: null};
+    try {
+        const response = await fetch('tiles/hierarchy.json');
+        if (!response.ok) return info;
+        const j = await response.json();
+        if (Number.isInteger(j.minzoom)) info.minzoom = j.minzoom;
+        if (Number.isInteger(j.maxzoom)) info.maxzoom = j.maxzoom;
+        if (Array.isArray(j.bounds) && j.bounds.length === 4) info.bounds = j.bounds;
+    } catch {
+        // No TileJSON: the defaults above.
+    }
+    return info;
+}
+
+// The zooms where the street and the community levels begin, from the data: halfway between
+// the zoom that fits the whole district and the one that fits a typical street, and between
+// that and the one that fits a typical community. The tiles carry grids from z11 and buildings
+// from z14, so the levels never begin earlier. Names of communities appear once a typical
+// community is about 80 px wide (four zooms below the one that fits it), names of grids once a
+// typical grid is about 64 px wide (a community of n grids fitted to the screen has grids
+// about side/sqrt(n) wide): smaller, they would only collide.
+function levelZooms(district, streets, communities, width, height) {
+    const dz = fitZoom(district, width, height);
+    const sz = median(streets.map(e => e.bounds && fitZoom(e.bounds, width, height)));
+    const fits = communities.map(e => e.bounds && fitZoom(e.bounds, width, height));
+    const cz = median(fits);
+    const side = Math.max(Math.min(width, height) - 80, 64);
+    const gz = median(communities.map((e, i) => fits[i] - Math.log2(side / Math.sqrt(Math.max(e.grids ?? 1, 1)) / 64)));
+    let street = Number.isFinite(sz) ? (dz + sz) / 2 : 13;
+    street = Math.max(street, Number.isFinite(dz) ? dz + 0.5 : 0, 11);
+    let community = Number.isFinite(sz) && Number.isFinite(cz) ? (sz + cz) / 2 : street + 2;
+    community = Math.max(community, street + 1, 14);
+    const labels = Number.isFinite(cz) ? Math.min(cz - 4, street) : 0;
+    const gridLabels = Number.isFinite(gz) ? Math.min(Math.max(gz, street), community) : street;
+    const round = z => Math.round(z * 10) / 10;
+    return {street: round(street), community: round(community), communityLabels: round(labels),
+        gridLabels: round(gridLabels)};
+}
+
+// One point per street or community where its name is drawn: labels from the tiles would be
+// repeated in every tile the area crosses.
+function labelFeatures(entries, features) {
+    return features.map((f, i) => {
+        const point = f.geometry && labelPoint(f.geometry);
+        return point && {type: 'Feature', geometry: {type: 'Point', coordinates: point},
+            properties: {level: entries[i].level, code: entries[i].code, name: entries[i].name}};
+    }).filter(Boolean);
+}
+
+function createMap({tiles, streets, communities}) {
+    const streetEntries = streets.map(f => toEntry(f, 'street'));
+    const communityEntries = communities.map(f => toEntry(f, 'community'));
+    app.entries = [...streetEntries, ...communityEntries];
+    search.setEntries(app.entries);
+    app.district = unionBounds(streetEntries.map(e => e.bounds)) ??
+        (tiles?.bounds ? [[tiles.bounds[0], tiles.bounds[1]], [tiles.bounds[2], tiles.bounds[3]]] : EMPTY_BOUNDS);
+    const container = $('#map');
+    if (streetEntries.length) {
+        app.zooms = levelZooms(app.district, streetEntries, communityEntries, container.clientWidth, container.clientHeight);
+    }
+    app.style = buildStyle({
+        tiles: tiles ?? {urls: [api.absoluteUrl('tiles/hierarchy/{z}/{x}/{y}.mvt')], minzoom: 0, maxzoom: 16},
+        gridTiles: {urls: [api.absoluteUrl('tiles/grids/{z}/{x}/{y}.mvt')]},
+        raster: rasterUrl('default'),
+        labels: {type: 'FeatureCollection', features: []},
+        zooms: app.zooms,
+    });
+
+    const fromHash = /^#\d/.test(location.hash);
+    const map = new maplibregl.Map({
+        container,
+        style: app.style,
+        bounds: fromHash ? undefined : app.district,
+        fitBoundsOptions: {padding: 32},
+        hash: true,
+        maxZoom: 19,
+        minZoom: 3,
+        attributionControl: false,
+        dragRotate: false,
+        pitchWithRotate: false,
+        touchPitch: false,
+        maxPitch: 0,
+        localIdeographFontFamily: CJK_FONT_FAMILY,
+        // Over-zoom tiles rather than split them into children: a split tile would label a grid
+        // once per piece (see GRID_LABEL_SOURCE in map-style.js).
+        zoomLevelsToOverscale: 24,
+    });
+    app.map = map;
+    map.touchZoomRotate.disableRotation();
+    map.keyboard.disableRotation();
+    map.addControl(new maplibregl.NavigationControl({showCompass: false}), 'bottom-right');
+    map.addControl(new maplibregl.ScaleControl({unit: 'metric'}), 'bottom-left');
+    translateControls();
+
+    map.on('mousemove', onHover);
+    map.on('mouseout', () => setHover(null));
+    map.on('click', onClick);
+    map.on('zoom', updateLevelButtons);
+    map.on('error', e => console.warn('map:', e.error?.message ?? e));
+    map.once('load', () => {
+        // Label points take a moment for a thousand communities: the tiles load meanwhile.
+        map.getSource(LABEL_SOURCE).setData({
+            type: 'FeatureCollection',
+            features: [...labelFeatures(streetEntries, streets), ...labelFeatures(communityEntries, communities)],
+        });
+        updateLevelButtons();
+        document.documentElement.dataset.mapLoaded = 'true';
+    });
+    map.once('idle', () => { document.documentElement.dataset.mapIdle = 'true'; });
+
+    // For people debugging in the console and for the end-to-end test.
+    window.wangge = {map, zooms: app.zooms, district: app.district, openArea, locateAt, goToLevel};
+}
+
+// ---- selection and highlighting -------------------------------------------------------------
+
+function setStates(kind, targets) {
+    const map = app.map;
+    for (const f of app[kind]) map.setFeatureState({source: SOURCE, sourceLayer: f.sourceLayer, id: f.id}, {[kind]: false});
+    app[kind] = targets.filter(f => f.id !== undefined && f.id !== null);
+    for (const f of app[kind]) map.setFeatureState({source: SOURCE, sourceLayer: f.sourceLayer, id: f.id}, {[kind]: true});
+}
+
+function setHover(feature) {
+    const target = feature ? {sourceLayer: feature.sourceLayer, id: feature.id} : null;
+    const old = app.hovered;
+    if (old && target && old.sourceLayer === target.sourceLayer && old.id === target.id) return;
+    if (old) app.map.setFeatureState({source: SOURCE, sourceLayer: old.sourceLayer, id: old.id}, {hover: false});
+    app.hovered = target;
+    if (target) app.map.setFeatureState({source: SOURCE, sourceLayer: target.sourceLayer, id: target.id}, {hover: true});
+    app.map.getCanvas().style.cursor = app.locateMode ? 'crosshair' : target ? 'pointer' : '';
+    showTip(feature);
+}
+
+let hoverFrame = 0;
+function onHover(e) {
+    if (hoverFrame) cancelAnimationFrame(hoverFrame);
+    hoverFrame = requestAnimationFrame(() => {
+        hoverFrame = 0;
+        if (!app.map.isStyleLoaded()) return;
+        const feature = app.map.queryRenderedFeatures(e.point, {layers: CLICKABLE.filter(id => id !== 'street-fill')})[0];
+        setHover(feature ?? null);
+        if (feature) moveTip(e.point);
+    });
+}
+
+function showTip(feature) {
+    const tip = $('#tip') ?? $('.stage').appendChild(h('div', {id: 'tip', class: 'tip', role: 'tooltip'}));
+    if (!feature || app.locateMode || matchMedia('(hover: none)').matches) {
+        tip.hidden = true;
+        return;
+    }
+    const p = feature.properties;
+    tip.replaceChildren(h('strong', {}, p.name || p.code || `#${p.id}`),
+        h('span', {}, t('households_unit', formatNumber(p.households ?? 0))));
+    tip.hidden = false;
+}
+
+function moveTip(point) {
+    const tip = $('#tip');
+    if (tip) tip.style.transform = `translate(${Math.round(point.x + 14)}px, ${Math.round(point.y + 14)}px)`;
+}
+
+function onClick(e) {
+    showTip(null);
+    if (app.locateMode) {
+        fillLocateForm(e.lngLat.lng, e.lngLat.lat);
+        locateAt(e.lngLat.lng, e.lngLat.lat, 'wgs84', {fly: false}).then(() => keepVisible(e.point));
+        return;
+    }
+    const feature = app.map.queryRenderedFeatures(e.point, {layers: CLICKABLE})[0];
+    if (!feature) {
+        closePanel();
+        return;
+    }
+    const level = LAYER_LEVEL[feature.layer.id];
+    if (level === 'building') openBuilding(feature.properties, {});
+    else openArea(level, String(feature.properties.code), {fly: false});
+    keepVisible(e.point);
+}
+
+// Moves the map when the panel has just covered the point clicked (the bottom sheet on phones).
+function keepVisible(point) {
+    const panelBox = $('#panel').getBoundingClientRect();
+    const stage = $('#map').getBoundingClientRect();
+    const x = stage.left + point.x;
+    const y = stage.top + point.y;
+    if ($('#panel').hidden || x < panelBox.left || x > panelBox.right || y < panelBox.top || y > panelBox.bottom) return;
+    const pad = viewPadding();
+    const cx = (pad.left + stage.width - pad.right) / 2;
+    const cy = (pad.top + stage.height - pad.bottom) / 2;
+    app.map.panBy([point.x - cx, point.y - cy]);
+}
+
+// Opens the panel of a street, community or grid; `fly` moves the map to it.
+async function openArea(level, code, {fly}) {
+    const request = ++app.request;
+    app.selectedCode = code;
+    setStates('selected', [{sourceLayer: SOURCE_LAYER[level], id: code}]);
+    panel.loading(level, code);
+    try {
+        const feature = await api.detail(level, code);
+        if (request !== app.request) return feature;
+        panel.area(feature, null);
+        if (fly) flyToBounds(geometryBounds(feature.geometry), level);
+        if (level === 'grid') {
+            const buildings = await api.list('building', {parent: code}, 1);
+            if (request === app.request) panel.area(feature, buildings);
+        }
+        return feature;
+    } catch (e) {
+        if (request === app.request) panel.error(t('error_load', e.message));
+        return null;
+    }
+}
+
+// Opens the panel of a building: its tile properties at once, then its grid and full record.
+async function openBuilding(props, {geometry}) {
+    const request = ++app.request;
+    app.selectedCode = props.grid_code ?? null;
+    setStates('selected', [{sourceLayer: 'buildings', id: props.id}]);
+    panel.building(props, null);
+    if (geometry) flyToBounds(geometryBounds(geometry), 'building');
+    if (!props.grid_code) return;
+    try {
+        const [grid, buildings] = await Promise.all([
+            api.detail('grid', props.grid_code),
+            api.list('building', {parent: props.grid_code}, 1),
+        ]);
+        if (request !== app.request) return;
+        const full = buildings.find(b => b.properties.id === props.id)?.properties;
+        panel.building(full ?? props, grid);
+    } catch (e) {
+        if (request === app.request) toast(t('error_load', e.message));
+    }
+}
+
+function closePanel() {
+    ++app.request;
+    app.selectedCode = null;
+    setStates('selected', []);
+    panel.hide();
+}
+
+// Padding that keeps a feature clear of the panel: at the right on wide screens, at the bottom
+// (a sheet) on phones.
+function viewPadding() {
+    const pad = {top: 48, right: 48, bottom: 48, left: 48};
+    const el = $('#panel');
+    if (!el.hidden) {
+        const box = el.getBoundingClientRect();
+        const stage = $('#map').getBoundingClientRect();
+        if (box.width < stage.width * 0.8) pad.right += box.width;
+        else pad.bottom += Math.min(box.height, stage.height * 0.6);
+    }
+    return pad;
+}
+
+const LEVEL_ZOOM_RANGE = {
+    district: () => [0, app.zooms.street - 0.05],
+    street: () => [app.zooms.street + 0.05, app.zooms.community - 0.05],
+    community: () => [app.zooms.community + 0.05, app.zooms.community + 1.5],
+    grid: () => [app.zooms.street + 0.05, app.zooms.community + 1.2],
+    building: () => [app.zooms.community + 1, app.zooms.community + 2.5],
+};
+
+function flyToBounds(bounds, level) {
+    if (!bounds) return;
+    const map = app.map;
+    const pad = viewPadding();
+    const camera = map.cameraForBounds(bounds, {padding: pad, maxZoom: 18});
+    if (!camera) return;
+    const [lo, hi] = LEVEL_ZOOM_RANGE[level]();
+    const zoom = Math.min(Math.max(camera.zoom, lo), hi);
+    const center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2];
+    map.flyTo({center, zoom, offset: [(pad.left - pad.right) / 2, (pad.top - pad.bottom) / 2],
+        duration: matchMedia('(prefers-reduced-motion: reduce)').matches ? 0 : 900, essential: true});
+}
+
+// ---- levels --------------------------------------------------------------------------------
+
+function levelAt(zoom) {
+    if (zoom < app.zooms.street) return 'district';
+    return zoom < app.zooms.community ? 'street' : 'community';
+}
+
+function updateLevelButtons() {
+    const level = levelAt(app.map.getZoom());
+    for (const b of document.querySelectorAll('.levels button')) b.setAttribute('aria-pressed', String(b.dataset.level === level));
+    document.body.dataset.level = level;
+}
+
+// The district level shows everything; the street and community levels go to the street or
+// community of the selection, or else of the point at the centre of the map.
+async function goToLevel(level) {
+    if (level === 'district') {
+        flyToBounds(app.district, 'district');
+        return;
+    }
+    const length = CODE_LENGTH[level];
+    let code = app.selectedCode?.length >= length ? app.selectedCode.slice(0, length) : null;
+    if (!code) {
+        const c = app.map.getCenter();
+        try {
+            const r = await api.locate(c.lng, c.lat);
+            code = r[level]?.code ?? (r.grid ?? r.nearest_grid)?.code?.slice(0, length) ?? null;
+        } catch {
+            code = null;
+        }
+    }
+    const entry = app.entries.find(e => e.level === level && e.code === code);
+    if (entry?.bounds) {
+        flyToBounds(entry.bounds, level);
+    } else {
+        const [lo] = LEVEL_ZOOM_RANGE[level]();
+        app.map.easeTo({zoom: lo + 0.3});
+    }
+}
+
+// ---- locate --------------------------------------------------------------------------------
+
+function setLocateMode(on) {
+    app.locateMode = on;
+    $('#locate-toggle').setAttribute('aria-pressed', String(on));
+    $('#locate-box').hidden = !on;
+    document.body.classList.toggle('locating', on);
+    if (app.map) app.map.getCanvas().style.cursor = on ? 'crosshair' : '';
+    if (!on) {
+        app.marker?.remove();
+        app.marker = null;
+        if (app.map) setStates('located', []);
+        if (panel.isOpen && $('#panel').dataset.level === 'locate') panel.hide();
+    }
+}
+
+function fillLocateForm(lon, lat) {
+    $('#locate-lon').value = lon.toFixed(6);
+    $('#locate-lat').value = lat.toFixed(6);
+}
+
+async function locateAt(lon, lat, crs, {fly}) {
+    const request = ++app.request;
+    try {
+        const answer = await api.locate(lon, lat, crs);
+        if (request !== app.request) return answer;
+        const p = answer.point ?? answer.input;
+        app.marker ??= new maplibregl.Marker({color: COLORS.located});
+        app.marker.setLngLat([p.lon, p.lat]).addTo(app.map);
+        setStates('selected', []);
+        app.selectedCode = answer.grid?.code ?? answer.community?.code ?? answer.street?.code ?? null;
+        setStates('located', [
+            answer.street && {sourceLayer: 'streets', id: answer.street.code},
+            answer.community && {sourceLayer: 'communities', id: answer.community.code},
+            answer.grid && {sourceLayer: 'grids', id: answer.grid.code},
+        ].filter(Boolean));
+        panel.located(answer);
+        if (fly) {
+            const pad = viewPadding();
+            app.map.flyTo({center: [p.lon, p.lat], zoom: Math.max(app.map.getZoom(), app.zooms.street + 0.5),
+                offset: [(pad.left - pad.right) / 2, (pad.top - pad.bottom) / 2], essential: true});
+        }
+        return answer;
+    } catch (e) {
+        if (request === app.request) toast(t('error_load', e.message));
+        return null;
+    }
+}
+
+function bindLocate() {
+    $('#locate-toggle').addEventListener('click', () => setLocateMode(!app.locateMode));
+    $('#locate-close').addEventListener('click', () => setLocateMode(false));
+    $('#locate-form').addEventListener('submit', e => {
+        e.preventDefault();
+        let lonText = $('#locate-lon').value.trim();
+        let latText = $('#locate-lat').value.trim();
+        const pair = lonText.match(COORDINATES);   // "118.8, 32.0" pasted into one field
+        if (pair) [, lonText, latText] = pair;
+        const lon = Number(lonText);
+        const lat = Number(latText);
+        if (!lonText || !latText || !Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
+            toast(t('locate_invalid'));
+            return;
+        }
+        locateAt(lon, lat, $('#locate-crs').value, {fly: true});
+    });
+}
+
+// ---- legend, base map, language ------------------------------------------------------------
+
+// Wangge's rendered tiles of a style, at twice the density on high-density screens.
+function rasterUrl(style) {
+    return api.absoluteUrl(`tiles/${style}/{z}/{x}/{y}${devicePixelRatio > 1.4 ? '@2x' : ''}.png`);
+}
+
+function renderLegend() {
+    const legend = $('#legend');
+    const wasOpen = legend.querySelector('details')?.open ?? !matchMedia('(max-width: 640px)').matches;
+    const item = (load, text) => h('li', {}, h('span', {class: 'swatch', style: `background:${COLORS.load[load]}`}), text);
+    const baseButton = (base, key) => h('button', {type: 'button', 'aria-pressed': String(app.base === base),
+        dataset: {base}, onclick: () => setBase(base)}, t(key));
+    legend.replaceChildren(h('details', {open: wasOpen},
+        h('summary', {}, t('legend_title')),
+        h('p', {class: 'muted'}, t('legend_band', BAND[0], BAND[1])),
+        h('ul', {class: 'legend-items'},
+            item('below', t('legend_below', BAND[0])),
+            item('in_band', t('legend_in_band', BAND[0], BAND[1])),
+            item('above', t('legend_above', BAND[1])),
+            item('unit', t('legend_unit'))),
+        h('div', {class: 'base-toggle', role: 'group', 'aria-label': t('base_layer')},
+            h('span', {class: 'muted'}, t('base_layer')),
+            BASES.map(([base, key]) => baseButton(base, key)))));
+}
+
+// The raster base maps are Wangge's own PNG tiles (styles default and dark); the vector fills
+// stay, transparent, so that clicks still find features, and so do the highlights.
+function setBase(base) {
+    app.base = base;
+    const raster = base !== 'vector';
+    const map = app.map;
+    if (map) {
+        if (raster) map.getSource(RASTER_SOURCE).setTiles([rasterUrl(base)]);
+        map.setLayoutProperty('raster', 'visibility', raster ? 'visible' : 'none');
+        for (const layer of app.style.layers.filter(l => VECTOR_DECORATION.includes(l.id))) {
+            if (layer.type === 'fill') map.setPaintProperty(layer.id, 'fill-opacity', raster ? 0 : layer.paint['fill-opacity']);
+            else map.setLayoutProperty(layer.id, 'visibility', raster ? 'none' : 'visible');
+        }
+    }
+    renderLegend();
+}
+
+function translateControls() {
+    for (const [selector, key] of [['.maplibregl-ctrl-zoom-in', 'zoom_in'], ['.maplibregl-ctrl-zoom-out', 'zoom_out']]) {
+        const button = document.querySelector(selector);
+        if (button) {
+            button.title = t(key);
+            button.setAttribute('aria-label', t(key));
+        }
+    }
+}
+
+function toggleLanguage() {
+    setLang(lang() === 'zh' ? 'en' : 'zh');
+    translatePage();
+    translateControls();
+    renderLegend();
+    panel.rerender();
+    search.hide();
+}
+
+let toastTimer = 0;
+function toast(message) {
+    const el = $('#toast');
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
+}
+
+function bindControls() {
+    for (const b of document.querySelectorAll('.levels button')) b.addEventListener('click', () => goToLevel(b.dataset.level));
+    $('#lang-toggle').addEventListener('click', toggleLanguage);
+    document.addEventListener('keydown', e => {
+        if (e.key === 'Escape' && !e.target.closest?.('input, select')) {
+            if (app.locateMode) setLocateMode(false);
+            else closePanel();
+        }
+    });
+    bindLocate();
+}

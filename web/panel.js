@@ -1,0 +1,286 @@
+// The side panel (a bottom sheet on phones): details of a street, community, grid or building,
+// and the answer of a locate. Built with DOM nodes, never innerHTML, since names are data.
+import {formatNumber, t} from './i18n.js';
+import {COLORS} from './map-style.js';
+
+// h('div', {class: 'x', onclick: f}, child, 'text', ...) -> an element.
+export function h(tag, attrs = {}, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+        if (value === undefined || value === null || value === false) continue;
+        if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+        else if (key === 'dataset') Object.assign(el.dataset, value);
+        else el.setAttribute(key, value === true ? '' : value);
+    }
+    return append(el, ...children);
+}
+
+// Appends nodes and text to `el`, skipping null, undefined and false, flattening arrays.
+export function append(el, ...children) {
+    for (const child of children.flat(Infinity)) {
+        if (child === undefined || child === null || child === false) continue;
+        el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+}
+
+const LEVEL_KEY = {street: 'level_street', community: 'level_community', grid: 'level_grid', building: 'level_building'};
+
+export class Panel {
+    // `actions.open(level, code)` opens another feature, `actions.openBuilding(feature)` a
+    // building, `actions.close()` is called when the user closes the panel.
+    constructor(root, actions) {
+        this.root = root;
+        this.actions = actions;
+        this.title = root.querySelector('#panel-title');
+        this.badge = root.querySelector('#panel-level');
+        this.body = root.querySelector('#panel-body');
+        root.querySelector('#panel-close').addEventListener('click', () => actions.close());
+        this.render = null; // re-renders the current content, e.g. after a language change
+    }
+
+    get isOpen() { return !this.root.hidden; }
+
+    hide() {
+        this.root.hidden = true;
+        this.render = null;
+        delete this.root.dataset.level;
+        delete this.root.dataset.code;
+        document.body.classList.remove('panel-open');
+    }
+
+    show(level, code, render) {
+        this.root.hidden = false;
+        document.body.classList.add('panel-open');
+        this.root.dataset.level = level;
+        if (code) this.root.dataset.code = code;
+        else delete this.root.dataset.code;
+        this.render = render;
+        this.rerender();
+    }
+
+    rerender() {
+        if (!this.render) return;
+        this.body.replaceChildren();
+        this.render();
+        this.body.scrollTop = 0;
+    }
+
+    loading(level, code) {
+        this.show(level, code, () => {
+            this.heading(level, code ?? '');
+            append(this.body, h('p', {class: 'muted'}, t('loading')));
+        });
+        this.root.setAttribute('aria-busy', 'true');
+    }
+
+    heading(levelKey, title) {
+        this.root.removeAttribute('aria-busy');
+        this.badge.textContent = t(LEVEL_KEY[levelKey] ?? levelKey);
+        this.badge.className = `level-badge level-${levelKey}`;
+        this.title.textContent = title;
+    }
+
+    // A street, community or grid from /api/v1/{level}s/{code}; `buildings` is the list of a
+    // grid's buildings (GeoJSON features) or null while it loads.
+    area(feature, buildings = null) {
+        const p = feature.properties;
+        this.show(p.level, p.code, () => {
+            this.heading(p.level, p.name);
+            append(this.body,
+                codeRow(p.code),
+                parentsRow(p.parents ?? [], this.actions),
+                statsList(p),
+                childrenList(p, this.actions),
+                p.level === 'grid' ? buildingList(buildings, this.actions) : null);
+        });
+    }
+
+    // A building: its properties (from the tile or the REST list) and the grid it belongs to
+    // (/api/v1/grids/{code}), with the grid's parents.
+    building(props, grid = null) {
+        this.show('building', String(props.id ?? ''), () => {
+            this.heading('building', props.name || `#${props.id}`);
+            const gridCode = props.grid_code;
+            const rows = [
+                [t('building_use'), useName(props.use)],
+                [t('floors'), props.floors ? formatNumber(props.floors) : '—'],
+                [t('households'), formatNumber(props.households ?? 0), 'households'],
+                [t('estimated'), isTrue(props.estimated ?? props.households_estimated) ? t('yes') : t('no')],
+            ];
+            if (props.address) rows.push([t('address'), props.address]);
+            append(this.body,
+                grid ? parentsRow([{level: 'grid', code: grid.properties.code, name: grid.properties.name},
+                    ...(grid.properties.parents ?? [])], this.actions) : null,
+                dl(rows),
+                gridCode ? h('section', {class: 'section'},
+                    h('h3', {}, t('grid_of_building')),
+                    h('ul', {class: 'items'}, itemButton(
+                        {level: 'grid', code: gridCode, name: grid?.properties.name ?? gridCode,
+                            households: grid?.properties.households},
+                        this.actions))) : null);
+        });
+    }
+
+    // The answer of /api/v1/locate.
+    located(answer) {
+        this.show('locate', null, () => {
+            this.heading('locate', t('located_title'));
+            const status = answer.status;
+            const rows = [];
+            const crs = answer.input?.crs ?? 'wgs84';
+            const crsName = {gcj02: 'GCJ-02', bd09: 'BD-09'}[crs] ?? crs;
+            if (crs !== 'wgs84') rows.push([`${t('input_point')} (${crsName})`, lonLat(answer.input), 'input', true]);
+            rows.push([t('wgs84_point'), lonLat(answer.point ?? answer.input), 'point', true]);
+            if (status === 'not_covered' && answer.distance_m !== undefined)
+                rows.push([t('distance'), t('meters', formatNumber(answer.distance_m))]);
+            const refs = [
+                answer.street && {level: 'street', ...answer.street},
+                answer.community && {level: 'community', ...answer.community},
+                answer.grid && {level: 'grid', ...answer.grid},
+            ].filter(Boolean);
+            const nearest = answer.nearest_grid && {level: 'grid', ...answer.nearest_grid};
+            append(this.body,
+                h('p', {class: `status status-${status}`, dataset: {field: 'status'}}, t(`status_${status}`)),
+                dl(rows),
+                refs.length ? h('ul', {class: 'items'}, refs.map(r => itemButton(r, this.actions, true))) : null,
+                nearest ? h('section', {class: 'section'}, h('h3', {}, t('nearest_grid')),
+                    h('ul', {class: 'items'}, itemButton(nearest, this.actions))) : null);
+        });
+    }
+
+    error(message) {
+        this.show('error', null, () => {
+            this.heading('error', '');
+            this.badge.textContent = '!';
+            append(this.body, h('p', {class: 'status status-error'}, message));
+        });
+    }
+}
+
+function isTrue(v) { return v === true || v === 1 || v === 'true'; }
+
+function lonLat(p) {
+    return p ? `${Number(p.lon).toFixed(6)}, ${Number(p.lat).toFixed(6)}` : '—';
+}
+
+export function useName(use) {
+    if (!use) return t('use_other');
+    const key = `use_${use}`;
+    const text = t(key);
+    return text === key ? use : text;
+}
+
+function copyIcon() {
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '16');
+    svg.setAttribute('height', '16');
+    svg.setAttribute('aria-hidden', 'true');
+    for (const [x, y] of [[8, 8], [4, 4]]) {
+        const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+        for (const [k, v] of Object.entries({x, y, width: 12, height: 12, rx: 2, fill: x === 8 ? 'white' : 'none',
+            stroke: 'currentColor', 'stroke-width': 2})) rect.setAttribute(k, v);
+        svg.append(rect);
+    }
+    svg.append(svg.firstChild); // the front square last
+    return svg;
+}
+
+function codeRow(code) {
+    const copy = h('button', {type: 'button', class: 'copy', title: t('copy'), 'aria-label': t('copy')}, copyIcon());
+    copy.addEventListener('click', async () => {
+        try {
+            await navigator.clipboard.writeText(code);
+            copy.replaceChildren('✓');
+        } catch {
+            copy.replaceChildren('×');
+        }
+        setTimeout(() => copy.replaceChildren(copyIcon()), 1200);
+    });
+    return h('div', {class: 'code-row'},
+        h('span', {class: 'label'}, t('code')),
+        h('code', {class: 'code', dataset: {field: 'code'}}, code),
+        navigator.clipboard ? copy : null);
+}
+
+// Parents come nearest first from the API; the breadcrumb reads from the top down.
+function parentsRow(parents, actions) {
+    if (!parents.length) return null;
+    const crumbs = [...parents].reverse();
+    return h('nav', {class: 'crumbs', 'aria-label': t('parents')},
+        crumbs.map((p, i) => [
+            i ? h('span', {class: 'sep', 'aria-hidden': 'true'}, '›') : null,
+            h('button', {type: 'button', class: 'link', title: p.code, onclick: () => actions.open(p.level, p.code)},
+                p.name || p.code),
+        ]));
+}
+
+function dl(rows) {
+    return h('dl', {class: 'stats'}, rows.map(([term, value, field, wide]) => h('div', {class: wide ? 'stat wide' : 'stat'},
+        h('dt', {}, term), h('dd', {dataset: field ? {field} : undefined}, value))));
+}
+
+function loadChip(load) {
+    return h('span', {class: 'chip'},
+        h('span', {class: 'swatch', style: `background:${COLORS.load[load] ?? '#ccc'}`}),
+        t(`load_${load}`));
+}
+
+function statsList(p) {
+    const rows = [
+        [t('households'), formatNumber(p.households ?? 0), 'households'],
+        [t('buildings'), formatNumber(p.buildings ?? 0), 'buildings'],
+    ];
+    if (p.level === 'street') rows.push([t('communities'), formatNumber(p.communities ?? p.children?.length ?? 0)]);
+    if (p.level === 'community') rows.push([t('grids'), formatNumber(p.grids ?? p.children?.length ?? 0)]);
+    if (p.level === 'grid') {
+        rows.push([t('kind'), t(`kind_${p.kind}`)]);
+        rows.push([t('load'), loadChip(p.load), 'load']);
+    }
+    if (p.area_m2 !== undefined) {
+        rows.push([t('area'), p.area_m2 >= 1e6 ? t('km2', formatNumber(p.area_m2 / 1e6, 2)) : t('m2', formatNumber(p.area_m2))]);
+    }
+    if (p.estimated_buildings) rows.push([t('estimated_buildings'), formatNumber(p.estimated_buildings)]);
+    return dl(rows);
+}
+
+function itemButton(item, actions, showLevel = false) {
+    return h('li', {},
+        h('button', {type: 'button', class: 'item', dataset: {code: item.code, level: item.level},
+            onclick: () => actions.open(item.level, item.code)},
+        h('span', {class: 'item-main'},
+            showLevel ? h('span', {class: `level-badge small level-${item.level}`}, t(LEVEL_KEY[item.level])) : null,
+            h('span', {class: 'item-name'}, item.name || item.code),
+            h('span', {class: 'item-code'}, item.code)),
+        item.households !== undefined ? h('span', {class: 'item-value'}, t('households_unit', formatNumber(item.households))) : null));
+}
+
+function childrenList(p, actions) {
+    const children = p.children ?? [];
+    if (!children.length) return null;
+    const title = p.level === 'street' ? t('children_community') : t('children_grid');
+    return h('section', {class: 'section'},
+        h('h3', {}, title, h('span', {class: 'count'}, formatNumber(children.length))),
+        h('ul', {class: 'items', dataset: {field: 'children'}}, children.map(c => itemButton(c, actions))));
+}
+
+const MAX_BUILDINGS = 200;
+
+function buildingList(buildings, actions) {
+    const section = h('section', {class: 'section'}, h('h3', {}, t('grid_buildings'),
+        buildings ? h('span', {class: 'count'}, formatNumber(buildings.length)) : null));
+    if (!buildings) {
+        section.append(h('p', {class: 'muted'}, t('loading')));
+        return section;
+    }
+    const sorted = [...buildings].sort((a, b) => (b.properties.households ?? 0) - (a.properties.households ?? 0));
+    section.append(h('ul', {class: 'items'}, sorted.slice(0, MAX_BUILDINGS).map(b => h('li', {},
+        h('button', {type: 'button', class: 'item', onclick: () => actions.openBuilding(b)},
+            h('span', {class: 'item-main'},
+                h('span', {class: 'item-name'}, b.properties.name || `#${b.properties.id}`),
+                h('span', {class: 'item-code'}, useName(b.properties.use))),
+            h('span', {class: 'item-value'}, t('households_unit', formatNumber(b.properties.households ?? 0))))))));
+    if (sorted.length > MAX_BUILDINGS) section.append(h('p', {class: 'muted'}, t('more_items', sorted.length - MAX_BUILDINGS)));
+    return section;
+}
