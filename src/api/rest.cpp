@@ -114,8 +114,13 @@ Response RestEndpoints::list_areas(const Request& req, const grid::Snapshot& sna
     Page page = page_of(req);
     auto bbox = optional_bbox(req);
     auto parent = parent_filter(req, snap);
-    auto matched = matching_areas(snap, level, bbox,
-                                  [&](const grid::Area& a) { return !parent || starts_with(a.code, *parent); });
+    // q= searches: a code prefix or a part of the name (the web map's search box).
+    std::optional<std::string_view> q = req.param("q");
+    if (q && q->empty()) q.reset();
+    auto matched = matching_areas(snap, level, bbox, [&](const grid::Area& a) {
+        if (parent && !starts_with(a.code, *parent)) return false;
+        return !q || starts_with(a.code, *q) || a.name.find(*q) != std::string::npos;
+    });
     std::string features;
     std::size_t returned = append_page(features, matched, page, [&](std::string& out, const grid::Area* a) {
         append_feature(out, a->code, area_properties(snap, level, *a), a->geom);

@@ -9,6 +9,7 @@
 #include "app/progress.hpp"
 #include "core/error.hpp"
 #include "demo/generator.hpp"
+#include "demo/store_district.hpp"
 #include "geo/chinese_crs.hpp"
 #include "grid/assign.hpp"
 #include "grid/snapshot.hpp"
@@ -172,18 +173,10 @@ int run_demo(const DemoCommand& c) {
     });
     bar.finish();
     auto db = store::Database::open(c.out, store::OpenMode::create);
-    store::Transaction tx(*db);
     ProgressBar writing("writing");
-    std::size_t total = d.streets.size() + d.communities.size() + d.grids.size() + d.buildings.size() + d.roads.size();
-    std::size_t done = 0;
-    for (const auto& s : d.streets) db->put_street(s, false), writing.update(++done, total);
-    for (const auto& cm : d.communities) db->put_community(cm, false), writing.update(++done, total);
-    for (const auto& g : d.grids) db->put_grid(g, false), writing.update(++done, total);
-    for (const auto& b : d.buildings) db->insert_building(b), writing.update(++done, total);
-    for (const auto& r : d.roads) db->insert_road(r), writing.update(++done, total);
+    grid::AssignmentReport a =
+        demo::store_district(*db, d, [&](std::size_t done, std::size_t total) { writing.update(done, total); });
     writing.finish();
-    grid::AssignmentReport a = grid::reassign_buildings(*db);
-    tx.commit();
     long households = 0;
     for (const auto& b : d.buildings) households += b.households;
     std::printf("demo district written to %s in %.1fs: %zu streets, %zu communities, %zu grids, %zu buildings, "

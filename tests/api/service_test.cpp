@@ -125,6 +125,17 @@ TEST_CASE("api: collections are GeoJSON FeatureCollections with filters and pagi
     CHECK_FALSE(has_next);
 }
 
+TEST_CASE("api: q= finds areas by code prefix or part of the name", "[api]") {
+    Fixture f;
+    auto by_name = f.get_json("/api/v1/grids?q=%E4%B8%9C%E7%A4%BE%E5%8C%BA"); // 东社区
+    REQUIRE(by_name["numberMatched"] == 1);
+    CHECK(by_name["features"][0]["id"] == "320102002002001");
+    CHECK(f.get_json("/api/v1/grids?q=320102002001")["numberMatched"] == 2);
+    CHECK(f.get_json("/api/v1/communities?q=%E8%A5%BF")["features"][0]["id"] == "320102002001"); // 西
+    CHECK(f.get_json("/api/v1/grids?q=nothing")["numberMatched"] == 0);
+    CHECK(f.get_json("/api/v1/grids?q=")["numberMatched"] == 3);
+}
+
 TEST_CASE("api: buildings filter by parent code at any level", "[api]") {
     Fixture f;
     CHECK(f.get_json("/api/v1/buildings")["numberMatched"] == 4);

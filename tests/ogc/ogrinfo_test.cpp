@@ -6,6 +6,7 @@
 #include "api/rest.hpp"
 #include "api/service.hpp"
 #include "demo/generator.hpp"
+#include "demo/store_district.hpp"
 #include "grid/assign.hpp"
 #include "http/server.hpp"
 #include "support/process.hpp"
@@ -36,16 +37,7 @@ public:
         options.seed = 11;
         demo::DemoDistrict d = demo::generate_demo(options);
         auto db = store::Database::open(m_dir / "demo.sqlite", store::OpenMode::create);
-        {
-            store::Transaction tx(*db);
-            for (const auto& s : d.streets) db->put_street(s, false);
-            for (const auto& c : d.communities) db->put_community(c, false);
-            for (const auto& g : d.grids) db->put_grid(g, false);
-            for (const auto& b : d.buildings) db->insert_building(b);
-            for (const auto& r : d.roads) db->insert_road(r);
-            grid::reassign_buildings(*db);
-            tx.commit();
-        }
+        demo::store_district(*db, d);
         m_snapshot = grid::Snapshot::load(*db);
         m_service = std::make_unique<api::Service>(
             std::make_shared<grid::SnapshotHolder>(m_snapshot),

@@ -3,6 +3,7 @@
 // the way the CLI writes it, the styles of the repository over it, and pixel helpers for the
 // rendering tests.
 #include "demo/generator.hpp"
+#include "demo/store_district.hpp"
 #include "grid/assign.hpp"
 #include "render/png.hpp"
 #include "render/renderer.hpp"
@@ -19,14 +20,7 @@ namespace wangge::test {
 inline void write_demo(const std::filesystem::path& path) {
     demo::DemoDistrict d = demo::generate_demo(demo::DemoOptions{});
     auto db = store::Database::open(path, store::OpenMode::create);
-    store::Transaction tx(*db);
-    for (const auto& s : d.streets) db->put_street(s, false);
-    for (const auto& c : d.communities) db->put_community(c, false);
-    for (const auto& g : d.grids) db->put_grid(g, false);
-    for (const auto& b : d.buildings) db->insert_building(b);
-    for (const auto& r : d.roads) db->insert_road(r);
-    grid::reassign_buildings(*db);
-    tx.commit();
+    demo::store_district(*db, d);
 }
 
 inline const std::filesystem::path styles_dir = source_dir / "styles";

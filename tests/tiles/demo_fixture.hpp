@@ -3,6 +3,7 @@
 // SpatiaLite file through the store, exactly as `wangge demo` writes it, and loaded as a
 // snapshot. Made once per test process.
 #include "demo/generator.hpp"
+#include "demo/store_district.hpp"
 #include "grid/assign.hpp"
 #include "grid/snapshot.hpp"
 #include "store/database.hpp"
@@ -20,14 +21,7 @@ struct DemoFixture {
     DemoFixture() {
         demo::DemoDistrict d = demo::generate_demo(demo::DemoOptions{.households = 30000});
         auto db = store::Database::open(db_path, store::OpenMode::create);
-        store::Transaction tx(*db);
-        for (const auto& s : d.streets) db->put_street(s, false);
-        for (const auto& c : d.communities) db->put_community(c, false);
-        for (const auto& g : d.grids) db->put_grid(g, false);
-        for (const auto& b : d.buildings) db->insert_building(b);
-        for (const auto& r : d.roads) db->insert_road(r);
-        grid::reassign_buildings(*db);
-        tx.commit();
+        demo::store_district(*db, d);
         snapshot = grid::Snapshot::load(*db);
     }
 };

@@ -3,6 +3,7 @@
 // in a release build). WANGGE_TILES_PERF_DB names the SpatiaLite file; it is generated with
 // WANGGE_TILES_PERF_HOUSEHOLDS households (3,500,000 by default) when it does not exist.
 #include "demo/generator.hpp"
+#include "demo/store_district.hpp"
 #include "grid/assign.hpp"
 #include "tiles/compress.hpp"
 #include "tiles/mvt_decoder.hpp"
@@ -25,14 +26,7 @@ std::filesystem::path perf_db() {
     const char* hh = std::getenv("WANGGE_TILES_PERF_HOUSEHOLDS");
     demo::DemoDistrict d = demo::generate_demo(demo::DemoOptions{.households = hh ? std::atol(hh) : 3500000});
     auto db = store::Database::open(path, store::OpenMode::create);
-    store::Transaction tx(*db);
-    for (const auto& s : d.streets) db->put_street(s, false);
-    for (const auto& c : d.communities) db->put_community(c, false);
-    for (const auto& g : d.grids) db->put_grid(g, false);
-    for (const auto& b : d.buildings) db->insert_building(b);
-    for (const auto& r : d.roads) db->insert_road(r);
-    grid::reassign_buildings(*db);
-    tx.commit();
+    demo::store_district(*db, d);
     return path;
 }
 
