@@ -29,6 +29,7 @@
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
+#include <thread>
 
 namespace wangge::app {
 
@@ -99,7 +100,12 @@ int run_serve(const ServeOptions& o) {
     http::ServerOptions so;
     so.address = o.host;
     so.port = o.port;
-    so.threads = o.threads;
+    // An HTTP thread waits while its PNG tile renders on the render pool; with one more HTTP
+    // thread per render thread than cores, a burst of cold tiles never holds every thread that
+    // answers locate.
+    so.threads = o.threads > 0 ? o.threads
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) +
+                                     std::max(1, o.render_threads);
     so.access_log = o.access_log;
     http::Server server(so, [service](const api::Request& req) { return service->handle(req); });
     server.start();
