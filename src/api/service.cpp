@@ -1,5 +1,7 @@
 #include "api/service.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace wangge::api {
 
 void require_read(const Request& req) {
@@ -22,7 +24,9 @@ Response Service::handle(const Request& req) const {
         if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
         return r;
     } catch (const std::exception& e) {
-        return error_response(500, "internal", std::string("internal error: ") + e.what());
+        // The detail (SQL, paths, GEOS messages) goes to the log, not to the client.
+        spdlog::error("{} {}: {}", req.method, req.target, e.what());
+        return error_response(500, "internal", "internal error; the server log has the details");
     }
 }
 

@@ -68,6 +68,7 @@ bool is_private(std::string_view relative) {
 }
 
 bool is_within(const fs::path& file, const fs::path& dir) {
+    if (dir.empty()) return false; // an unresolved root must serve nothing, not the working directory
     auto [d, f] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
     return d == dir.end() && f != file.end();
 }

@@ -84,6 +84,9 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
 } // namespace
 
 int run_serve(const ServeOptions& o) {
+    // Before any thread starts (render pool, HTTP workers), so that every thread inherits the
+    // blocked mask and only sigwait() below receives SIGINT/SIGTERM.
+    sigset_t stop_signals = block_stop_signals();
     if (o.band_min <= 0 || o.band_min > o.band_max)
         throw Error(ErrorKind::bad_request, "invalid_option", "the band needs 0 < --band-min <= --band-max");
     auto t0 = std::chrono::steady_clock::now();
@@ -96,7 +99,6 @@ int run_serve(const ServeOptions& o) {
     auto holder = std::make_shared<grid::SnapshotHolder>(std::move(snapshot));
     auto service = std::make_shared<api::Service>(holder, endpoint_families(o));
 
-    sigset_t stop_signals = block_stop_signals();
     http::ServerOptions so;
     so.address = o.host;
     so.port = o.port;
@@ -197,7 +199,7 @@ int run_demo(const DemoCommand& c) {
 
 int run_export_tiles(const ExportTilesCommand& c) {
     auto t0 = std::chrono::steady_clock::now();
-    auto db = store::Database::open(c.db, store::OpenMode::read_write);
+    auto db = store::Database::open(c.db, store::OpenMode::read_only);
     auto snap = grid::Snapshot::load(*db);
     tiles::ExportRange range{c.minzoom, c.maxzoom, std::nullopt};
     if (c.bbox) range.bbox = parse_bbox(c.bbox->c_str());
@@ -228,7 +230,7 @@ int run_export_tiles(const ExportTilesCommand& c) {
 }
 
 int run_validate(const std::filesystem::path& db_path, bool json) {
-    auto db = store::Database::open(db_path, store::OpenMode::read_write);
+    auto db = store::Database::open(db_path, store::OpenMode::read_only);
     auto snap = grid::Snapshot::load(*db);
     grid::ValidationReport r = grid::validate(*snap);
     if (json) {
@@ -247,7 +249,7 @@ int run_validate(const std::filesystem::path& db_path, bool json) {
 }
 
 int run_info(const std::filesystem::path& db_path) {
-    auto db = store::Database::open(db_path, store::OpenMode::read_write);
+    auto db = store::Database::open(db_path, store::OpenMode::read_only);
     auto snap = grid::Snapshot::load(*db);
     std::size_t in_band = 0, below = 0, above = 0, unit = 0, estimated = 0;
     for (const auto& g : snap->grids()) {
@@ -272,7 +274,7 @@ int run_locate(const std::filesystem::path& db_path, double lon, double lat, con
     auto crs = geo::parse_input_crs(crs_text);
     if (!crs) throw Error(ErrorKind::bad_request, "invalid_option", "--crs must be wgs84, gcj02 or bd09");
     require_wgs84_range({lon, lat});
-    auto db = store::Database::open(db_path, store::OpenMode::read_write);
+    auto db = store::Database::open(db_path, store::OpenMode::read_only);
     auto snap = grid::Snapshot::load(*db);
     grid::LocateResult r = snap->locate(geo::to_wgs84({lon, lat}, *crs));
     std::printf("status     %s\n", std::string(grid::to_string(r.status)).c_str());

@@ -68,6 +68,7 @@ Load load_of(const GridArea& g, const Band& band) {
 
 std::shared_ptr<const Snapshot> Snapshot::load(store::Database& db, Band band) {
     Input in;
+    store::ReadTransaction consistent(db); // a commit between two reads must not mix versions
     in.version = db.data_version();
     in.streets = db.load_streets();
     in.communities = db.load_communities();
@@ -259,7 +260,9 @@ LocateResult Snapshot::locate(LonLat p) const {
         if (!point) point = geo::make_point(p);
         return *point;
     };
-    if (!r.community) {
+    // A grid whose community is not stored keeps no community: its code names its parent, and a
+    // spatial guess could name a neighbour.
+    if (!r.grid) {
         if (auto c = covering(Level::community, point_geometry())) {
             r.community = &m_communities[*c];
             if (!r.grid) r.status = LocateResult::Status::no_grid;

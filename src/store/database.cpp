@@ -181,7 +181,8 @@ void Database::put_street(const StreetRow& row, bool replace) {
     require_code(Level::street, row.code);
     if (!replace && has_code(Level::street, row.code)) duplicate(Level::street, row.code);
     auto& st = cached(m_db, m_stmts->cache,
-                      "INSERT OR REPLACE INTO streets (code, name, geom) VALUES (?, ?, GeomFromWKB(?, 4326))");
+                      "INSERT INTO streets (code, name, geom) VALUES (?, ?, GeomFromWKB(?, 4326)) "
+                      "ON CONFLICT (code) DO UPDATE SET name = excluded.name, geom = excluded.geom");
     st.bind(1, row.code).bind(2, row.name).bind(3, multi_wkb(row.geom)).run();
 }
 
@@ -190,8 +191,9 @@ void Database::put_community(const CommunityRow& row, bool replace) {
     require_parent(Level::community, row.code, row.street_code);
     if (!replace && has_code(Level::community, row.code)) duplicate(Level::community, row.code);
     auto& st = cached(m_db, m_stmts->cache,
-                      "INSERT OR REPLACE INTO communities (code, street_code, name, geom) "
-                      "VALUES (?, ?, ?, GeomFromWKB(?, 4326))");
+                      "INSERT INTO communities (code, street_code, name, geom) "
+                      "VALUES (?, ?, ?, GeomFromWKB(?, 4326)) ON CONFLICT (code) DO UPDATE SET "
+                      "street_code = excluded.street_code, name = excluded.name, geom = excluded.geom");
     st.bind(1, row.code).bind(2, row.street_code).bind(3, row.name).bind(4, multi_wkb(row.geom)).run();
 }
 
@@ -200,9 +202,11 @@ void Database::put_grid(const GridRow& row, bool replace) {
     require_parent(Level::grid, row.code, row.community_code);
     if (!replace && has_code(Level::grid, row.code)) duplicate(Level::grid, row.code);
     auto& st = cached(m_db, m_stmts->cache,
-                      "INSERT OR REPLACE INTO grids (code, community_code, name, kind, version, geom) "
+                      "INSERT INTO grids (code, community_code, name, kind, version, geom) "
                       "VALUES (?, ?, ?, ?, (SELECT CAST(value AS INTEGER) + 1 FROM meta WHERE key = "
-                      "'data_version'), GeomFromWKB(?, 4326))");
+                      "'data_version'), GeomFromWKB(?, 4326)) ON CONFLICT (code) DO UPDATE SET "
+                      "community_code = excluded.community_code, name = excluded.name, kind = excluded.kind, "
+                      "version = excluded.version, geom = excluded.geom");
     st.bind(1, row.code)
         .bind(2, row.community_code)
         .bind(3, row.name)
@@ -331,6 +335,12 @@ std::size_t Database::building_count() {
     st.step();
     return static_cast<std::size_t>(st.int64(0));
 }
+
+// --- ReadTransaction ---
+
+ReadTransaction::ReadTransaction(Database& db) : m_db(&db) { m_db->exec("BEGIN DEFERRED"); }
+
+ReadTransaction::~ReadTransaction() { m_db->rollback(); }
 
 // --- Transaction ---
 

@@ -37,6 +37,21 @@ private:
     bool m_done = false;
 };
 
+// A consistent read of several tables: under WAL, every statement between construction and
+// destruction sees the same committed state (the snapshot loader reads six tables).
+class ReadTransaction {
+public:
+    explicit ReadTransaction(Database& db);
+    ~ReadTransaction();
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+    ReadTransaction(ReadTransaction&&) = delete;
+    ReadTransaction& operator=(ReadTransaction&&) = delete;
+
+private:
+    Database* m_db;
+};
+
 class Database {
 public:
     // `create` makes the file and schema if missing; `read_write` requires an existing file.
@@ -85,6 +100,7 @@ public:
 
 private:
     friend class Transaction;
+    friend class ReadTransaction;
     Database(sqlite3* db, std::filesystem::path path);
     void migrate();
     void begin();

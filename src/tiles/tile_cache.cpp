@@ -346,8 +346,13 @@ std::optional<std::int64_t> TileCache::read_index() {
     if (!std::getline(in, line) || line != detail::index_magic) return std::nullopt;
     std::optional<std::int64_t> version;
     while (std::getline(in, line)) {
-        if (line.rfind("version ", 0) == 0) version = std::stoll(line.substr(8));
-        else if (line.rfind("source ", 0) == 0) m_disk_sources.insert(line.substr(7));
+        if (line.rfind("version ", 0) == 0) {
+            // A corrupt index reads as no version: the cache is then wiped, never trusted.
+            long long v = 0;
+            const char* first = line.data() + 8;
+            const char* last = line.data() + line.size();
+            if (auto [ptr, ec] = std::from_chars(first, last, v); ec == std::errc() && ptr == last) version = v;
+        } else if (line.rfind("source ", 0) == 0) m_disk_sources.insert(line.substr(7));
     }
     return version;
 }

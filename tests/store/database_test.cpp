@@ -82,8 +82,16 @@ TEST_CASE("store: duplicate codes are refused unless replaced", "[store]") {
         CHECK(e.code() == "duplicate_code");
     }
     db->put_street(again, true);
+    // Replacing a boundary moves it in the spatial index too (an update, not delete + insert).
+    db->put_street({"320102002", "改名街道", geo::make_rectangle({119.50, 32.50, 119.52, 32.51})}, true);
     tx.commit();
     CHECK(db->load_streets().at(0).name == "改名街道");
+    CHECK(db->count(Level::street) == 1);
+    CHECK(pragma(*db, "SELECT count(*) FROM SpatialIndex WHERE f_table_name = 'streets' AND search_frame = "
+                      "BuildMbr(118.801, 32.001, 118.802, 32.002)") == "0");
+    CHECK(pragma(*db, "SELECT count(*) FROM SpatialIndex WHERE f_table_name = 'streets' AND search_frame = "
+                      "BuildMbr(119.505, 32.502, 119.506, 32.503)") == "1");
+    CHECK(pragma(*db, "SELECT count(*) FROM idx_streets_geom") == "1");
 }
 
 TEST_CASE("store: a transaction that is not committed leaves nothing behind", "[store]") {
