@@ -205,12 +205,28 @@ nlohmann::json to_json(const grid::ValidationReport& report) {
 }
 
 Response RestEndpoints::validate(const grid::Snapshot& snap) const {
-    std::lock_guard lock(m_validation_mutex);
-    if (!m_validation_json || m_validation_version != snap.version()) {
-        m_validation_json = std::make_shared<const std::string>(to_json(grid::validate(snap)).dump());
-        m_validation_version = snap.version();
+    std::promise<std::shared_ptr<const std::string>> promise;
+    std::shared_future<std::shared_ptr<const std::string>> report;
+    bool compute = false;
+    {
+        std::lock_guard lock(m_validation_mutex);
+        if (!m_validation_json.valid() || m_validation_version != snap.version()) {
+            m_validation_json = promise.get_future().share();
+            m_validation_version = snap.version();
+            compute = true;
+        }
+        report = m_validation_json;
     }
-    return json_response(*m_validation_json);
+    if (compute) {
+        try {
+            promise.set_value(std::make_shared<const std::string>(to_json(grid::validate(snap)).dump()));
+        } catch (...) {
+            promise.set_exception(std::current_exception());
+            std::lock_guard lock(m_validation_mutex);
+            if (m_validation_version == snap.version()) m_validation_json = {}; // the next request tries again
+        }
+    }
+    return json_response(*report.get());
 }
 
 } // namespace wangge::api

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <future>
 #include <mutex>
 
 namespace wangge::api {
@@ -27,9 +28,10 @@ private:
     Response one_area(const grid::Snapshot& snap, Level level, const std::string& code) const;
     Response validate(const grid::Snapshot& snap) const;
 
-    // Validation of a whole district takes a while: keep the last report, keyed by version.
+    // Validation of a whole city takes seconds: it runs once per data version, outside the
+    // lock, and concurrent requests share its result.
     mutable std::mutex m_validation_mutex;
-    mutable std::shared_ptr<const std::string> m_validation_json;
+    mutable std::shared_future<std::shared_ptr<const std::string>> m_validation_json;
     mutable std::int64_t m_validation_version = -1;
 };
 

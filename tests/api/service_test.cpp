@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 using namespace wangge;
 using nlohmann::json;
 
@@ -192,4 +194,15 @@ TEST_CASE("api: validate reports the gap with its area", "[api]") {
     CHECK(j["findings"][0]["parent"] == "320102002002");
     CHECK(j["findings"][0]["area_m2"].get<double>() == Approx(471.6 * 1109.0).epsilon(0.005));
     CHECK(j["checked"]["grids"] == 3);
+}
+
+TEST_CASE("api: concurrent validate requests share one report", "[api]") {
+    Fixture f;
+    std::vector<std::string> bodies(4);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < bodies.size(); ++i)
+        threads.emplace_back([&, i] { bodies[i] = f.get("/api/v1/validate").body; });
+    for (auto& t : threads) t.join();
+    for (const auto& b : bodies) CHECK(b == bodies[0]);
+    CHECK(json::parse(bodies[0])["counts"]["gap"] == 1);
 }
