@@ -1,8 +1,7 @@
 #include "api/rest.hpp"
 #include "api/service.hpp"
 #include "grid/assign.hpp"
-#include "support/small_district.hpp"
-#include "support/temp_dir.hpp"
+#include "support/small_service.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -13,21 +12,8 @@ using namespace wangge;
 using nlohmann::json;
 
 namespace {
-struct Fixture {
-    test::TempDir dir;
-    std::unique_ptr<store::Database> db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
-    std::unique_ptr<api::Service> service;
-    Fixture() {
-        test::write_small_district(*db);
-        {
-            store::Transaction tx(*db);
-            grid::reassign_buildings(*db);
-            tx.commit();
-        }
-        service = std::make_unique<api::Service>(
-            std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)),
-            std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::RestEndpoints>()});
-    }
+struct Fixture : test::SmallService {
+    Fixture() : SmallService({std::make_shared<api::RestEndpoints>()}) {}
     api::Response get(const std::string& target, const std::string& method = "GET") const {
         auto req = api::make_request(method, target);
         req.headers.emplace_back("host", "example.test");

@@ -4,7 +4,7 @@
 #include "api/rest.hpp"
 #include "api/service.hpp"
 #include "grid/assign.hpp"
-#include "support/small_district.hpp"
+#include "support/small_service.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,22 +20,8 @@ namespace {
 
 constexpr const char* host = "http://example.test";
 
-struct Fixture {
-    test::TempDir dir;
-    std::unique_ptr<store::Database> db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
-    std::unique_ptr<api::Service> service;
-    Fixture() {
-        test::write_small_district(*db);
-        {
-            store::Transaction tx(*db);
-            grid::reassign_buildings(*db);
-            tx.commit();
-        }
-        service = std::make_unique<api::Service>(
-            std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)),
-            std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::OgcEndpoints>(),
-                                                               std::make_shared<api::RestEndpoints>()});
-    }
+struct Fixture : test::SmallService {
+    Fixture() : SmallService({std::make_shared<api::OgcEndpoints>(), std::make_shared<api::RestEndpoints>()}) {}
     api::Response get(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {},
                       const std::string& method = "GET") const {
         auto req = api::make_request(method, target);
