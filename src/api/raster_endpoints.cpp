@@ -30,10 +30,35 @@ std::vector<std::string_view> split(std::string_view path, char separator) {
     }
 }
 
+// A place among the requests waiting for a render, or none when all are taken.
+class WaitSlot {
+public:
+    WaitSlot(std::atomic<std::size_t>& waiting, std::size_t max) : m_waiting(waiting) {
+        std::size_t now = m_waiting.load();
+        while (now < max)
+            if (m_waiting.compare_exchange_weak(now, now + 1)) {
+                m_held = true;
+                return;
+            }
+    }
+    ~WaitSlot() {
+        if (m_held) --m_waiting;
+    }
+    WaitSlot(const WaitSlot&) = delete;
+    WaitSlot& operator=(const WaitSlot&) = delete;
+    explicit operator bool() const noexcept { return m_held; }
+
+private:
+    std::atomic<std::size_t>& m_waiting;
+    bool m_held = false;
+};
+
 } // namespace
 
-RasterEndpoints::RasterEndpoints(std::shared_ptr<render::RenderPool> pool, std::shared_ptr<tiles::TileCache> cache)
-    : m_pool(std::move(pool)), m_cache(std::move(cache)) {
+RasterEndpoints::RasterEndpoints(std::shared_ptr<render::RenderPool> pool, std::shared_ptr<tiles::TileCache> cache,
+                                 std::size_t max_waiting)
+    : m_pool(std::move(pool)), m_cache(std::move(cache)),
+      m_max_waiting(max_waiting ? max_waiting : (m_pool ? m_pool->threads() : 1)) {
     if (!m_pool) throw Error(ErrorKind::internal, "no_render_pool", "RasterEndpoints needs a render pool");
 }
 
@@ -59,11 +84,23 @@ std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::
     const tiles::TileId tile = tiles::parse_tile(parts[1], parts[2], y);
 
     auto render = [&] { return m_pool->submit(style, tile, scale).get(); };
+    auto busy = [] {
+        return Error(ErrorKind::unavailable, "render_busy",
+                     "every render thread is busy with other tiles; retry in a moment");
+    };
     tiles::CachedTile cached;
     if (m_cache) {
         const tiles::TileKey key{"png/" + style + (scale == 2 ? std::string(retina_suffix) : std::string()), tile};
-        cached = m_cache->get(key, snapshot.version(), render);
+        if (auto hit = m_cache->peek(key, snapshot.version())) {
+            cached = std::move(*hit);
+        } else {
+            WaitSlot slot(m_waiting, m_max_waiting);
+            if (!slot) throw busy();
+            cached = m_cache->get(key, snapshot.version(), render);
+        }
     } else {
+        WaitSlot slot(m_waiting, m_max_waiting);
+        if (!slot) throw busy();
         auto bytes = std::make_shared<const std::string>(render());
         cached = tiles::CachedTile{bytes, tiles::etag_of(*bytes)};
     }

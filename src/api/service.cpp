@@ -22,6 +22,7 @@ Response Service::handle(const Request& req) const {
     } catch (const Error& e) {
         Response r = error_response(e);
         if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
+        if (e.kind() == ErrorKind::unavailable) r.set_header("Retry-After", "1");
         return r;
     } catch (const std::exception& e) {
         // The detail (SQL, paths, GEOS messages) goes to the log, not to the client.

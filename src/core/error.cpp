@@ -10,6 +10,7 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::conflict: return "conflict";
     case ErrorKind::payload_too_large: return "payload_too_large";
     case ErrorKind::unprocessable: return "unprocessable";
+    case ErrorKind::unavailable: return "unavailable";
     case ErrorKind::io: return "io";
     case ErrorKind::internal: return "internal";
     }
@@ -24,6 +25,7 @@ int http_status(ErrorKind kind) noexcept {
     case ErrorKind::conflict: return 409;
     case ErrorKind::payload_too_large: return 413;
     case ErrorKind::unprocessable: return 422;
+    case ErrorKind::unavailable: return 503;
     case ErrorKind::io: return 500;
     case ErrorKind::internal: return 500;
     }

@@ -15,6 +15,7 @@ enum class ErrorKind {
     conflict,           // stale version, duplicate: 409
     payload_too_large,  // 413
     unprocessable,      // well-formed but invalid (geometry, code that does not fit): 422
+    unavailable,        // busy for now, retry later: 503
     io,                 // unreadable file, database failure
     internal,           // a bug
 };

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 namespace wangge::tiles {
@@ -111,7 +112,7 @@ TileCache::TileCache(Options options) : m_options(std::move(options)) {
 
 TileCache::~TileCache() = default;
 
-CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make) {
+std::optional<CachedTile> TileCache::lookup(const TileKey& key, const std::string& id, std::int64_t version) {
     detail::require_safe_source(key.source);
     {
         std::unique_lock lock(m_mutex);
@@ -119,31 +120,64 @@ CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::f
         lock.unlock();
         if (behind) adopt(version);
     }
-    std::string id = key.source + "/" + to_string(key.tile);
-    if (auto hit = from_memory(id, version)) return *hit;
-    if (m_options.disk_dir) {
-        std::shared_lock disk(m_disk_mutex);
-        if (is_current(version)) {
-            if (auto bytes = read_file(key)) {
-                CachedTile t{std::make_shared<const std::string>(std::move(*bytes)), {}};
-                t.etag = etag_of(*t.bytes);
-                remember(key, std::move(id), t, version);
-                std::lock_guard lock(m_mutex);
-                ++m_hits;
-                return t;
-            }
-        }
-    }
-    CachedTile t{std::make_shared<const std::string>(make()), {}};
+    if (auto hit = from_memory(id, version)) return hit;
+    if (!m_options.disk_dir) return std::nullopt;
+    std::shared_lock disk(m_disk_mutex);
+    if (!is_current(version)) return std::nullopt;
+    auto bytes = read_file(key);
+    if (!bytes) return std::nullopt;
+    CachedTile t{std::make_shared<const std::string>(std::move(*bytes)), {}};
     t.etag = etag_of(*t.bytes);
-    if (m_options.disk_dir) {
-        std::shared_lock disk(m_disk_mutex);
-        if (is_current(version)) write_file(key, *t.bytes, version);
-    }
-    remember(key, std::move(id), t, version);
+    remember(key, id, t, version);
     std::lock_guard lock(m_mutex);
-    ++m_misses;
+    ++m_hits;
     return t;
+}
+
+std::optional<CachedTile> TileCache::peek(const TileKey& key, std::int64_t version) {
+    return lookup(key, key.source + "/" + to_string(key.tile), version);
+}
+
+CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make) {
+    std::string id = key.source + "/" + to_string(key.tile);
+    if (auto hit = lookup(key, id, version)) return *hit;
+
+    // Single flight: the first miss of a key at a version makes the tile, later ones wait for it.
+    const std::string flight = id + "@" + std::to_string(version);
+    std::promise<CachedTile> leader;
+    {
+        std::unique_lock lock(m_mutex);
+        if (auto it = m_in_flight.find(flight); it != m_in_flight.end()) {
+            std::shared_future<CachedTile> follow = it->second;
+            lock.unlock();
+            return follow.get(); // rethrows the leader's error
+        }
+        m_in_flight.emplace(flight, leader.get_future().share());
+    }
+    auto land = [&] {
+        std::lock_guard lock(m_mutex);
+        m_in_flight.erase(flight);
+    };
+    try {
+        CachedTile t{std::make_shared<const std::string>(make()), {}};
+        t.etag = etag_of(*t.bytes);
+        if (m_options.disk_dir) {
+            std::shared_lock disk(m_disk_mutex);
+            if (is_current(version)) write_file(key, *t.bytes, version);
+        }
+        remember(key, std::move(id), t, version);
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_misses;
+        }
+        leader.set_value(t);
+        land();
+        return t;
+    } catch (...) {
+        leader.set_exception(std::current_exception());
+        land();
+        throw;
+    }
 }
 
 bool TileCache::is_current(std::int64_t version) const {

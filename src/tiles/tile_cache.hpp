@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -64,10 +65,15 @@ public:
     TileCache(const TileCache&) = delete;
     TileCache& operator=(const TileCache&) = delete;
 
-    // The tile for `key` at data `version`: from memory, else disk, else make() (called without
-    // holding the cache lock; concurrent misses of one key may both render, last one wins).
-    // Throws Error(internal, "invalid_source") for a source that is not a safe relative path.
+    // The tile for `key` at data `version`: from memory, else disk, else make(), called without
+    // holding the cache lock. Misses are single-flight: while one caller makes a tile, other
+    // callers of the same key and version wait for its bytes (or its exception) instead of
+    // making it again. Throws Error(internal, "invalid_source") for a source that is not a safe
+    // relative path.
     CachedTile get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make);
+    // The tile when memory or disk holds it, without making it (a caller that must decide
+    // whether it can afford to wait for a render asks this first).
+    std::optional<CachedTile> peek(const TileKey& key, std::int64_t version);
     // The data changed to `new_version`; tiles whose (lon/lat) bounds intersect any of `changed`
     // are dropped from memory and disk, every other tile stays valid for new_version.
     void invalidate(std::int64_t new_version, const std::vector<BBox>& changed);
@@ -86,6 +92,7 @@ private:
     };
     using Lru = std::list<Entry>;
 
+    std::optional<CachedTile> lookup(const TileKey& key, const std::string& id, std::int64_t version);
     // Learns or moves to `version` when the cache is behind it; wipes what it cannot vouch for.
     void adopt(std::int64_t version);
     bool is_current(std::int64_t version) const;
@@ -111,6 +118,8 @@ private:
     std::size_t m_bytes = 0;
     std::size_t m_hits = 0;
     std::size_t m_misses = 0;
+    // Tiles being made, by id + "@" + version (single flight).
+    std::unordered_map<std::string, std::shared_future<CachedTile>> m_in_flight;
     // Disk reads and writes share it; adopt() and invalidate() take it exclusively, so no file
     // for an old version is written after they have moved on.
     mutable std::shared_mutex m_disk_mutex;

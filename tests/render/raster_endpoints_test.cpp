@@ -8,6 +8,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 using namespace wangge;
 
 namespace {
@@ -16,11 +20,12 @@ struct Fixture {
     std::shared_ptr<tiles::TileCache> cache = std::make_shared<tiles::TileCache>(tiles::TileCache::Options{});
     std::shared_ptr<render::RenderPool> pool =
         std::make_shared<render::RenderPool>(test::RenderFixture::get().renderer(), 2);
-    std::shared_ptr<api::RasterEndpoints> raster = std::make_shared<api::RasterEndpoints>(pool, cache);
+    std::shared_ptr<api::RasterEndpoints> raster;
     std::unique_ptr<api::Service> service;
     std::shared_ptr<const grid::Snapshot> snapshot;
 
-    Fixture() {
+    explicit Fixture(std::size_t max_waiting = 0)
+        : raster(std::make_shared<api::RasterEndpoints>(pool, cache, max_waiting)) {
         auto db = store::Database::open(test::RenderFixture::get().database(), store::OpenMode::read_only);
         snapshot = grid::Snapshot::load(*db);
         service = std::make_unique<api::Service>(std::make_shared<grid::SnapshotHolder>(snapshot),
@@ -116,4 +121,44 @@ TEST_CASE("raster endpoints: other paths are not theirs", "[render][api]") {
     }
     const api::Response post = f.service->handle(api::make_request("POST", f.centre(14)));
     CHECK(post.status == 405);
+}
+
+TEST_CASE("raster endpoints: renders beyond the waiting cap get 503 with Retry-After", "[render][api]") {
+    Fixture f(1);
+    const tiles::TileId held = tiles::tile_at(test::demo_centre, 15);
+    // A render of `held` that the test releases: the request below waits for it (single flight)
+    // and so holds the only waiting place.
+    std::atomic<bool> making{false}, release{false};
+    std::thread leader([&] {
+        f.cache->get(tiles::TileKey{"png/default", held}, f.snapshot->version(), [&] {
+            making = true;
+            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return std::string("bytes of the held render");
+        });
+    });
+    while (!making) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    api::Response waited;
+    // It retries while the loop below holds the place for a moment.
+    std::thread waiter([&] {
+        do waited = f.get("/tiles/default/" + tiles::to_string(held) + ".png");
+        while (waited.status == 503);
+    });
+
+    // Cold tiles elsewhere render while the place is free and are refused once the waiter has it.
+    api::Response busy;
+    for (std::uint32_t i = 1; i <= 400 && busy.status != 503; ++i) {
+        const tiles::TileId other{held.z, held.x + i, held.y};
+        busy = f.get("/tiles/default/" + tiles::to_string(other) + ".png");
+        REQUIRE((busy.status == 200 || busy.status == 503));
+        if (busy.status == 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE(busy.status == 503);
+    CHECK(nlohmann::json::parse(busy.body).value("code", "") == "render_busy");
+    CHECK(f.header(busy, "Retry-After") == std::optional<std::string_view>("1"));
+    release = true;
+    leader.join();
+    waiter.join();
+    REQUIRE(waited.status == 200);
+    CHECK(waited.body == "bytes of the held render");
+    CHECK(f.get("/tiles/default/" + tiles::to_string(held) + ".png").status == 200);
 }

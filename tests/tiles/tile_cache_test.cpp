@@ -262,3 +262,60 @@ TEST_CASE("tile cache: concurrent gets and invalidations stay consistent", "[cac
     for (auto& t : readers) t.join();
     CHECK(wrong == 0);
 }
+
+TEST_CASE("tile cache: concurrent misses of one key make it once (single flight)", "[cache]") {
+    TileCache cache(options(plenty));
+    std::atomic<int> makes{0};
+    std::atomic<bool> release{false};
+    auto slow = [&] {
+        ++makes;
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return std::string("made once");
+    };
+    std::vector<std::string> got(4);
+    std::vector<std::thread> callers;
+    for (std::size_t i = 0; i < got.size(); ++i)
+        callers.emplace_back([&, i] { got[i] = *cache.get(key(1, 1), 1, slow).bytes; });
+    // Let every caller reach the cache before the first make returns.
+    for (int i = 0; i < 200 && makes.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    release = true;
+    for (auto& t : callers) t.join();
+    CHECK(makes.load() == 1);
+    for (const auto& bytes : got) CHECK(bytes == "made once");
+    CHECK(cache.stats().misses == 1);
+    CHECK(cache.peek(key(1, 1), 1).value().bytes->size() == std::string("made once").size());
+}
+
+TEST_CASE("tile cache: a failed make reaches every waiter and is not cached", "[cache]") {
+    TileCache cache(options(plenty));
+    std::atomic<bool> release{false};
+    std::atomic<int> makes{0};
+    auto failing = [&]() -> std::string {
+        ++makes;
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        throw Error(ErrorKind::io, "render_failed", "no data source");
+    };
+    std::atomic<int> failures{0};
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 3; ++i)
+        callers.emplace_back([&] {
+            try {
+                cache.get(key(2, 2), 1, failing);
+            } catch (const Error& e) {
+                if (e.code() == "render_failed") ++failures;
+            }
+        });
+    for (int i = 0; i < 200 && makes.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    release = true;
+    for (auto& t : callers) t.join();
+    CHECK(failures.load() == 3);
+    CHECK(makes.load() == 1);
+    CHECK_FALSE(cache.peek(key(2, 2), 1).has_value());
+    // The next get makes it anew.
+    Renderer r;
+    const std::string expected = r(key(2, 2), 1)();
+    CHECK(*cache.get(key(2, 2), 1, r(key(2, 2), 1)).bytes == expected);
+    CHECK(r.calls == 2);
+}
