@@ -174,6 +174,7 @@ int run_demo(const DemoCommand& c) {
     demo::DemoOptions o;
     o.seed = c.seed;
     o.households = c.households;
+    o.years_later = c.years_later;
     ProgressBar bar("generating");
     demo::DemoDistrict d = demo::generate_demo(o, [&](std::string_view stage, std::size_t done, std::size_t total) {
         bar.set_label(std::string(stage));

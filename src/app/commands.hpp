@@ -42,6 +42,7 @@ struct DemoCommand {
     std::filesystem::path out;
     std::uint64_t seed = 20240601;
     long households = 60000;
+    int years_later = 0; // 0-20
     bool force = false;
 };
 int run_demo(const DemoCommand& c);

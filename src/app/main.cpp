@@ -64,6 +64,11 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("out", demo.out, "Output SpatiaLite file")->required();
     demo_cmd->add_option("--seed", demo.seed, "Random seed (same seed, same district)")->capture_default_str();
     demo_cmd->add_option("--households", demo.households, "Total households of the district")->capture_default_str();
+    demo_cmd->add_option("--years-later", demo.years_later,
+                         "The district N years on: households changed (churn, new towers, cleared blocks), "
+                         "boundaries kept, so some grids leave their band")
+        ->check(CLI::Range(0, 20))
+        ->capture_default_str();
     demo_cmd->add_flag("--force", demo.force, "Overwrite OUT if it exists");
 
     wangge::app::ExportTilesCommand exp;

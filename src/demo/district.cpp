@@ -25,7 +25,8 @@ enum class Stream : std::uint64_t {
     community_names,
     road_names,
     targets,
-    communities
+    communities,
+    changes
 };
 
 std::uint64_t stream_seed(std::uint64_t seed, Stream stream, std::uint64_t index = 0) {
@@ -180,6 +181,7 @@ DemoDistrict DistrictBuilder::build() {
     }
     emit_streets();
     emit_roads();
+    if (m_options.years_later > 0) apply_changes();
     return std::move(m_out);
 }
 
@@ -355,6 +357,8 @@ void DistrictBuilder::emit_buildings(const CommunityInfo& c) {
     });
     std::array<int, 4> home_number{};
     std::vector<int> office_number(p.sites.size(), 0);
+    std::array<Compound, 4> by_quadrant;
+    for (std::size_t q = 0; q < 4; ++q) by_quadrant[q].towers = p.tower_compound[q];
     for (std::size_t i : order) {
         const PlannedBuilding& b = p.buildings[i];
         auto q = static_cast<std::size_t>(p.quadrant(b.cell));
@@ -376,8 +380,11 @@ void DistrictBuilder::emit_buildings(const CommunityInfo& c) {
         row.households = b.households;
         row.grid_code = c.cell_grid[static_cast<std::size_t>(b.cell)];
         row.geom = footprint(m_lattice, b.box);
+        if (is_home(b.kind)) by_quadrant[q].homes.push_back(m_out.buildings.size());
         m_out.buildings.push_back(std::move(row));
     }
+    for (Compound& compound : by_quadrant)
+        if (!compound.homes.empty()) m_compounds.push_back(std::move(compound));
 }
 
 void DistrictBuilder::emit_streets() {
@@ -403,6 +410,12 @@ void DistrictBuilder::emit_roads() {
                        {b.row0 + c.plan.road_row, b.col0 + b.cols}, c.base + "巷", m_out.roads);
     }
     report("roads", 1, 1);
+}
+
+void DistrictBuilder::apply_changes() {
+    apply_years(m_out.buildings, m_compounds, m_communities.size(), m_options.years_later,
+                stream_seed(m_options.seed, Stream::changes),
+                [&](std::size_t done, std::size_t total) { report("changes", done, total); });
 }
 
 } // namespace wangge::demo::detail

@@ -1,7 +1,9 @@
 #pragma once
 // Builds the whole demo district: lays superblocks out in a band snake (3 superblocks tall) so
 // that runs of it make compact, contiguous street offices, numbers streets and communities
-// north-west first, plans every community, then turns the plans into store rows.
+// north-west first, plans every community, then turns the plans into store rows, and ages
+// their households when asked for the district some years on.
+#include "demo/changes.hpp"
 #include "demo/generator.hpp"
 #include "demo/layout.hpp"
 #include "demo/names.hpp"
@@ -15,6 +17,7 @@ namespace wangge::demo::detail {
 
 constexpr long min_district_households = 5000;
 constexpr long max_district_households = 20000000;
+constexpr int max_years_later = 20;
 
 struct CommunityInfo {
     CellIndex block; // superblock position
@@ -45,6 +48,7 @@ private:
     void emit_buildings(const CommunityInfo& c);
     void emit_streets();
     void emit_roads();
+    void apply_changes();
 
     std::vector<std::size_t> communities_in_code_order() const;
     std::string site_name(const CommunityInfo& c, int site) const;
@@ -61,6 +65,7 @@ private:
     std::vector<StreetInfo> m_streets;        // in code order
     ArterialNames m_arterials;
     DemoDistrict m_out;
+    std::vector<Compound> m_compounds; // the residential compounds of m_out.buildings
 };
 
 } // namespace wangge::demo::detail

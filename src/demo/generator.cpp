@@ -28,6 +28,8 @@ void validate(const DemoOptions& o) {
                      std::abs(o.origin.lat) <= 80.0 && o.origin.lon >= -180.0 && o.origin.lon <= 179.0;
     if (!origin_ok)
         invalid("origin must be a WGS84 point with longitude in [-180, 179] and latitude in [-80, 80]");
+    if (o.years_later < 0 || o.years_later > detail::max_years_later)
+        invalid("years_later must be between 0 and 20, got " + std::to_string(o.years_later));
 }
 
 } // namespace

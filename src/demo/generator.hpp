@@ -21,6 +21,9 @@ struct DemoOptions {
     std::string district_code = "320199"; // 6-digit county-level code
     std::string district_name = "示范区";
     LonLat origin{118.80, 31.95}; // south-west corner (WGS84), south of central Nanjing
+    // 0-20: the district this many years on, its households changed but every boundary as
+    // generated, so that some grids have left their band (see demo/changes.hpp).
+    int years_later = 0;
 };
 
 struct DemoDistrict {
@@ -33,11 +36,12 @@ struct DemoDistrict {
     std::vector<store::RoadRow> roads;
 };
 
-// Called as work advances: stage is "communities", "grids", "buildings", "streets" or "roads".
+// Called as work advances: stage is "communities", "grids", "buildings", "streets", "roads" or,
+// with years_later, "changes" (one step a year).
 using Progress = std::function<void(std::string_view stage, std::size_t done, std::size_t total)>;
 
 // Throws Error(bad_request, "invalid_option") for households outside 5,000-20,000,000, a
-// district code that is not 6 digits, or an origin outside WGS84.
+// district code that is not 6 digits, an origin outside WGS84, or years_later outside 0-20.
 DemoDistrict generate_demo(const DemoOptions& options, const Progress& progress = {});
 
 } // namespace wangge::demo
