@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Locate benchmarks side by side with their peers, in one run (docs/BENCHMARKS.md):
-#   in process   locate_bench: Snapshot::locate on 1 and N threads
-#   PostGIS      the same polygons and points, ST_Contains with a GiST index, prepared statements
-#   HTTP         wrk against `wangge serve`: /api/v1/locate and, as the ceiling, /healthz
-# plus the time and peak memory of generating each demo district. Prints one table of absolute
-# numbers and ratios; raw outputs go to bench/results/<timestamp>/.
+# Wangge's benchmarks side by side with their peers, in one run (docs/BENCHMARKS.md), two tables:
+#   locate  in process (locate_bench) against PostGIS (ST_Contains, GiST, prepared statements);
+#           HTTP /api/v1/locate against /healthz (wrk); demo generation time and memory
+#   tiles   vector tiles in process (tiles_bench) against PostGIS ST_AsMVT on the same tiles;
+#           cold PNG rendering at z14-16; cached tiles over HTTP against nginx serving the same
+#           bytes as static files (wrk)
+# Each table has absolute numbers, ratios and the targets; raw outputs go to bench/results/<timestamp>/.
 #
-#   bash bench/run.sh [--sizes 100000,3500000] [--duration 10] [--rounds 3] [--points 100000]
+#   bash bench/run.sh [--only locate|tiles] [--sizes 100000,3500000] [--duration 10] [--rounds 3]
+#                     [--points 100000] [--per-zoom 40]
 #
-# Each timed measurement runs --rounds times, each round next to its peer's (in process beside
-# PostGIS, /api/v1/locate beside /healthz), and the best round counts: on a shared machine the
-# best round is the least disturbed one.
+# Each timed measurement runs --rounds times, each round next to its peer's, and the best round
+# counts: on a shared machine the best round is the least disturbed one.
 # Needs root (installs missing Debian packages, runs PostgreSQL as the postgres user). Every
 # server listens on 127.0.0.1 only, is started on a free port and stopped by its pid at exit.
 set -euo pipefail
@@ -24,11 +25,14 @@ SIZES=(100000 3500000)
 DURATION=10          # seconds per pgbench / wrk run
 ROUNDS=3             # runs of every timed measurement; the best counts
 POINTS=100000        # benchmark points per district
+PER_ZOOM=40          # benchmark tiles per zoom, z12..z16
+TILE_SECONDS=3       # least time of one in-process or in-server tile measurement (whole passes)
+ONLY=                # locate, tiles, or empty for both
 VALIDATE_HTTP=50     # points checked over HTTP before timing
 VALIDATE_PG=200      # points checked in PostGIS before timing
 THREADS=$(nproc)
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -38,10 +42,14 @@ while (($#)); do
         --duration) DURATION=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --points) POINTS=$2; shift 2 ;;
+        --per-zoom) PER_ZOOM=$2; shift 2 ;;
+        --only) ONLY=$2; shift 2 ;;
         -h | --help) usage ;;
         *) log "unknown argument: $1"; usage 2 ;;
     esac
 done
+[[ -z $ONLY || $ONLY == locate || $ONLY == tiles ]] || die "--only takes locate or tiles, not '$ONLY'"
+want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 [[ $EUID -eq 0 ]] || die "run as root: packages may be installed and PostgreSQL runs as the postgres user"
 
 # --- tools -------------------------------------------------------------------------------------
@@ -56,6 +64,9 @@ install_missing() {
     command -v curl >/dev/null || packages+=(curl)
     command -v jq >/dev/null || packages+=(jq)
     command -v ninja >/dev/null || packages+=(ninja-build)
+    # Debian's nginx; policy-rc.d or the lack of an init system keeps its service from starting,
+    # and run.sh starts its own instance on 127.0.0.1 only.
+    ! want tiles || command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || packages+=(nginx)
     ((${#packages[@]})) || return 0
     log "installing ${packages[*]}"
     apt-get update -q
@@ -66,9 +77,10 @@ build() {
     log "building Release in $BUILD_DIR"
     # Tests are not needed here, and leaving them out keeps the benchmark build independent of them.
     cmake -B "$BUILD_DIR" -S "$ROOT" -DCMAKE_BUILD_TYPE=Release -DWANGGE_BUILD_TESTS=OFF -G Ninja >/dev/null
-    cmake --build "$BUILD_DIR" --target wangge locate_bench
+    cmake --build "$BUILD_DIR" --target wangge locate_bench tiles_bench
     WANGGE=$BUILD_DIR/src/app/wangge
     LOCATE_BENCH=$BUILD_DIR/bench/locate_bench
+    TILES_BENCH=$BUILD_DIR/bench/tiles_bench
 }
 
 # --- processes and cleanup ---------------------------------------------------------------------
@@ -76,6 +88,7 @@ build() {
 TMP=
 PG_PID=
 SERVER_PID=
+NGINX_PID=
 
 # Waits up to $2 seconds for process $1 to exit.
 wait_gone() {
@@ -103,8 +116,17 @@ stop_postgres() {
     PG_PID=
 }
 
+stop_nginx() {
+    [[ -n $NGINX_PID ]] || return 0
+    kill -TERM "$NGINX_PID" 2>/dev/null || true # fast shutdown
+    wait_gone "$NGINX_PID" 20 || kill -KILL "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=
+}
+
 cleanup() {
     stop_server
+    stop_nginx
     stop_postgres
     [[ -z $TMP ]] || rm -rf "$TMP"
 }
@@ -285,11 +307,14 @@ lookups() {
     stop_postgres
 }
 
-http() {
-    local size=$1 out=$2 db=$3 points=$4
+# Starts `wangge serve` on a free port of 127.0.0.1 and sets BASE to its URL.
+BASE=
+start_wangge() {
+    local size=$1 out=$2 db=$3
     log "[$size] HTTP: starting wangge serve"
     : >"$out/serve.log" # exists before the server opens it, for the wait below
-    "$WANGGE" serve --db "$db" --host 127.0.0.1 --port 0 --threads "$THREADS" >>"$out/serve.log" 2>&1 &
+    "$WANGGE" serve --db "$db" --host 127.0.0.1 --port 0 --threads "$THREADS" --styles "$ROOT/styles" \
+        >>"$out/serve.log" 2>&1 &
     SERVER_PID=$!
     local port='' i
     for ((i = 0; i < 1200; i++)); do
@@ -299,8 +324,14 @@ http() {
         sleep 0.1
     done
     [[ -n $port ]] || die "wangge serve did not start within 120s, see $out/serve.log"
-    local base=http://127.0.0.1:$port
-    curl -fsS "$base/healthz" >"$out/healthz.json" || die "no answer from $base/healthz"
+    BASE=http://127.0.0.1:$port
+    curl -fsS "$BASE/healthz" >"$out/healthz.json" || die "no answer from $BASE/healthz"
+}
+
+http() {
+    local size=$1 out=$2 db=$3 points=$4
+    start_wangge "$size" "$out" "$db"
+    local base=$BASE
 
     # Over HTTP the answer must be locate()'s too.
     local id lon lat expected got
@@ -331,27 +362,294 @@ http() {
     stop_server
 }
 
+# --- the tiles of one district -----------------------------------------------------------------
+
+# key=value field $4 of the first line of file $1 that starts with $2 and also holds each of the
+# key=value words of $3, e.g. zfield FILE mvt_zoom "config=plain z=14" median_ms.
+zfield() {
+    awk -v name="$2" -v want="$3" -v key="$4" '$1 == name {
+        n = split(want, w, " ")
+        for (j = 1; j <= n; j++) { found = 0; for (i = 2; i <= NF; i++) if ($i == w[j]) found = 1; if (!found) next }
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) { print kv[2]; exit } }
+    }' "$1"
+}
+greater() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
+
+# tiles_bench picks the tiles (a fixed seed) and writes them with its feature counts.
+tiles_list() {
+    local size=$1 out=$2 db=$3 tiles=$4
+    log "[$size] tiles_bench: up to $PER_ZOOM tiles per zoom at z12-z16 around random grids"
+    local f=$out/tiles_bench.r0.txt
+    timeout 600 "$TILES_BENCH" "$db" --per-zoom "$PER_ZOOM" --no-mvt --no-png --tiles-out "$tiles" >"$f" 2>&1 ||
+        die "tiles_bench failed, see $f"
+    grep -E '^tiles' "$f" >&2
+    cp "$tiles" "$out/tiles.csv"
+    M[$size,t_tiles]=$(field "$f" tiles n)
+    M[$size,t_png_tiles]=$(awk -F, 'NR > 1 && $2 >= 14' "$tiles" | wc -l)
+    local key
+    for key in grids buildings roads; do M[$size,t_$key]=$(field "$f" snapshot_load "$key"); done
+}
+
+# A cluster with the five layers in EPSG:3857 and the tile list; PostGIS must put as many
+# features in the tiles as Wangge before anything is timed.
+postgis_tiles_setup() {
+    local size=$1 out=$2 db=$3 tiles=$4
+    local port
+    port=$(free_port)
+    log "[$size] PostGIS (tiles): cluster on 127.0.0.1:$port"
+    start_postgres "$TMP/pg-tiles-$size" "$port"
+    PG_CONN=(-h 127.0.0.1 -p "$port" -U postgres)
+    PSQL=(psql "${PG_CONN[@]}" -X -q -A -t -v ON_ERROR_STOP=1)
+    "${PSQL[@]}" -d postgres -c "CREATE DATABASE bench"
+    "${PSQL[@]}" -d bench -c "CREATE EXTENSION postgis"
+    "${PSQL[@]}" -d bench -c "SELECT postgis_full_version()" >"$out/postgis_version.txt"
+
+    log "[$size] PostGIS (tiles): loading streets, communities, grids, buildings, roads with ogr2ogr"
+    local t0=$EPOCHREALTIME
+    timeout 1800 ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$port user=postgres dbname=bench" "$db" \
+        streets communities grids buildings roads -nlt PROMOTE_TO_MULTI -lco GEOMETRY_NAME=geom -lco FID=fid \
+        -lco SPATIAL_INDEX=NONE >"$out/ogr2ogr_tiles.log" 2>&1 || die "ogr2ogr failed, see $out/ogr2ogr_tiles.log"
+    "${PSQL[@]}" -d bench -v tiles_csv="$tiles" -f "$BENCH_DIR/postgis_tiles_prepare.sql" \
+        >"$out/postgis_tiles_prepare.log" 2>&1 || die "postgis_tiles_prepare.sql failed, see $out/postgis_tiles_prepare.log"
+    M[$size,t_pg_load_s]=$(calc "%.1f" "$EPOCHREALTIME - $t0")
+
+    local n same wangge postgis maxdiff
+    "${PSQL[@]}" -d bench -f "$BENCH_DIR/postgis_tiles_validate.sql" >"$out/postgis_tiles_validate.txt"
+    IFS='|' read -r n same wangge postgis maxdiff <"$out/postgis_tiles_validate.txt"
+    [[ $n == "${M[$size,t_tiles]}" ]] || die "PostGIS holds $n tiles, tiles_bench wrote ${M[$size,t_tiles]}"
+    # The same work on both sides: as many features within 0.5% over all tiles.
+    awk -v a="$wangge" -v b="$postgis" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.005 * a) }' ||
+        die "Wangge puts $wangge features in the tiles, PostGIS $postgis (see $out/postgis_tiles_validate.txt)"
+    log "[$size] PostGIS and Wangge: $wangge / $postgis features; $same of $n tiles with the same counts in every layer (largest difference $maxdiff)"
+    M[$size,t_features]="$wangge / $postgis"
+    M[$size,t_same]="$same of $n"
+    "${PSQL[@]}" -d bench -f "$BENCH_DIR/postgis_tiles_plans.sql" >"$out/postgis_tiles_plans.txt"
+}
+
+# One round: tiles_bench (MVT in both configurations, PNG), then PostGIS over the same tiles.
+# The best round of each side counts, and its per-zoom figures with it.
+tiles_round() {
+    local size=$1 out=$2 db=$3 r=$4
+    local f=$out/tiles_bench.r$r.txt g=$out/postgis_tiles.r$r.txt v config
+    timeout 1200 "$TILES_BENCH" "$db" --per-zoom "$PER_ZOOM" --min-seconds "$TILE_SECONDS" --styles "$ROOT/styles" \
+        >"$f" 2>&1 || die "tiles_bench failed, see $f"
+    for config in served plain; do
+        v=$(zfield "$f" mvt "config=$config" tiles_per_s)
+        if greater "$v" "${M[$size,t_mvt_$config]:-0}"; then
+            M[$size,t_mvt_$config]=$v
+            M[$size,t_mvt_${config}_file]=$f
+        fi
+    done
+    v=$(field "$f" png tiles_per_s)
+    if greater "$v" "${M[$size,t_png]:-0}"; then
+        M[$size,t_png]=$v
+        M[$size,t_png_file]=$f
+    fi
+    timeout 1200 "${PSQL[@]}" -d bench -v min_seconds="$TILE_SECONDS" -f "$BENCH_DIR/postgis_tiles_pass.sql" >"$g" 2>&1 ||
+        die "the PostGIS tile pass failed, see $g"
+    v=$(field "$g" pg_mvt tiles_per_s)
+    if greater "$v" "${M[$size,t_pg]:-0}"; then
+        M[$size,t_pg]=$v
+        M[$size,t_pg_file]=$g
+    fi
+}
+
+tiles_generation() {
+    local size=$1 out=$2 db=$3 tiles=$4 r z f
+    postgis_tiles_setup "$size" "$out" "$db" "$tiles"
+    log "[$size] $ROUNDS rounds of: tiles_bench (MVT twice, PNG; ${TILE_SECONDS}s each), PostGIS ST_AsMVT in the server (${TILE_SECONDS}s)"
+    for ((r = 1; r <= ROUNDS; r++)); do tiles_round "$size" "$out" "$db" "$r"; done
+    cp "$TMP/pg-tiles-$size/server.log" "$out/postgres_tiles.log"
+    stop_postgres
+
+    f=${M[$size,t_mvt_plain_file]}
+    M[$size,t_bytes]="$(zfield "$f" mvt config=plain bytes) / $(field "${M[$size,t_pg_file]}" pg_mvt bytes)"
+    for z in 12 13 14 15 16; do
+        M[$size,t_z${z}_served]=$(zfield "${M[$size,t_mvt_served_file]}" mvt_zoom "config=served z=$z" median_ms)
+        M[$size,t_z${z}_plain]=$(zfield "${M[$size,t_mvt_plain_file]}" mvt_zoom "config=plain z=$z" median_ms)
+        M[$size,t_z${z}_pg]=$(zfield "${M[$size,t_pg_file]}" pg_mvt_zoom "z=$z" median_ms)
+        M[$size,t_z${z}_median]="${M[$size,t_z${z}_plain]:--} / ${M[$size,t_z${z}_pg]:--}"
+        M[$size,t_z${z}_n]=$(zfield "${M[$size,t_pg_file]}" pg_mvt_zoom "z=$z" tiles)
+    done
+    for z in 14 15 16; do
+        f=${M[$size,t_png_file]}
+        M[$size,t_png_z${z}]="$(zfield "$f" png_zoom "z=$z" median_ms) / $(zfield "$f" png_zoom "z=$z" p95_ms)"
+        M[$size,t_png_z${z}_median]=$(zfield "$f" png_zoom "z=$z" median_ms)
+    done
+}
+
+# A Debian nginx in the foreground on a free port of 127.0.0.1, serving $2 as static files with
+# gzip_static (a request that accepts gzip gets FILE.gz with Content-Encoding: gzip, any other the
+# plain FILE), as many workers as cores, no access log, sendfile, an open-file cache, and
+# keep-alive connections that are not closed after 1000 requests (wrk keeps its connections).
+NGINX_BASE=
+start_nginx() {
+    local dir=$1 root=$2 port i
+    port=$(free_port)
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes $THREADS;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    types { application/vnd.mapbox-vector-tile mvt; image/png png; }
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 10000000;
+    open_file_cache max=10000 inactive=120s;
+    open_file_cache_valid 120s;
+    gzip off;
+    gzip_static on;
+    gzip_vary on;
+    etag on;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        root $root;
+        add_header Cache-Control "public, max-age=60";
+    }
+}
+CONF
+    nginx -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/") == 000 ]] || break
+        kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited, see $dir/error.log"
+        sleep 0.1
+    done
+    NGINX_BASE=http://127.0.0.1:$port
+}
+
+# Downloads every path of list $1 from BASE to $2/<path>$3 in one curl; further arguments go to curl.
+fetch_all() {
+    local list=$1 dir=$2 suffix=$3
+    shift 3
+    awk -v base="$BASE" -v dir="$dir" -v sfx="$suffix" \
+        '{ print "url = \"" base $0 "\""; print "output = \"" dir $0 sfx "\"" }' "$list" >"$TMP/curl.cfg"
+    curl -sS --fail --fail-early --create-dirs "$@" -K "$TMP/curl.cfg" || die "fetching the tiles of $list failed"
+}
+
+# Cached tiles over HTTP: wangge serve after every tile was fetched once, against nginx serving
+# the bytes it answered as static files.
+tiles_http() {
+    local size=$1 out=$2 db=$3 tiles=$4
+    start_wangge "$size" "$out" "$db"
+    local static=$TMP/static-$size mvt_paths=$TMP/mvt-paths-$size.txt png_paths=$TMP/png-paths-$size.txt
+    awk -F, 'NR > 1 { print "/tiles/hierarchy/" $2 "/" $3 "/" $4 ".mvt" }' "$tiles" >"$mvt_paths"
+    awk -F, 'NR > 1 && $2 >= 14 { print "/tiles/default/" $2 "/" $3 "/" $4 ".png" }' "$tiles" >"$png_paths"
+
+    log "[$size] HTTP: warming the tile cache (every MVT and PNG tile once) and saving the bytes for nginx"
+    local t0=$EPOCHREALTIME
+    fetch_all "$mvt_paths" "$static" .gz -H 'Accept-Encoding: gzip'
+    M[$size,t_warm_mvt_s]=$(calc "%.2f" "$EPOCHREALTIME - $t0")
+    fetch_all "$mvt_paths" "$static" ""
+    t0=$EPOCHREALTIME
+    fetch_all "$png_paths" "$static" ""
+    M[$size,t_warm_png_s]=$(calc "%.2f" "$EPOCHREALTIME - $t0")
+    local p gz=0
+    while read -r p; do
+        [[ -s $static$p && -s $static$p.gz ]] || die "empty tile $p"
+        gzip -dc "$static$p.gz" | cmp -s - "$static$p" || die "the gzip and plain answers of $p differ"
+        gz=$((gz + $(stat -c %s "$static$p.gz")))
+    done <"$mvt_paths"
+    while read -r p; do [[ -s $static$p ]] || die "empty tile $p"; done <"$png_paths"
+    M[$size,t_gz_mean]=$(calc "%.0f" "$gz / $(wc -l <"$mvt_paths")")
+    chmod -R a+rX "$static" # curl --create-dirs makes directories 0750; nginx's workers are not root
+
+    start_nginx "$TMP/nginx-$size" "$static"
+    # The same bytes from both, with the same headers sent.
+    local first_mvt first_png
+    first_mvt=$(head -n 1 "$mvt_paths")
+    first_png=$(head -n 1 "$png_paths")
+    for p in "$first_mvt" "$(tail -n 1 "$mvt_paths")"; do
+        cmp -s <(curl -fsS -H 'Accept-Encoding: gzip' "$BASE$p") <(curl -fsS -H 'Accept-Encoding: gzip' "$NGINX_BASE$p") ||
+            die "wangge serve and nginx answer $p (gzip) with different bytes"
+        cmp -s <(curl -fsS "$BASE$p") <(curl -fsS "$NGINX_BASE$p") ||
+            die "wangge serve and nginx answer $p with different bytes"
+    done
+    cmp -s <(curl -fsS "$BASE$first_png") <(curl -fsS "$NGINX_BASE$first_png") ||
+        die "wangge serve and nginx answer $first_png with different bytes"
+    {
+        echo "== wangge serve"
+        curl -fsS -o /dev/null -D - -H 'Accept-Encoding: gzip' "$BASE$first_mvt"
+        echo "== nginx"
+        curl -fsS -o /dev/null -D - -H 'Accept-Encoding: gzip' "$NGINX_BASE$first_mvt"
+    } >"$out/tile_headers.txt"
+    grep -qi '^content-encoding: gzip' <(sed -n '/== nginx/,$p' "$out/tile_headers.txt") ||
+        die "nginx does not answer gzip, see $out/tile_headers.txt"
+    log "[$size] HTTP: wangge serve and nginx answer the same bytes"
+
+    log "[$size] HTTP: wrk -t2 -c64 -d${DURATION}s, cached MVT (gzip, plain) and PNG, wangge serve and nginx, $ROUNDS rounds"
+    local r kind server base list args raw rps
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for kind in mvt_gzip mvt_plain png; do
+            for server in wangge nginx; do
+                base=$BASE
+                [[ $server == wangge ]] || base=$NGINX_BASE
+                case $kind in
+                    mvt_gzip) args=("$mvt_paths" gzip) ;;
+                    mvt_plain) args=("$mvt_paths") ;;
+                    png) args=("$png_paths") ;;
+                esac
+                raw=$out/wrk_tiles_${kind}_$server.r$r.txt
+                timeout $((DURATION + 60)) wrk -t2 -c64 -d"${DURATION}s" --latency -s "$BENCH_DIR/wrk_requests.lua" \
+                    "$base" -- "${args[@]}" >"$raw" 2>&1 || die "wrk failed, see $raw"
+                ! grep -q 'Non-2xx' "$raw" || die "non-2xx answers during wrk, see $raw"
+                rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw")
+                if ((rps > ${M[$size,t_http_${kind}_$server]:-0})); then
+                    M[$size,t_http_${kind}_$server]=$rps
+                    M[$size,t_http_${kind}_${server}_p99]=$(awk '$1 == "99%" { print $2 }' "$raw")
+                fi
+            done
+        done
+    done
+    M[$size,t_serve_rss]=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")
+    cp "$TMP/nginx-$size/error.log" "$out/nginx_error.log"
+    cp "$TMP/nginx-$size/nginx.conf" "$out/nginx.conf"
+    stop_nginx
+    stop_server
+    rm -rf "$static"
+}
+
 # --- the table ---------------------------------------------------------------------------------
 
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t ? "PASS" : "MISS") }'; }
+verdict_below() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t ? "PASS" : "MISS") }'; }
 
-print_table() {
-    local size fmt="%-52s"
-    for size in "${SIZES[@]}"; do fmt+=" %16s"; done
-    fmt+="\n"
-    row() {
-        local label=$1 key=$2 cells=() size
-        for size in "${SIZES[@]}"; do cells+=("${M[$size,$key]:--}"); done
-        # shellcheck disable=SC2059
-        printf "$fmt" "$label" "${cells[@]}"
-    }
-    local header=() rule
+# One line per district size; FMT and RULE are set by table_header.
+FMT=
+RULE=
+table_header() {
+    local size header=()
+    FMT="%-56s"
+    for size in "${SIZES[@]}"; do FMT+=" %16s"; done
+    FMT+="\n"
     for size in "${SIZES[@]}"; do header+=("$size hh"); done
     # shellcheck disable=SC2059
-    printf "$fmt" "measurement" "${header[@]}"
+    printf "$FMT" "$1" "${header[@]}"
     # shellcheck disable=SC2059
-    rule=$(printf "$fmt" "" "${header[@]}" | tr -c '\n' '-')
-    echo "$rule"
+    RULE=$(printf "$FMT" "" "${header[@]}" | tr -c '\n' '-')
+    echo "$RULE"
+}
+row() {
+    local label=$1 key=$2 cells=() size
+    for size in "${SIZES[@]}"; do cells+=("${M[$size,$key]:--}"); done
+    # shellcheck disable=SC2059
+    printf "$FMT" "$label" "${cells[@]}"
+}
+
+print_table() {
+    table_header "locate"
     row "grids" grids
     row "points in a grid (%)" in_grid_pct
     row "grid bounding boxes holding a point (mean)" candidates
@@ -361,7 +659,7 @@ print_table() {
     row "snapshot load (s)" load_s
     row "wangge serve peak RSS (MiB)" serve_rss
     row "PostGIS load: ogr2ogr + GiST + ANALYZE (s)" pg_load_s
-    echo "$rule"
+    echo "$RULE"
     row "in-process locate, 1 thread (lookups/s)" inproc_1t
     row "in-process locate, $THREADS threads (lookups/s)" inproc_mt
     row "in-process locate, 1 thread (ns/lookup)" inproc_ns
@@ -375,12 +673,54 @@ print_table() {
     row "HTTP /api/v1/locate, wrk -t2 -c64 (req/s)" http_locate
     row "HTTP /healthz p99 latency" http_healthz_p99
     row "HTTP /api/v1/locate p99 latency" http_locate_p99
-    echo "$rule"
+    echo "$RULE"
     row "in-process 1t / PostGIS prepared (target >= 50x)" ratio_pg
     row "  verdict" verdict_pg
     row "in-process 1t / PostGIS in one statement" ratio_pg_inserver
     row "HTTP locate / healthz (target >= 60%)" ratio_http
     row "  verdict" verdict_http
+}
+
+print_tiles_table() {
+    table_header "tiles"
+    row "grids / buildings / roads" t_layers
+    row "tiles z12-z16 (hierarchy; z14-z16 for PNG)" t_tile_counts
+    row "features in the tiles, Wangge / PostGIS" t_features
+    row "tiles with the same features in every layer" t_same
+    row "MVT bytes, all tiles, Wangge / PostGIS" t_bytes
+    row "PostGIS load: ogr2ogr + 3857 + GiST + ANALYZE (s)" t_pg_load_s
+    echo "$RULE"
+    row "Wangge MVT as served, 1 thread (tiles/s)" t_mvt_served
+    row "Wangge MVT, PostGIS's geometry, 1 thread (tiles/s)" t_mvt_plain
+    row "PostGIS ST_AsMVT in the server, 1 backend (tiles/s)" t_pg
+    local z
+    for z in 12 13 14 15 16; do row "  z$z median ms, Wangge (PostGIS geom.) / PostGIS" "t_z${z}_median"; done
+    row "PNG 256 px cold, 1 thread (tiles/s)" t_png
+    for z in 14 15 16; do row "  z$z median / p95 (ms)" "t_png_z$z"; done
+    echo "$RULE"
+    row "HTTP cached MVT gzip, wangge serve (req/s)" t_http_mvt_gzip_wangge
+    row "HTTP cached MVT gzip, nginx (req/s)" t_http_mvt_gzip_nginx
+    row "HTTP cached MVT plain, wangge serve (req/s)" t_http_mvt_plain_wangge
+    row "HTTP cached MVT plain, nginx (req/s)" t_http_mvt_plain_nginx
+    row "HTTP cached PNG, wangge serve (req/s)" t_http_png_wangge
+    row "HTTP cached PNG, nginx (req/s)" t_http_png_nginx
+    row "HTTP cached MVT gzip p99, wangge serve / nginx" t_http_mvt_gzip_p99
+    row "MVT gzip bytes (mean per tile)" t_gz_mean
+    row "cache warm-up over HTTP: MVT / PNG, all tiles (s)" t_warm
+    row "wangge serve peak RSS (MiB)" t_serve_rss
+    echo "$RULE"
+    row "MVT Wangge (PostGIS geom.) / PostGIS (target >= 2x)" t_ratio_plain
+    row "  verdict" t_verdict_plain
+    row "MVT Wangge as served / PostGIS (target >= 2x)" t_ratio_served
+    row "  verdict" t_verdict_served
+    row "PNG cold, slowest median of z14-16 (target < 50 ms)" t_png_worst
+    row "  verdict" t_verdict_png
+    row "HTTP cached MVT gzip, Wangge / nginx (target >= 50%)" t_ratio_http_mvt_gzip
+    row "  verdict" t_verdict_http_mvt_gzip
+    row "HTTP cached MVT plain, Wangge / nginx (target >= 50%)" t_ratio_http_mvt_plain
+    row "  verdict" t_verdict_http_mvt_plain
+    row "HTTP cached PNG, Wangge / nginx (target >= 50%)" t_ratio_http_png
+    row "  verdict" t_verdict_http_png
 }
 
 compute_ratios() {
@@ -394,6 +734,29 @@ compute_ratios() {
         M[$size,ratio_pg_inserver]=$(calc "%.1fx" "${M[$size,inproc_1t]} / ${M[$size,pg_inserver]}")
         M[$size,ratio_http]=$(calc "%.0f%%" "100 * ${M[$size,http_locate]} / ${M[$size,http_healthz]}")
         M[$size,verdict_http]=$(verdict "${M[$size,ratio_http]%\%}" 60)
+    done
+}
+
+compute_tiles_ratios() {
+    local size config kind z worst
+    for size in "${SIZES[@]}"; do
+        M[$size,t_layers]="${M[$size,t_grids]} / ${M[$size,t_buildings]} / ${M[$size,t_roads]}"
+        M[$size,t_tile_counts]="${M[$size,t_tiles]} (${M[$size,t_png_tiles]} PNG)"
+        for config in plain served; do
+            M[$size,t_ratio_$config]=$(calc "%.1fx" "${M[$size,t_mvt_$config]} / ${M[$size,t_pg]}")
+            M[$size,t_verdict_$config]=$(verdict "${M[$size,t_ratio_$config]%x}" 2)
+        done
+        worst=0
+        for z in 14 15 16; do worst=$(max "$worst" "${M[$size,t_png_z${z}_median]}"); done
+        M[$size,t_png_worst]="$worst ms"
+        M[$size,t_verdict_png]=$(verdict_below "$worst" 50)
+        for kind in mvt_gzip mvt_plain png; do
+            M[$size,t_ratio_http_$kind]=$(calc "%.0f%%" \
+                "100 * ${M[$size,t_http_${kind}_wangge]} / ${M[$size,t_http_${kind}_nginx]}")
+            M[$size,t_verdict_http_$kind]=$(verdict "${M[$size,t_ratio_http_$kind]%\%}" 50)
+        done
+        M[$size,t_http_mvt_gzip_p99]="${M[$size,t_http_mvt_gzip_wangge_p99]} / ${M[$size,t_http_mvt_gzip_nginx_p99]}"
+        M[$size,t_warm]="${M[$size,t_warm_mvt_s]} / ${M[$size,t_warm_png_s]}"
     done
 }
 
@@ -413,25 +776,41 @@ main() {
         echo "cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
         echo "commit: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
         echo "sizes: ${SIZES[*]}; points: $POINTS; duration: ${DURATION}s; rounds: $ROUNDS (best counts); threads: $THREADS"
+        echo "parts: ${ONLY:-locate tiles}; tiles per zoom: $PER_ZOOM; seconds per tile measurement: $TILE_SECONDS"
         echo "postgres: $("$PG_BIN/postgres" --version); wrk: $(wrk -v 2>&1 | head -n 1)"
+        ! want tiles || echo "nginx: $(nginx -v 2>&1)"
     } >"$results/environment.txt"
 
     local size
     for size in "${SIZES[@]}"; do
-        local out=$results/$size db=$TMP/demo-$size.sqlite points=$TMP/points-$size.csv
+        local out=$results/$size db=$TMP/demo-$size.sqlite points=$TMP/points-$size.csv tiles=$TMP/tiles-$size.csv
         mkdir -p "$out"
         generate "$size" "$out" "$db"
-        prepare_points "$size" "$out" "$db" "$points"
-        lookups "$size" "$out" "$db" "$points"
-        http "$size" "$out" "$db" "$points"
+        if want locate; then
+            prepare_points "$size" "$out" "$db" "$points"
+            lookups "$size" "$out" "$db" "$points"
+            http "$size" "$out" "$db" "$points"
+        fi
+        if want tiles; then
+            tiles_list "$size" "$out" "$db" "$tiles"
+            tiles_generation "$size" "$out" "$db" "$tiles"
+            tiles_http "$size" "$out" "$db" "$tiles"
+        fi
         rm -f "$db" "$db"-wal "$db"-shm
     done
 
-    compute_ratios
     {
         cat "$results/environment.txt"
-        echo
-        print_table
+        if want locate; then
+            compute_ratios
+            echo
+            print_table
+        fi
+        if want tiles; then
+            compute_tiles_ratios
+            echo
+            print_tiles_table
+        fi
     } | tee "$results/table.txt"
     log "raw outputs in $results"
 }

@@ -1,9 +1,12 @@
 -- wrk script: cycles through request paths, each wrk thread from its own offset.
 --   wrk ... -s bench/wrk_requests.lua URL -- points.csv   GET /api/v1/locate for each point
 --                                                        (a file whose name ends in .csv)
+--   wrk ... -s bench/wrk_requests.lua URL -- paths.txt    GET each path of the file, one a line
+--                                                        (a file whose name ends in .txt)
 --   wrk ... -s bench/wrk_requests.lua URL -- /healthz     the same path every time
--- Both modes go through request(), so the client does the same work per request in each and
--- the two throughputs can be compared.
+-- A second argument `gzip` adds `Accept-Encoding: gzip` to every request.
+-- All modes go through request(), so the client does the same work per request in each and
+-- the throughputs can be compared.
 local paths = {}
 local next_index = 0
 local threads_started = 0
@@ -14,10 +17,8 @@ function setup(thread)
 end
 
 function init(args)
-  local source = assert(args[1], "give a points CSV or a path after --")
-  if not source:match("%.csv$") then
-    paths[1] = source
-  else
+  local source = assert(args[1], "give a points CSV, a paths file or a path after --")
+  if source:match("%.csv$") then
     local file = assert(io.open(source, "r"))
     for line in file:lines() do
       local lon, lat = line:match("^%d+,([^,]+),([^,]+),")
@@ -26,7 +27,22 @@ function init(args)
       end
     end
     file:close()
-    assert(#paths > 0, "no points in " .. source)
+  elseif source:match("%.txt$") then
+    local file = assert(io.open(source, "r"))
+    for line in file:lines() do
+      if line:match("^/") then
+        paths[#paths + 1] = line
+      end
+    end
+    file:close()
+  else
+    paths[1] = source
+  end
+  assert(#paths > 0, "no paths in " .. source)
+  if args[2] == "gzip" then
+    wrk.headers["Accept-Encoding"] = "gzip"
+  elseif args[2] then
+    error("unknown argument " .. args[2])
   end
   next_index = (thread_index or 0) * 7919 % #paths
 end
