@@ -12,6 +12,7 @@ import {h, Panel} from './panel.js';
 import {COORDINATES, Search, toEntry} from './search.js';
 
 // The household band of a residential grid: Wangge's default (wangge serve --band-min/--band-max).
+// The household band of the load colours; the TileJSON names the server's own (serve --band-min/-max).
 const BAND = [250, 500];
 // China, shown when the database holds no street yet.
 const EMPTY_BOUNDS = [[73.5, 18.2], [134.8, 53.6]];
@@ -63,6 +64,7 @@ async function start() {
     } catch (e) {
         toast(t('error_load', e.message || t('error_network')));
     }
+    renderLegend(); // again, with the server's band
     createMap(district);
 }
 
@@ -83,6 +85,8 @@ async function tileJson() {
         if (Number.isInteger(j.minzoom)) info.minzoom = j.minzoom;
         if (Number.isInteger(j.maxzoom)) info.maxzoom = j.maxzoom;
         if (Array.isArray(j.bounds) && j.bounds.length === 4) info.bounds = j.bounds;
+        const band = j['wangge:band'];
+        if (Array.isArray(band) && band.length === 2 && band.every(Number.isInteger)) BAND.splice(0, 2, ...band);
     } catch {
         // No TileJSON: the defaults above.
     }

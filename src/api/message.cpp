@@ -1,5 +1,7 @@
 #include "api/message.hpp"
 
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 namespace wangge::api {
@@ -106,6 +108,15 @@ Response error_response(int status, std::string_view code, std::string_view mess
 }
 
 Response error_response(const Error& e) { return error_response(http_status(e.kind()), e.code(), e.what()); }
+
+Response wait(Response r) {
+    if (!r.deferred) return r;
+    std::promise<Response> done;
+    std::future<Response> answer = done.get_future();
+    auto deferred = std::move(r.deferred);
+    deferred([&done](Response final) { done.set_value(std::move(final)); });
+    return answer.get();
+}
 
 Response json_response(std::string body, int status) {
     Response res;

@@ -3,6 +3,7 @@
 // no sockets involved; the http module moves them over the wire.
 #include "core/error.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,14 +28,26 @@ struct Request {
     bool not_modified(std::string_view etag) const;
 };
 
+struct Response;
+// Completes a deferred response; called exactly once, from any thread.
+using Completion = std::function<void(Response)>;
+
 struct Response {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers; // extra headers
+    // Set when the answer is not ready yet (a tile being rendered): the caller hands it a
+    // completion and is free to do other work; the response itself is then only a placeholder.
+    // The HTTP session answers when the completion runs, holding no thread meanwhile.
+    std::function<void(Completion)> deferred;
 
     void set_header(std::string name, std::string value);
 };
+
+// The final response: `r` itself, or, when it is deferred, what its completion receives
+// (waiting for it on this thread: for tests and other synchronous callers).
+Response wait(Response r);
 
 // Splits a request target into the decoded path and query parameters; throws
 // Error(bad_request) on malformed percent-encoding.

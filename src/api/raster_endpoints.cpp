@@ -1,5 +1,10 @@
 #include "api/raster_endpoints.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <mutex>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,37 +35,57 @@ std::vector<std::string_view> split(std::string_view path, char separator) {
     }
 }
 
-// A place among the requests waiting for a render, or none when all are taken.
-class WaitSlot {
-public:
-    WaitSlot(std::atomic<std::size_t>& waiting, std::size_t max) : m_waiting(waiting) {
-        std::size_t now = m_waiting.load();
-        while (now < max)
-            if (m_waiting.compare_exchange_weak(now, now + 1)) {
-                m_held = true;
-                return;
-            }
+// The response to one request for a tile, given the tile.
+Response tile_response(const Request& req, const tiles::CachedTile& cached) {
+    Response res;
+    res.set_header("ETag", cached.etag);
+    res.set_header("Cache-Control", std::string(cache_control));
+    if (req.not_modified(cached.etag)) {
+        res.status = 304;
+        res.content_type.clear();
+        return res;
     }
-    ~WaitSlot() {
-        if (m_held) --m_waiting;
-    }
-    WaitSlot(const WaitSlot&) = delete;
-    WaitSlot& operator=(const WaitSlot&) = delete;
-    explicit operator bool() const noexcept { return m_held; }
+    res.content_type = "image/png";
+    res.body = *cached.bytes;
+    return res;
+}
 
-private:
-    std::atomic<std::size_t>& m_waiting;
-    bool m_held = false;
-};
+Response failure_response(const std::exception_ptr& error, const std::string& what) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& e) {
+        return error_response(e);
+    } catch (const std::exception& e) {
+        spdlog::error("rendering {}: {}", what, e.what());
+    } catch (...) {
+        spdlog::error("rendering {}: unknown exception", what);
+    }
+    return error_response(500, "internal", "internal error; the server log has the details");
+}
 
 } // namespace
 
+// Renders in flight, by cache id and version, with the completions of the requests waiting for
+// each (single flight: a tile asked for by several requests at once renders once). Shared with
+// the pool's callbacks, which may outlive a request.
+struct RasterEndpoints::Flights {
+    struct Waiter {
+        Request request; // its If-None-Match decides between 200 and 304
+        Completion done;
+    };
+    std::mutex mutex;
+    std::unordered_map<std::string, std::vector<Waiter>> waiting;
+};
+
 RasterEndpoints::RasterEndpoints(std::shared_ptr<render::RenderPool> pool, std::shared_ptr<tiles::TileCache> cache,
-                                 std::size_t max_waiting)
-    : m_pool(std::move(pool)), m_cache(std::move(cache)),
-      m_max_waiting(max_waiting ? max_waiting : (m_pool ? m_pool->threads() : 1)) {
+                                 std::size_t max_in_flight)
+    : m_pool(std::move(pool)), m_cache(std::move(cache)), m_max_in_flight(max_in_flight),
+      m_flights(std::make_shared<Flights>()) {
     if (!m_pool) throw Error(ErrorKind::internal, "no_render_pool", "RasterEndpoints needs a render pool");
+    if (m_max_in_flight == 0) m_max_in_flight = m_pool->queue_capacity();
 }
+
+RasterEndpoints::~RasterEndpoints() = default;
 
 std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
     std::string_view path = req.path;
@@ -82,39 +107,62 @@ std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::
         scale = 2;
     }
     const tiles::TileId tile = tiles::parse_tile(parts[1], parts[2], y);
+    const tiles::TileKey key{"png/" + style + (scale == 2 ? std::string(retina_suffix) : std::string()), tile};
+    const std::int64_t version = snapshot.version();
+    if (m_cache)
+        if (auto hit = m_cache->peek(key, version)) return tile_response(req, *hit);
 
-    auto render = [&] { return m_pool->submit(style, tile, scale).get(); };
-    auto busy = [] {
-        return Error(ErrorKind::unavailable, "render_busy",
-                     "every render thread is busy with other tiles; retry in a moment");
-    };
-    tiles::CachedTile cached;
-    if (m_cache) {
-        const tiles::TileKey key{"png/" + style + (scale == 2 ? std::string(retina_suffix) : std::string()), tile};
-        if (auto hit = m_cache->peek(key, snapshot.version())) {
-            cached = std::move(*hit);
-        } else {
-            WaitSlot slot(m_waiting, m_max_waiting);
-            if (!slot) throw busy();
-            cached = m_cache->get(key, snapshot.version(), render);
-        }
-    } else {
-        WaitSlot slot(m_waiting, m_max_waiting);
-        if (!slot) throw busy();
-        auto bytes = std::make_shared<const std::string>(render());
-        cached = tiles::CachedTile{bytes, tiles::etag_of(*bytes)};
-    }
-
+    // A miss: the response is deferred, and the request's thread goes back to serving others.
+    const std::string flight = key.source + "/" + tiles::to_string(tile) + "@" + std::to_string(version);
     Response res;
-    res.set_header("ETag", cached.etag);
-    res.set_header("Cache-Control", std::string(cache_control));
-    if (req.not_modified(cached.etag)) {
-        res.status = 304;
-        res.content_type.clear();
-        return res;
-    }
-    res.content_type = "image/png";
-    res.body = *cached.bytes;
+    res.deferred = [flights = m_flights, pool = m_pool, cache = m_cache, max = m_max_in_flight, req, key, flight,
+                    style, scale, version](Completion done) {
+        {
+            std::lock_guard lock(flights->mutex);
+            if (auto it = flights->waiting.find(flight); it != flights->waiting.end()) {
+                it->second.push_back({req, std::move(done)});
+                return;
+            }
+            if (flights->waiting.size() >= max) {
+                // The render queue is full: refuse at once rather than queue without bound.
+                Response busy = error_response(Error(ErrorKind::unavailable, "render_busy",
+                                                     "too many tiles are waiting to be rendered; retry in a moment"));
+                busy.set_header("Retry-After", "1");
+                done(std::move(busy));
+                return;
+            }
+            flights->waiting[flight].push_back({req, std::move(done)});
+        }
+        auto finish = [flights, cache, key, flight, version](std::string png, std::exception_ptr error) {
+            std::optional<tiles::CachedTile> made;
+            if (!error) {
+                try {
+                    if (cache) {
+                        made = cache->put(key, version, std::move(png));
+                    } else {
+                        auto bytes = std::make_shared<const std::string>(std::move(png));
+                        made = tiles::CachedTile{bytes, tiles::etag_of(*bytes)};
+                    }
+                } catch (...) {
+                    error = std::current_exception();
+                }
+            }
+            std::vector<Flights::Waiter> waiters;
+            {
+                std::lock_guard lock(flights->mutex);
+                auto it = flights->waiting.find(flight);
+                if (it == flights->waiting.end()) return;
+                waiters = std::move(it->second);
+                flights->waiting.erase(it);
+            }
+            for (auto& w : waiters) w.done(made ? tile_response(w.request, *made) : failure_response(error, flight));
+        };
+        try {
+            pool->submit(style, key.tile, scale, finish);
+        } catch (...) {
+            finish({}, std::current_exception());
+        }
+    };
     return res;
 }
 

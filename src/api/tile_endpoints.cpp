@@ -161,6 +161,8 @@ Response TileEndpoints::tilejson(const Request& req, const grid::Snapshot& snaps
         {"bounds", {b.min_lon, b.min_lat, b.max_lon, b.max_lat}},
         {"center", {(b.min_lon + b.max_lon) / 2, (b.min_lat + b.max_lat) / 2, std::clamp(13, minzoom, maxzoom)}},
         {"vector_layers", nlohmann::json::parse(tiles::vector_layers_json(layer))},
+        // The household band behind the tiles' `load` property (a TileJSON extension field).
+        {"wangge:band", {snapshot.band().min, snapshot.band().max}},
     };
     Response res = json_response(j.dump());
     res.set_header("Cache-Control", cache_control());

@@ -69,7 +69,10 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     std::vector<std::shared_ptr<const api::Endpoints>> families{
         std::make_shared<api::RestEndpoints>(), std::make_shared<api::OgcEndpoints>(),
         std::make_shared<api::TileEndpoints>(vector_cache)};
-    auto renderer = std::make_shared<const render::Renderer>(o.db, o.styles_dir);
+    render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};
+    render_options.band_min = o.band_min;
+    render_options.band_max = o.band_max;
+    auto renderer = std::make_shared<const render::Renderer>(render_options);
     auto pool = std::make_shared<render::RenderPool>(renderer, static_cast<std::size_t>(std::max(1, o.render_threads)));
     spdlog::info("rendered tiles: styles {} from {}", fmt::join(renderer->styles(), ", "), o.styles_dir.string());
     families.push_back(std::make_shared<api::RasterEndpoints>(pool, png_cache));

@@ -124,22 +124,46 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
 
 void Session::answer_request() {
     const bool log = m_context.options.access_log;
-    const auto started = log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     WireRequest& request = m_parser->get();
-    const bool keep_alive = request.keep_alive();
-    const bool head = request.method() == wire::verb::head;
+    Answering a;
+    a.started = log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    if (log) {
+        a.method = to_std(request.method_string());
+        a.target = to_std(request.target());
+    }
+    a.version = request.version();
+    a.keep_alive = request.keep_alive();
+    a.head = request.method() == wire::verb::head;
 
     api::Response response = respond(m_context.handler, request);
+    if (!response.deferred) return send_answer(a, std::move(response));
+    // Answered later, on this session's strand; responses stay in request order because nothing
+    // more is read until then.
+    m_deferred = true;
+    auto deferred = std::move(response.deferred);
+    deferred([self = shared_from_this(), a](api::Response ready) mutable {
+        net::post(self->m_executor, [self, a = std::move(a), ready = std::move(ready)]() mutable {
+            self->m_deferred = false;
+            if (self->m_closed) return;
+            self->send_answer(a, std::move(ready));
+        });
+    });
+}
+
+void Session::send_answer(const Answering& a, api::Response response) {
+    if (response.deferred) { // a completion must hand over a final response
+        spdlog::error("{} {}: a deferred response completed with another deferred response", a.method, a.target);
+        response = api::error_response(500, "internal", "internal server error");
+    }
     const int status = response.status;
-    const std::size_t bytes = to_wire_response(std::move(response), m_queue.push(), request.version(), keep_alive, head);
-    if (log) {
+    const std::size_t bytes = to_wire_response(std::move(response), m_queue.push(), a.version, a.keep_alive, a.head);
+    if (m_context.options.access_log) {
         const auto micros =
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-        spdlog::info("{} {} {} {} {}", to_std(request.method_string()), to_std(request.target()), status, bytes,
-                     micros.count());
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - a.started);
+        spdlog::info("{} {} {} {} {}", a.method, a.target, status, bytes, micros.count());
     }
 
-    if (!keep_alive) m_reading_done = true;
+    if (!a.keep_alive) m_reading_done = true;
     if (m_queue.size() == 1) do_write();
     if (m_reading_done) return;
     if (m_queue.full())
@@ -179,7 +203,7 @@ void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
     if (m_read_paused) {
         m_read_paused = false;
         do_read();
-    } else if (m_reading_done && m_queue.empty()) {
+    } else if (m_reading_done && m_queue.empty() && !m_deferred) {
         linger();
     }
 }

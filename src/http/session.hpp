@@ -10,10 +10,12 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -84,6 +86,15 @@ private:
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void answer_request();
+    // What answering needs of the request once its response is ready (perhaps later, deferred).
+    struct Answering {
+        std::string method, target; // for the access log
+        std::chrono::steady_clock::time_point started;
+        unsigned version = 11;
+        bool keep_alive = true;
+        bool head = false;
+    };
+    void send_answer(const Answering& a, api::Response response);
     void reject(int status, std::string_view code, std::string_view message);
     void do_write();
     void on_write(boost::beast::error_code ec, std::size_t bytes);
@@ -101,6 +112,7 @@ private:
     bool m_reading_done = false; // no further request will be read
     bool m_read_paused = false;  // the queue was full; the next write resumes reading
     bool m_closed = false;
+    bool m_deferred = false; // a response is being made off the I/O threads; nothing is read meanwhile
 };
 
 } // namespace wangge::http::detail

@@ -40,6 +40,7 @@ public:
 
     const Renderer& renderer() const noexcept { return *m_renderer; }
     std::size_t threads() const noexcept { return m_threads.size(); }
+    std::size_t queue_capacity() const noexcept { return m_capacity; }
 
 private:
     struct Job {

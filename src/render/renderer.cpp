@@ -30,6 +30,8 @@ constexpr const char* png_format = "png8:m=h:z=1";
 
 // Where the styles name the database (docs/RENDERING.md, "Adding a style").
 constexpr std::string_view database_placeholder = "@DB@";
+constexpr std::string_view band_min_placeholder = "@BAND_MIN@";
+constexpr std::string_view band_max_placeholder = "@BAND_MAX@";
 
 std::filesystem::path from_env_or(const char* variable, const std::filesystem::path& given, const char* built_in) {
     if (!given.empty()) return given;
@@ -173,6 +175,8 @@ Renderer::Renderer(std::filesystem::path database, std::filesystem::path styles_
     : Renderer(RendererOptions{std::move(database), std::move(styles_dir), {}, {}}) {}
 
 Renderer::Renderer(RendererOptions options) : m_impl(std::make_unique<Impl>()) {
+    if (options.band_min <= 0 || options.band_min > options.band_max)
+        throw Error(ErrorKind::bad_request, "invalid_band", "the household band needs 0 < min <= max");
     std::error_code ec;
     if (!std::filesystem::is_regular_file(options.database, ec))
         throw Error(ErrorKind::io, "database_missing", "database " + options.database.string() + " does not exist");
@@ -195,6 +199,8 @@ Renderer::Renderer(RendererOptions options) : m_impl(std::make_unique<Impl>()) {
             throw Error(ErrorKind::io, "style_load_failed",
                         "style file " + file.string() + ": names are lower-case letters, digits, '_' and '-'");
         std::string xml = replace_all(read_file(file), database_placeholder, database);
+        xml = replace_all(xml, band_min_placeholder, std::to_string(options.band_min));
+        xml = replace_all(xml, band_max_placeholder, std::to_string(options.band_max));
         m_impl->styles.emplace(name, std::make_unique<StylePool>(name, std::move(xml), base_path));
         m_impl->names.push_back(std::move(name));
     }

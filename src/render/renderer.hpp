@@ -22,6 +22,9 @@ struct RendererOptions {
     std::filesystem::path input_plugins_dir;
     // Empty: $WANGGE_FONTS_DIR, else `mapnik-config --fonts` (/usr/share/fonts), searched recursively.
     std::filesystem::path fonts_dir;
+    // The household band of residential grids that the styles colour by (@BAND_MIN@, @BAND_MAX@).
+    int band_min = 250;
+    int band_max = 500;
 };
 
 // Loads every style once at construction, so a broken style fails at startup rather than on the

@@ -134,6 +134,24 @@ std::optional<CachedTile> TileCache::lookup(const TileKey& key, const std::strin
     return t;
 }
 
+CachedTile TileCache::store(const TileKey& key, std::string id, std::int64_t version, std::string bytes) {
+    CachedTile t{std::make_shared<const std::string>(std::move(bytes)), {}};
+    t.etag = etag_of(*t.bytes);
+    if (m_options.disk_dir) {
+        std::shared_lock disk(m_disk_mutex);
+        if (is_current(version)) write_file(key, *t.bytes, version);
+    }
+    remember(key, std::move(id), t, version);
+    std::lock_guard lock(m_mutex);
+    ++m_misses;
+    return t;
+}
+
+CachedTile TileCache::put(const TileKey& key, std::int64_t version, std::string bytes) {
+    detail::require_safe_source(key.source);
+    return store(key, key.source + "/" + to_string(key.tile), version, std::move(bytes));
+}
+
 std::optional<CachedTile> TileCache::peek(const TileKey& key, std::int64_t version) {
     return lookup(key, key.source + "/" + to_string(key.tile), version);
 }
@@ -159,17 +177,7 @@ CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::f
         m_in_flight.erase(flight);
     };
     try {
-        CachedTile t{std::make_shared<const std::string>(make()), {}};
-        t.etag = etag_of(*t.bytes);
-        if (m_options.disk_dir) {
-            std::shared_lock disk(m_disk_mutex);
-            if (is_current(version)) write_file(key, *t.bytes, version);
-        }
-        remember(key, std::move(id), t, version);
-        {
-            std::lock_guard lock(m_mutex);
-            ++m_misses;
-        }
+        CachedTile t = store(key, std::move(id), version, make());
         leader.set_value(t);
         land();
         return t;

@@ -71,6 +71,9 @@ public:
     // making it again. Throws Error(internal, "invalid_source") for a source that is not a safe
     // relative path.
     CachedTile get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make);
+    // Stores bytes made elsewhere (asynchronously) for `key` at `version`, as get() stores what
+    // make() returns; returns them with their ETag. Not kept when `version` is no longer current.
+    CachedTile put(const TileKey& key, std::int64_t version, std::string bytes);
     // The tile when memory or disk holds it, without making it (a caller that must decide
     // whether it can afford to wait for a render asks this first).
     std::optional<CachedTile> peek(const TileKey& key, std::int64_t version);
@@ -92,6 +95,7 @@ private:
     };
     using Lru = std::list<Entry>;
 
+    CachedTile store(const TileKey& key, std::string id, std::int64_t version, std::string bytes);
     std::optional<CachedTile> lookup(const TileKey& key, const std::string& id, std::int64_t version);
     // Learns or moves to `version` when the cache is behind it; wipes what it cannot vouch for.
     void adopt(std::int64_t version);

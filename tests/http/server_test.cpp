@@ -35,6 +35,10 @@ ServerOptions test_options() {
     return options;
 }
 
+// Deferred answers to /gated wait for this.
+std::atomic<bool> gate_open{false};
+std::atomic<bool> gated_waiting{false};
+
 // A few fixed paths exercise the error boundary and response shapes; every other request is
 // echoed as method|path|query|body|x-test so tests can see what the handler was given.
 Response test_handler(const Request& request) {
@@ -44,6 +48,25 @@ Response test_handler(const Request& request) {
     if (request.path == "/boom") throw std::runtime_error("database /secret/wangge.sqlite is locked");
     Response response;
     response.content_type = "text/plain; charset=utf-8";
+    if (request.path == "/later" || request.path == "/gated") {
+        // Answered from another thread, after ms milliseconds or once the gate opens.
+        const int ms = std::stoi(std::string(request.param("ms").value_or("0")));
+        const bool gated = request.path == "/gated";
+        const std::string target = request.target;
+        if (gated) gated_waiting = true;
+        response.deferred = [ms, gated, target](wangge::api::Completion done) {
+            std::thread([ms, gated, target, done = std::move(done)] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+                while (gated && !gate_open) std::this_thread::sleep_for(1ms);
+                Response ready;
+                ready.content_type = "text/plain";
+                ready.body = "later " + target;
+                ready.set_header("X-Target", target);
+                done(std::move(ready));
+            }).detach();
+        };
+        return response;
+    }
     if (request.path == "/big") {
         response.body.assign(big_body_size, 'x');
     } else if (request.path == "/huge") {
@@ -135,6 +158,50 @@ TEST_CASE("pipelined requests are answered in order, also when the queue is full
     CHECK(in_order == 20);
     CHECK(responses.back().header("connection") == "close");
     CHECK(client.last_raw_closed_by_server());
+}
+
+TEST_CASE("deferred responses keep pipelined requests in order", "[http]") {
+    RunningServer running;
+    HttpClient client(running.port());
+    const std::vector<std::string> targets{"/later?ms=80", "/now", "/later?ms=5", "/later?ms=30", "/again"};
+    std::string requests;
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        requests += "GET " + targets[i] + " HTTP/1.1\r\nHost: t\r\n" + (i + 1 == targets.size() ? "Connection: close\r\n" : "") + "\r\n";
+    auto responses = parse_responses(client.raw(requests));
+    REQUIRE(responses.size() == targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        CHECK(responses[i].status == 200);
+        CHECK(responses[i].header("x-target") == targets[i]);
+    }
+    CHECK(responses[0].body == "later /later?ms=80");
+    CHECK(responses[1].body == echo("GET", "/now"));
+    // A deferred answer on a closing connection is still sent before the close.
+    HttpClient closing(running.port());
+    auto last = parse_responses(closing.raw("GET /later?ms=20 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    REQUIRE(last.size() == 1);
+    CHECK(last[0].body == "later /later?ms=20");
+}
+
+TEST_CASE("a deferred response holds no server thread", "[http]") {
+    auto options = test_options();
+    options.threads = 1;
+    RunningServer running(options);
+    gate_open = false;
+    gated_waiting = false;
+    HttpResponse gated;
+    std::thread waiting([&] {
+        HttpClient client(running.port());
+        gated = client.get("/gated");
+    });
+    while (!gated_waiting) std::this_thread::sleep_for(1ms);
+    // The one server thread still answers others while /gated waits.
+    HttpClient other(running.port());
+    for (int i = 0; i < 20; ++i) CHECK(other.get("/n/" + std::to_string(i)).status == 200);
+    CHECK(gated.status == 0);
+    gate_open = true;
+    waiting.join();
+    CHECK(gated.status == 200);
+    CHECK(gated.body == "later /gated");
 }
 
 TEST_CASE("HEAD announces the GET length and sends no body", "[http]") {

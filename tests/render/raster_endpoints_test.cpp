@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <future>
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -18,14 +20,14 @@ namespace {
 
 struct Fixture {
     std::shared_ptr<tiles::TileCache> cache = std::make_shared<tiles::TileCache>(tiles::TileCache::Options{});
-    std::shared_ptr<render::RenderPool> pool =
-        std::make_shared<render::RenderPool>(test::RenderFixture::get().renderer(), 2);
+    std::shared_ptr<render::RenderPool> pool;
     std::shared_ptr<api::RasterEndpoints> raster;
     std::unique_ptr<api::Service> service;
     std::shared_ptr<const grid::Snapshot> snapshot;
 
-    explicit Fixture(std::size_t max_waiting = 0)
-        : raster(std::make_shared<api::RasterEndpoints>(pool, cache, max_waiting)) {
+    explicit Fixture(std::size_t render_threads = 2, std::size_t max_in_flight = 0)
+        : pool(std::make_shared<render::RenderPool>(test::RenderFixture::get().renderer(), render_threads)),
+          raster(std::make_shared<api::RasterEndpoints>(pool, cache, max_in_flight)) {
         auto db = store::Database::open(test::RenderFixture::get().database(), store::OpenMode::read_only);
         snapshot = grid::Snapshot::load(*db);
         service = std::make_unique<api::Service>(std::make_shared<grid::SnapshotHolder>(snapshot),
@@ -35,7 +37,7 @@ struct Fixture {
     api::Response get(const std::string& target, const std::string& if_none_match = "") const {
         auto req = api::make_request("GET", target);
         if (!if_none_match.empty()) req.headers.emplace_back("if-none-match", if_none_match);
-        return service->handle(req);
+        return api::wait(service->handle(req));
     }
 
     std::optional<std::string_view> header(const api::Response& r, std::string_view name) const {
@@ -123,42 +125,69 @@ TEST_CASE("raster endpoints: other paths are not theirs", "[render][api]") {
     CHECK(post.status == 405);
 }
 
-TEST_CASE("raster endpoints: renders beyond the waiting cap get 503 with Retry-After", "[render][api]") {
-    Fixture f(1);
-    const tiles::TileId held = tiles::tile_at(test::demo_centre, 15);
-    // A render of `held` that the test releases: the request below waits for it (single flight)
-    // and so holds the only waiting place.
-    std::atomic<bool> making{false}, release{false};
-    std::thread leader([&] {
-        f.cache->get(tiles::TileKey{"png/default", held}, f.snapshot->version(), [&] {
-            making = true;
-            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            return std::string("bytes of the held render");
-        });
-    });
-    while (!making) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    api::Response waited;
-    // It retries while the loop below holds the place for a moment.
-    std::thread waiter([&] {
-        do waited = f.get("/tiles/default/" + tiles::to_string(held) + ".png");
-        while (waited.status == 503);
-    });
+namespace {
 
-    // Cold tiles elsewhere render while the place is free and are refused once the waiter has it.
-    api::Response busy;
-    for (std::uint32_t i = 1; i <= 400 && busy.status != 503; ++i) {
-        const tiles::TileId other{held.z, held.x + i, held.y};
-        busy = f.get("/tiles/default/" + tiles::to_string(other) + ".png");
-        REQUIRE((busy.status == 200 || busy.status == 503));
-        if (busy.status == 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+// Holds the pool's only thread until released, so that renders queue behind it.
+struct PoolBlocker {
+    std::atomic<bool> running{false}, release{false};
+    explicit PoolBlocker(render::RenderPool& pool) {
+        pool.submit("default", tiles::TileId{0, 0, 0}, 1, [this](std::string, std::exception_ptr) {
+            running = true;
+            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        });
+        while (!running) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    REQUIRE(busy.status == 503);
+};
+
+// Starts a request and returns the future of its final response.
+std::future<api::Response> start(const Fixture& f, const std::string& target) {
+    auto promise = std::make_shared<std::promise<api::Response>>();
+    api::Response r = f.service->handle(api::make_request("GET", target));
+    if (!r.deferred) {
+        promise->set_value(std::move(r));
+    } else {
+        auto deferred = std::move(r.deferred);
+        deferred([promise](api::Response ready) { promise->set_value(std::move(ready)); });
+    }
+    return promise->get_future();
+}
+
+} // namespace
+
+TEST_CASE("raster endpoints: a cold tile is answered later, by the render pool, once for all who ask", "[render][api]") {
+    Fixture f(1, 8);
+    PoolBlocker blocker(*f.pool);
+    const std::string target = f.centre(15);
+    // While the only render thread is busy, the requests wait without holding the caller.
+    std::vector<std::future<api::Response>> answers;
+    for (int i = 0; i < 3; ++i) answers.push_back(start(f, target));
+    for (auto& a : answers) CHECK(a.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    blocker.release = true;
+    std::set<std::string> bodies;
+    for (auto& a : answers) {
+        const api::Response r = a.get();
+        REQUIRE(r.status == 200);
+        bodies.insert(r.body);
+    }
+    CHECK(bodies.size() == 1);
+    CHECK(render::decode_png(*bodies.begin()).width == 256);
+    CHECK(f.cache->stats().misses == 1); // rendered once
+    // Now cached: answered at once.
+    CHECK_FALSE(f.service->handle(api::make_request("GET", target)).deferred);
+}
+
+TEST_CASE("raster endpoints: tiles beyond the render queue get 503 with Retry-After", "[render][api]") {
+    Fixture f(1, 1);
+    PoolBlocker blocker(*f.pool);
+    const tiles::TileId t = tiles::tile_at(test::demo_centre, 15);
+    auto queued = start(f, "/tiles/default/" + tiles::to_string(t) + ".png");
+    auto refused = start(f, "/tiles/default/" + tiles::to_string(tiles::TileId{t.z, t.x + 1, t.y}) + ".png");
+    const api::Response busy = refused.get(); // at once: the queue is full
+    CHECK(busy.status == 503);
     CHECK(nlohmann::json::parse(busy.body).value("code", "") == "render_busy");
     CHECK(f.header(busy, "Retry-After") == std::optional<std::string_view>("1"));
-    release = true;
-    leader.join();
-    waiter.join();
-    REQUIRE(waited.status == 200);
-    CHECK(waited.body == "bytes of the held render");
-    CHECK(f.get("/tiles/default/" + tiles::to_string(held) + ".png").status == 200);
+    blocker.release = true;
+    CHECK(queued.get().status == 200);
+    // With the queue free again the refused tile renders.
+    CHECK(f.get("/tiles/default/" + tiles::to_string(tiles::TileId{t.z, t.x + 1, t.y}) + ".png").status == 200);
 }

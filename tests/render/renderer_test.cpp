@@ -20,6 +20,7 @@ constexpr std::uint32_t outside_colour = 0xe6e8eb;
 constexpr std::uint32_t street_area_colour = 0xf8f6f1;
 constexpr std::uint32_t in_band_colour = 0xcde8c4;
 constexpr std::uint32_t below_band_colour = 0xfbe3a0;
+constexpr std::uint32_t above_band_colour = 0xf6b3a8;
 constexpr std::uint32_t unit_colour = 0xd6d0ee;
 
 tiles::TileId centre_tile(int z) { return tiles::tile_at(test::demo_centre, z); }
@@ -95,6 +96,25 @@ TEST_CASE("render: grids are filled by load at street zooms", "[render]") {
     CHECK(test::count_colour(z12, in_band_colour) == 0);
     const render::RgbaImage z16 = render_image(r, "default", centre_tile(16));
     CHECK(test::count_colour(z16, in_band_colour) == 0);
+}
+
+TEST_CASE("render: the load colours follow the configured band", "[render]") {
+    render::RendererOptions options{test::RenderFixture::get().database(), test::styles_dir, {}, {}};
+    // A band every demo grid is above: no grid is in band, and the above colour fills them.
+    options.band_min = 1;
+    options.band_max = 2;
+    const render::Renderer above(options);
+    const render::RgbaImage z14 = render_image(above, "default", centre_tile(14));
+    CHECK(test::count_colour(z14, in_band_colour) == 0);
+    CHECK(test::fraction(test::count_colour(z14, above_band_colour), z14) > 0.25);
+    // A band every grid is below.
+    options.band_min = 100000;
+    options.band_max = 200000;
+    const render::RgbaImage below = render_image(render::Renderer(options), "default", centre_tile(14));
+    CHECK(test::fraction(test::count_colour(below, below_band_colour), below) > 0.25);
+    options.band_min = 600;
+    options.band_max = 500;
+    require_error([&] { render::Renderer bad(options); }, ErrorKind::bad_request, "invalid_band");
 }
 
 TEST_CASE("render: unit grids have a colour of their own", "[render]") {

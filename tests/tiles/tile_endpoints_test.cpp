@@ -142,6 +142,7 @@ TEST_CASE("tile endpoints: TileJSON 3.0.0 describes each layer", "[endpoints]") 
     CHECK(header(r, "Cache-Control") == "public, max-age=60");
     auto j = nlohmann::json::parse(r.body);
     CHECK(j.at("tilejson") == "3.0.0");
+    CHECK(j.at("wangge:band") == nlohmann::json{f.snapshot->band().min, f.snapshot->band().max});
     CHECK(j.at("tiles") == nlohmann::json{"http://maps.example.cn:8080/tiles/hierarchy/{z}/{x}/{y}.mvt"});
     CHECK(j.at("minzoom") == 0);
     CHECK(j.at("maxzoom") == 20);
