@@ -5,6 +5,7 @@
 #include <geodesic.h>
 #include <geos_c.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -706,5 +707,134 @@ std::vector<Coordinates> line_strings(const Geometry& g) {
     collect_lines(g.get(), out);
     return out;
 }
+
+
+// --- partitions of space: Voronoi cells, shared boundaries, coverage union ---
+
+namespace {
+
+int scale_x(double* x, double* /*y*/, void* userdata) {
+    *x *= *static_cast<const double*>(userdata);
+    return 1;
+}
+
+// Multiplies every x by `factor` (lon -> lon * cos(lat0) makes degrees locally isotropic).
+Geometry scaled_x(const GEOSGeometry* g, double factor) {
+    return Geometry(GEOSGeom_transformXY_r(h(), g, &scale_x, &factor));
+}
+
+double line_length_m(const GEOSGeometry* line) {
+    const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(h(), line);
+    unsigned int n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(h(), seq, &n) || n < 2) return 0;
+    double length = 0, px = 0, py = 0;
+    GEOSCoordSeq_getXY_r(h(), seq, 0, &px, &py);
+    for (unsigned int i = 1; i < n; ++i) {
+        double x = 0, y = 0;
+        GEOSCoordSeq_getXY_r(h(), seq, i, &x, &y);
+        length += distance_m({px, py}, {x, y});
+        px = x;
+        py = y;
+    }
+    return length;
+}
+
+double lines_length_m(const GEOSGeometry* g) {
+    const int type = GEOSGeomTypeId_r(h(), g);
+    if (type == GEOS_LINESTRING || type == GEOS_LINEARRING) return line_length_m(g);
+    if (type == GEOS_POLYGON) {
+        double total = lines_length_m(GEOSGetExteriorRing_r(h(), g));
+        const int holes = GEOSGetNumInteriorRings_r(h(), g);
+        for (int i = 0; i < holes; ++i) total += lines_length_m(GEOSGetInteriorRingN_r(h(), g, i));
+        return total;
+    }
+    if (type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        double total = 0;
+        const int parts = GEOSGetNumGeometries_r(h(), g);
+        for (int i = 0; i < parts; ++i) total += lines_length_m(GEOSGetGeometryN_r(h(), g, i));
+        return total;
+    }
+    return 0;
+}
+
+} // namespace
+
+std::vector<Geometry> voronoi_cells(const std::vector<LonLat>& sites, const Geometry& clip) {
+    std::vector<Geometry> cells(sites.size());
+    if (sites.empty() || clip.is_empty()) return cells;
+    const BBox box = clip.bbox();
+    const double factor = std::cos((box.min_lat + box.max_lat) / 2 * 3.14159265358979323846 / 180);
+    // Distinct sites only (GEOS merges coincident ones); a repeated site gets an empty cell.
+    std::vector<std::size_t> order(sites.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return sites[a].lon != sites[b].lon ? sites[a].lon < sites[b].lon : sites[a].lat < sites[b].lat;
+    });
+    std::vector<std::size_t> distinct;
+    for (std::size_t k = 0; k < order.size(); ++k)
+        if (k == 0 || sites[order[k]].lon != sites[order[k - 1]].lon || sites[order[k]].lat != sites[order[k - 1]].lat)
+            distinct.push_back(order[k]);
+    const Geometry scaled_clip = scaled_x(clip.get(), factor);
+    if (distinct.size() == 1) {
+        cells[distinct[0]] = clip.clone();
+        return cells;
+    }
+    std::vector<GEOSGeometry*> points;
+    points.reserve(distinct.size());
+    for (std::size_t i : distinct) {
+        GEOSCoordSequence* seq = check(GEOSCoordSeq_create_r(h(), 1, 2), "coordinate sequence");
+        GEOSCoordSeq_setXY_r(h(), seq, 0, sites[i].lon * factor, sites[i].lat);
+        points.push_back(check(GEOSGeom_createPoint_r(h(), seq), "point"));
+    }
+    Geometry multipoint(GEOSGeom_createCollection_r(h(), GEOS_MULTIPOINT, points.data(),
+                                                    static_cast<unsigned int>(points.size())));
+    // The diagram's frame must hold the whole clip area.
+    Geometry frame(GEOSBuffer_r(h(), scaled_clip.get(), (box.max_lat - box.min_lat + (box.max_lon - box.min_lon) * factor), 1));
+    Geometry diagram(GEOSVoronoiDiagram_r(h(), multipoint.get(), frame.get(), 0.0, 0));
+    // GEOS 3.11 does not keep the input order: find each cell's site.
+    SpatialIndex index;
+    std::vector<Geometry> site_points;
+    for (std::size_t k = 0; k < distinct.size(); ++k) {
+        const LonLat s = sites[distinct[k]];
+        site_points.push_back(make_point({s.lon * factor, s.lat}));
+        index.insert(site_points.back(), static_cast<std::uint32_t>(k));
+    }
+    index.finish();
+    const int parts = GEOSGetNumGeometries_r(h(), diagram.get());
+    for (int c = 0; c < parts; ++c) {
+        const GEOSGeometry* cell = GEOSGetGeometryN_r(h(), diagram.get(), c);
+        Geometry cell_geometry(check(GEOSGeom_clone_r(h(), cell), "clone"));
+        std::optional<std::uint32_t> owner;
+        index.query(cell_geometry, [&](std::uint32_t k) {
+            if (!owner && GEOSIntersects_r(h(), cell, site_points[k].get()) == 1) owner = k;
+        });
+        if (!owner) continue;
+        Geometry clipped(GEOSIntersection_r(h(), cell, scaled_clip.get()));
+        cells[distinct[*owner]] = to_multi_polygon(polygonal_part(scaled_x(clipped.get(), 1 / factor)));
+    }
+    return cells;
+}
+
+double length_m(const Geometry& g) { return g.is_empty() ? 0 : lines_length_m(g.get()); }
+
+double shared_boundary_m(const Geometry& a, const Geometry& b) {
+    Geometry ba(GEOSBoundary_r(h(), a.get()));
+    Geometry bb(GEOSBoundary_r(h(), b.get()));
+    Geometry common(GEOSIntersection_r(h(), ba.get(), bb.get()));
+    return lines_length_m(common.get());
+}
+
+Geometry coverage_union(const std::vector<const Geometry*>& parts) {
+    std::vector<GEOSGeometry*> clones;
+    for (const Geometry* p : parts) collect_polygons(p->get(), clones);
+    if (clones.empty()) return Geometry(GEOSGeom_createEmptyPolygon_r(h()));
+    Geometry collection(GEOSGeom_createCollection_r(h(), GEOS_GEOMETRYCOLLECTION, clones.data(),
+                                                    static_cast<unsigned int>(clones.size())));
+    GEOSGeometry* merged = GEOSCoverageUnion_r(h(), collection.get());
+    if (!merged) merged = GEOSUnaryUnion_r(h(), collection.get()); // not an exact coverage
+    return to_multi_polygon(polygonal_part(Geometry(merged)));
+}
+
+Geometry boundary(const Geometry& g) { return Geometry(GEOSBoundary_r(h(), g.get())); }
 
 } // namespace wangge::geo

@@ -171,4 +171,20 @@ std::vector<std::vector<Coordinates>> polygon_rings(const Geometry& g);
 // Each line of a LineString, MultiLineString or collection; other parts are skipped.
 std::vector<Coordinates> line_strings(const Geometry& g);
 
+// --- partitions of space (grid division) ---
+// The Voronoi cell of each site clipped to `clip`, as MultiPolygons in the order of `sites`
+// (computed with lon scaled by cos(latitude), so cells are those of ground distance). A site that
+// repeats an earlier one gets an empty geometry. Neighbouring cells share their edges exactly, so
+// the cells of a clip polygon form a coverage of it.
+std::vector<Geometry> voronoi_cells(const std::vector<LonLat>& sites, const Geometry& clip);
+// Geodesic length in metres of the lines of `g` (the rings of polygons: their perimeter).
+double length_m(const Geometry& g);
+// Geodesic length in metres of the boundary that two polygonal geometries share.
+double shared_boundary_m(const Geometry& a, const Geometry& b);
+// The union of polygons that meet only along shared edges (GEOS coverage union, falling back
+// to a full union when they do not form an exact coverage); a MultiPolygon.
+Geometry coverage_union(const std::vector<const Geometry*>& parts);
+// The boundary of a geometry (rings of polygons as lines).
+Geometry boundary(const Geometry& g);
+
 } // namespace wangge::geo

@@ -1,0 +1,63 @@
+// Real data: the 457 census blocks of Walnut Hills, Cincinnati (../shared/data), 16,766 real
+// households, partitioned into contiguous zones of 250-500 households.
+#include "balance/graph.hpp"
+#include "support/test_config.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+using namespace wangge;
+
+TEST_CASE("real data: Walnut Hills census blocks partition into contiguous zones of 250-500 households",
+          "[balance][real]") {
+    if (!test::shared_data_available()) return;
+    std::ifstream in(test::shared_data_dir / "cincinnati-walnut-hills" / "blocks_households.geojson");
+    REQUIRE(in);
+    const nlohmann::json fc = nlohmann::json::parse(in);
+    std::vector<balance::AtomShape> blocks;
+    for (const auto& f : fc.at("features")) {
+        balance::AtomShape a;
+        a.cell = geo::from_geojson(f.at("geometry").dump());
+        a.site = geo::point_on_surface(a.cell);
+        a.households = f.at("properties").at("HOUSEHOLDS").get<int>();
+        blocks.push_back(std::move(a));
+    }
+    REQUIRE(blocks.size() == 457);
+    const balance::AtomGraph g = balance::build_graph(blocks, nullptr);
+    long total = 0;
+    int largest = 0;
+    for (int h : g.households) {
+        total += h;
+        largest = std::max(largest, h);
+    }
+    CHECK(total == 16766);
+    CHECK(largest == 745);
+
+    balance::PartitionOptions o;
+    const balance::Partition p = balance::partition(g, o);
+    const auto m = balance::measure(g, p.zone_of, p.zones);
+    int in_band = 0, flagged = 0;
+    double pp = 0;
+    for (int z = 0; z < p.zones; ++z) {
+        const auto& zm = m[static_cast<std::size_t>(z)];
+        const auto why = p.violation[static_cast<std::size_t>(z)];
+        INFO("zone " << z << ": " << zm.households << " households, " << zm.atoms << " blocks, "
+                     << balance::to_string(why));
+        CHECK(zm.contiguous);
+        if (zm.households >= 250 && zm.households <= 500) {
+            ++in_band;
+        } else {
+            ++flagged;
+            // Out of the band only where a single block makes it impossible, or a part of the
+            // area that touches nothing else is too small.
+            CHECK((why == balance::Violation::atom_above_max || why == balance::Violation::part_below_min));
+        }
+        pp += zm.polsby_popper();
+    }
+    std::printf("Walnut Hills: %d zones, %d in band, %d flagged, mean Polsby-Popper %.3f\n", p.zones, in_band,
+                flagged, pp / p.zones);
+    CHECK(flagged <= 3);
+    CHECK(in_band >= 33);
+}

@@ -1,0 +1,203 @@
+// The partitioner on lattices of atoms: band, contiguity, the edge cases of docs/BALANCE.md,
+// roads, stability after a change of households, and determinism.
+#include "balance/partition.hpp"
+#include "core/error.hpp"
+#include "lattice.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+#include <random>
+
+using namespace wangge;
+using balance::Partition;
+using balance::PartitionOptions;
+using balance::Violation;
+
+namespace {
+
+std::function<int(int, int)> random_households(std::uint64_t seed, int lo, int hi) {
+    return [seed, lo, hi](int c, int r) {
+        std::mt19937_64 rng(seed * 1000003u + static_cast<std::uint64_t>(c) * 7919u + static_cast<std::uint64_t>(r));
+        return std::uniform_int_distribution<int>(lo, hi)(rng);
+    };
+}
+
+long total(const balance::AtomGraph& g) { return std::accumulate(g.households.begin(), g.households.end(), 0L); }
+
+// Every zone contiguous; households conserved; the zones in band unless flagged.
+void check_partition(const balance::AtomGraph& g, const Partition& p, const grid::Band& band) {
+    REQUIRE(p.zone_of.size() == g.size());
+    REQUIRE(p.violation.size() == static_cast<std::size_t>(p.zones));
+    const auto m = balance::measure(g, p.zone_of, p.zones);
+    long sum = 0;
+    for (int z = 0; z < p.zones; ++z) {
+        const auto& zm = m[static_cast<std::size_t>(z)];
+        INFO("zone " << z << " households " << zm.households << " violation " << balance::to_string(p.violation[static_cast<std::size_t>(z)]));
+        CHECK(zm.atoms > 0);
+        CHECK(zm.contiguous);
+        const bool in_band = zm.households >= band.min && zm.households <= band.max;
+        CHECK(in_band == (p.violation[static_cast<std::size_t>(z)] == Violation::none));
+        sum += zm.households;
+    }
+    CHECK(sum == total(g));
+}
+
+int zones_out_of_band(const Partition& p) {
+    int n = 0;
+    for (Violation v : p.violation) n += v != Violation::none ? 1 : 0;
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("partition: a community divides into contiguous zones in the band", "[balance]") {
+    const auto g = test::lattice(20, 20, random_households(1, 0, 14)); // ~2,800 households
+    PartitionOptions o;
+    const Partition p = balance::partition(g, o);
+    check_partition(g, p, o.band);
+    CHECK(zones_out_of_band(p) == 0);
+    CHECK(p.zones >= static_cast<int>((total(g) + 499) / 500));
+    CHECK(p.zones <= static_cast<int>(total(g) / 250));
+    // Compact: the mean Polsby-Popper of the zones is that of a reasonable shape, not of a snake.
+    const auto m = balance::measure(g, p.zone_of, p.zones);
+    double pp = 0;
+    for (const auto& z : m) pp += z.polsby_popper();
+    CHECK(pp / p.zones > 0.45);
+}
+
+TEST_CASE("partition: the same seed gives the same partition, another seed may differ", "[balance]") {
+    const auto g = test::lattice(16, 16, random_households(2, 0, 14));
+    PartitionOptions o;
+    CHECK(balance::partition(g, o).zone_of == balance::partition(g, o).zone_of);
+}
+
+TEST_CASE("partition: the band is configurable and checked", "[balance]") {
+    const auto g = test::lattice(12, 12, random_households(3, 5, 10)); // ~1,080 households
+    PartitionOptions o;
+    o.band = {100, 200};
+    const Partition p = balance::partition(g, o);
+    check_partition(g, p, o.band);
+    CHECK(zones_out_of_band(p) == 0);
+    CHECK(p.zones >= 6);
+    for (grid::Band bad : {grid::Band{0, 10}, grid::Band{300, 200}, grid::Band{-5, 10}}) {
+        o.band = bad;
+        try {
+            balance::partition(g, o);
+            FAIL("a bad band was accepted");
+        } catch (const Error& e) {
+            CHECK(e.code() == "invalid_band");
+        }
+    }
+}
+
+TEST_CASE("partition: one atom above max is a zone of its own, flagged", "[balance]") {
+    auto households = [](int c, int r) { return c == 5 && r == 5 ? 745 : 6; };
+    const auto g = test::lattice(12, 12, households); // 143 x 6 = 858 + 745
+    PartitionOptions o;
+    const Partition p = balance::partition(g, o);
+    check_partition(g, p, o.band);
+    const int tower = p.zone_of[static_cast<std::size_t>(test::lattice_index(12, 5, 5))];
+    CHECK(p.violation[static_cast<std::size_t>(tower)] == Violation::atom_above_max);
+    CHECK(zones_out_of_band(p) == 1);
+    CHECK(std::count(p.zone_of.begin(), p.zone_of.end(), tower) == 1);
+}
+
+TEST_CASE("partition: an area below min is one zone, flagged", "[balance]") {
+    const auto g = test::lattice(5, 5, [](int, int) { return 4; }); // 100 households
+    const Partition p = balance::partition(g, PartitionOptions{});
+    REQUIRE(p.zones == 1);
+    CHECK(p.violation[0] == Violation::area_below_min);
+}
+
+TEST_CASE("partition: parts that do not touch are never in one zone", "[balance]") {
+    // Two parts split by a column of water between columns 9 and 10; the right one is small.
+    auto apart = [](int c, int, int c2, int) { return c == 9 && c2 == 10; };
+    const auto g = test::lattice(12, 10, [](int c, int) { return c < 10 ? 5 : 6; }, {}, apart); // 500 + 120
+    PartitionOptions o;
+    const Partition p = balance::partition(g, o);
+    check_partition(g, p, o.band);
+    std::set<int> left, right;
+    for (int r = 0; r < 10; ++r)
+        for (int c = 0; c < 12; ++c) (c < 10 ? left : right).insert(p.zone_of[static_cast<std::size_t>(test::lattice_index(12, c, r))]);
+    for (int z : right) CHECK_FALSE(left.count(z));
+    REQUIRE(right.size() == 1);
+    CHECK(p.violation[static_cast<std::size_t>(*right.begin())] == Violation::part_below_min);
+    CHECK(zones_out_of_band(p) == 1);
+}
+
+TEST_CASE("partition: areas without households (parks, water) are shared out, zones stay contiguous", "[balance]") {
+    // A park of 8 x 8 atoms with no households in the middle of the area.
+    auto households = [](int c, int r) { return c >= 6 && c < 14 && r >= 6 && r < 14 ? 0 : 12; };
+    const auto g = test::lattice(20, 20, households);
+    PartitionOptions o;
+    const Partition p = balance::partition(g, o);
+    check_partition(g, p, o.band);
+    CHECK(zones_out_of_band(p) == 0);
+}
+
+TEST_CASE("partition: boundaries follow roads where roads exist", "[balance]") {
+    // 800 households in two halves of 400, with a road between columns 9 and 10.
+    auto road = [](int c, int, int c2, int) { return c == 9 && c2 == 10; };
+    const auto g = test::lattice(20, 10, [](int, int) { return 4; }, road);
+    PartitionOptions o;
+    const Partition p = balance::partition(g, o);
+    check_partition(g, p, o.band);
+    REQUIRE(p.zones == 2);
+    const auto m = balance::measure(g, p.zone_of, p.zones);
+    CHECK(m[0].road_boundary_m == Approx(m[0].inner_boundary_m));
+    CHECK(m[0].inner_boundary_m == Approx(10 * test::lattice_cell_m));
+}
+
+TEST_CASE("partition: after a change of households, few households move", "[balance]") {
+    const auto before = test::lattice(30, 30, random_households(4, 0, 12)); // ~5,400 households
+    PartitionOptions o;
+    const Partition today = balance::partition(before, o);
+    REQUIRE(zones_out_of_band(today) == 0);
+    // About 10% of households change: some atoms grow, some empty.
+    balance::AtomGraph after = before;
+    std::mt19937_64 rng(99);
+    long changed = 0;
+    for (auto& h : after.households) {
+        if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.12) {
+            const int next = std::uniform_int_distribution<int>(0, 24)(rng);
+            changed += std::abs(next - h);
+            h = next;
+        }
+    }
+    INFO("households changed: " << changed << " of " << total(before));
+    PartitionOptions stable = o;
+    stable.current = today.zone_of;
+    const Partition rebalanced = balance::partition(after, stable);
+    check_partition(after, rebalanced, o.band);
+    CHECK(zones_out_of_band(rebalanced) == 0);
+    const Partition scratch = balance::partition(after, o);
+    const long moved = balance::households_moved(after, today.zone_of, rebalanced.zone_of, rebalanced.zones);
+    const long moved_scratch = balance::households_moved(after, today.zone_of, scratch.zone_of, scratch.zones);
+    INFO("moved " << moved << ", from scratch " << moved_scratch);
+    CHECK(moved * 3 <= moved_scratch);
+    // Zones that were in band and untouched keep all their atoms.
+    CHECK(moved < total(after) / 4);
+}
+
+TEST_CASE("partition: zones already in band are left as they are", "[balance]") {
+    const auto g = test::lattice(20, 20, random_households(5, 0, 14));
+    PartitionOptions o;
+    const Partition today = balance::partition(g, o);
+    PartitionOptions stable = o;
+    stable.current = today.zone_of;
+    const Partition again = balance::partition(g, stable);
+    CHECK(balance::households_moved(g, today.zone_of, again.zone_of, again.zones) == 0);
+}
+
+TEST_CASE("partition: bad graphs are refused", "[balance]") {
+    balance::AtomGraph g = test::lattice(3, 3, [](int, int) { return 1; });
+    g.adjacency[0].push_back({8, 1.0, false}); // one-way edge
+    CHECK_THROWS_AS(balance::partition(g, PartitionOptions{}), Error);
+    balance::AtomGraph ok = test::lattice(3, 3, [](int, int) { return 1; });
+    PartitionOptions o;
+    o.current = {0, 0};
+    CHECK_THROWS_AS(balance::partition(ok, o), Error);
+}
