@@ -1,6 +1,7 @@
 #pragma once
 // The wangge subcommands. main.cpp parses the command line with CLI11 and calls one of these;
 // each returns the process exit code and reports through standard output/error.
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -58,6 +59,22 @@ struct ExportTilesCommand {
     bool force = false;
 };
 int run_export_tiles(const ExportTilesCommand& c);
+
+// Grid division (src/app/balance_commands.cpp, docs/BALANCE.md).
+struct RebalanceCommand {
+    std::filesystem::path db;
+    std::string community;
+    int band_min = 250;
+    int band_max = 500;
+    std::uint64_t seed = 20240601;
+    bool dry_run = false;
+    bool json = false;
+    bool include_unit_grids = false;
+    bool from_scratch = false;
+    bool undo = false;
+};
+int run_rebalance(const RebalanceCommand& c);
+int run_history(const std::filesystem::path& db, const std::string& community, bool json);
 
 int run_validate(const std::filesystem::path& db, bool json);
 int run_info(const std::filesystem::path& db);

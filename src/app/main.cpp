@@ -92,6 +92,29 @@ int main(int argc, char** argv) {
     auto* info_cmd = cli.add_subcommand("info", "Summarise a database: counts and households");
     info_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
 
+    wangge::app::RebalanceCommand rebalance;
+    auto* rebalance_cmd = cli.add_subcommand(
+        "rebalance", "Propose new grid boundaries for a community (households in the band), apply them, or undo");
+    rebalance_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    rebalance_cmd->add_option("--community", rebalance.community, "12-digit community code")->required();
+    rebalance_cmd->add_option("--min", rebalance.band_min, "Fewest households of a residential grid")->capture_default_str();
+    rebalance_cmd->add_option("--max", rebalance.band_max, "Most households of a residential grid")->capture_default_str();
+    rebalance_cmd->add_option("--seed", rebalance.seed, "Random seed of the partitioner (same seed, same proposal)")
+        ->capture_default_str();
+    rebalance_cmd->add_flag("--dry-run", rebalance.dry_run, "Print the proposal, write nothing");
+    rebalance_cmd->add_flag("--json", rebalance.json, "Print the proposal as JSON");
+    rebalance_cmd->add_flag("--include-unit-grids", rebalance.include_unit_grids,
+                            "Divide unit grids too (they stay fixed by default)");
+    rebalance_cmd->add_flag("--from-scratch", rebalance.from_scratch,
+                            "Ignore today's grids: divide the community anew (codes still carried over)");
+    rebalance_cmd->add_flag("--undo", rebalance.undo, "Undo the community's last applied change");
+
+    std::string history_community;
+    auto* history_cmd = cli.add_subcommand("history", "List the recorded grid changes of a community");
+    history_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    history_cmd->add_option("--community", history_community, "12-digit community code")->required();
+    history_cmd->add_flag("--json", json, "Print as JSON");
+
     double lon = 0, lat = 0;
     std::string crs = "wgs84";
     auto* locate_cmd = cli.add_subcommand("locate", "Find the street, community and grid of a point");
@@ -124,6 +147,11 @@ int main(int argc, char** argv) {
         if (*validate_cmd) return wangge::app::run_validate(db, json);
         if (*info_cmd) return wangge::app::run_info(db);
         if (*locate_cmd) return wangge::app::run_locate(db, lon, lat, crs);
+        if (*rebalance_cmd) {
+            rebalance.db = db;
+            return wangge::app::run_rebalance(rebalance);
+        }
+        if (*history_cmd) return wangge::app::run_history(db, history_community, json);
     } catch (const wangge::Error& e) {
         std::fprintf(stderr, "wangge: error: %s\n", e.what());
         return e.kind() == wangge::ErrorKind::internal ? 70 : 1;

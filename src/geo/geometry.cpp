@@ -837,4 +837,13 @@ Geometry coverage_union(const std::vector<const Geometry*>& parts) {
 
 Geometry boundary(const Geometry& g) { return Geometry(GEOSBoundary_r(h(), g.get())); }
 
+Geometry buffer_m(const Geometry& g, double metres) {
+    if (g.is_empty()) return g.clone();
+    const BBox box = g.bbox();
+    const double factor = std::cos((box.min_lat + box.max_lat) / 2 * 3.14159265358979323846 / 180);
+    const Geometry scaled = scaled_x(g.get(), factor);
+    const Geometry grown(GEOSBuffer_r(h(), scaled.get(), metres / 111320.0, 8));
+    return scaled_x(grown.get(), 1 / factor);
+}
+
 } // namespace wangge::geo

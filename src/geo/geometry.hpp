@@ -184,6 +184,8 @@ double shared_boundary_m(const Geometry& a, const Geometry& b);
 // The union of polygons that meet only along shared edges (GEOS coverage union, falling back
 // to a full union when they do not form an exact coverage); a MultiPolygon.
 Geometry coverage_union(const std::vector<const Geometry*>& parts);
+// `g` grown by about `metres` on the ground (buffered in degrees scaled by cos(latitude)).
+Geometry buffer_m(const Geometry& g, double metres);
 // The boundary of a geometry (rings of polygons as lines).
 Geometry boundary(const Geometry& g);
 

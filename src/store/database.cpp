@@ -355,4 +355,112 @@ void Transaction::commit() {
     m_done = true;
 }
 
+void Database::delete_grid(const std::string& code) {
+    auto& st = cached(m_db, m_stmts->cache, "DELETE FROM grids WHERE code = ?");
+    st.bind(1, code).run();
+    st.reset();
+}
+
+std::int64_t Database::insert_grid_change(const GridChange& c) {
+    {
+        Statement st(m_db, "INSERT INTO grid_changes (community_code, action, base_version, applied_version, undoes, "
+                           "undone_by, summary) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        st.bind(1, c.community_code)
+            .bind(2, c.action)
+            .bind(3, c.base_version)
+            .bind(4, c.applied_version)
+            .bind(5, c.undoes)
+            .bind(6, c.undone_by)
+            .bind(7, c.summary_json)
+            .run();
+    }
+    const std::int64_t id = sqlite3_last_insert_rowid(m_db);
+    Statement grid(m_db, "INSERT INTO grid_history (change_id, side, code, community_code, name, kind, version, geom) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    auto put = [&](const GridRow& g, std::string_view side) {
+        grid.reset()
+            .bind(1, id)
+            .bind(2, side)
+            .bind(3, g.code)
+            .bind(4, g.community_code)
+            .bind(5, g.name)
+            .bind(6, to_string(g.kind))
+            .bind(7, g.version)
+            .bind(8, multi_wkb(g.geom))
+            .run();
+    };
+    for (const GridRow& g : c.before) put(g, "before");
+    for (const GridRow& g : c.after) put(g, "after");
+    Statement moved(m_db, "INSERT INTO grid_change_buildings (change_id, building_id, before_code, after_code) "
+                          "VALUES (?, ?, ?, ?)");
+    for (const auto& b : c.buildings) moved.reset().bind(1, id).bind(2, b.building_id).bind(3, b.before).bind(4, b.after).run();
+    return id;
+}
+
+void Database::set_grid_change_undone(std::int64_t id, std::int64_t undone_by) {
+    Statement st(m_db, "UPDATE grid_changes SET undone_by = ? WHERE id = ?");
+    st.bind(1, undone_by).bind(2, id).run();
+}
+
+namespace {
+
+GridChange change_of(const Statement& st) {
+    GridChange c;
+    c.id = st.int64(0);
+    c.community_code = st.text(1);
+    c.action = st.text(2);
+    c.base_version = st.int64(3);
+    c.applied_version = st.int64(4);
+    c.created_at = st.text(5);
+    if (!st.is_null(6)) c.undoes = st.int64(6);
+    if (!st.is_null(7)) c.undone_by = st.int64(7);
+    c.summary_json = st.text(8);
+    return c;
+}
+
+constexpr std::string_view change_columns =
+    "SELECT id, community_code, action, base_version, applied_version, created_at, undoes, undone_by, summary "
+    "FROM grid_changes ";
+
+} // namespace
+
+std::optional<GridChange> Database::load_grid_change(std::int64_t id) {
+    Statement st(m_db, std::string(change_columns) + "WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    GridChange c = change_of(st);
+    Statement grids(m_db, "SELECT side, code, community_code, name, kind, version, geom FROM grid_history "
+                          "WHERE change_id = ? ORDER BY rowid");
+    grids.bind(1, id);
+    while (grids.step()) {
+        GridRow g;
+        g.code = grids.text(1);
+        g.community_code = grids.text(2);
+        g.name = grids.text(3);
+        g.kind = parse_grid_kind(grids.text(4)).value_or(GridKind::residential);
+        g.version = grids.int64(5);
+        g.geom = geo::from_wkb(grids.blob(6));
+        (grids.text(0) == "before" ? c.before : c.after).push_back(std::move(g));
+    }
+    Statement moved(m_db, "SELECT building_id, before_code, after_code FROM grid_change_buildings WHERE change_id = ? "
+                          "ORDER BY rowid");
+    moved.bind(1, id);
+    while (moved.step()) {
+        GridChange::BuildingMove m;
+        m.building_id = moved.int64(0);
+        if (!moved.is_null(1)) m.before = moved.text(1);
+        if (!moved.is_null(2)) m.after = moved.text(2);
+        c.buildings.push_back(std::move(m));
+    }
+    return c;
+}
+
+std::vector<GridChange> Database::list_grid_changes(const std::string& community_code) {
+    Statement st(m_db, std::string(change_columns) + "WHERE community_code = ? ORDER BY id DESC");
+    st.bind(1, community_code);
+    std::vector<GridChange> out;
+    while (st.step()) out.push_back(change_of(st));
+    return out;
+}
+
 } // namespace wangge::store

@@ -76,6 +76,19 @@ public:
     std::vector<GridRow> load_grids();
     bool has_code(Level level, const std::string& code);
 
+    // Deletes a grid (no-op when absent); its buildings keep their grid code until reassigned.
+    void delete_grid(const std::string& code);
+
+    // --- grid history ---
+    // Records a change with its grids and buildings; returns its id. Call inside the Transaction
+    // that makes the change, so history and grids commit together.
+    std::int64_t insert_grid_change(const GridChange& change);
+    void set_grid_change_undone(std::int64_t id, std::int64_t undone_by);
+    // The change with its grids and buildings, or nullopt.
+    std::optional<GridChange> load_grid_change(std::int64_t id);
+    // The changes of a community, newest first, without grids and buildings.
+    std::vector<GridChange> list_grid_changes(const std::string& community_code);
+
     // --- buildings ---
     std::int64_t insert_building(const BuildingRow& row); // returns the new id
     void set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code);

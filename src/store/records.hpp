@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wangge::store {
 
@@ -59,6 +60,27 @@ struct RoadRow {
     std::string name;
     std::string kind; // e.g. "primary", "residential" (OSM highway=*)
     geo::Geometry geom; // MultiLineString
+};
+
+// One change of a community's grids (a rebalance, a bootstrap, or the undo of one): the grids
+// before and after, and the buildings whose grid changed with it (grid_history, for audit and undo).
+struct GridChange {
+    std::int64_t id = 0; // assigned by the store
+    std::string community_code;
+    std::string action; // "rebalance", "bootstrap" or "undo"
+    std::int64_t base_version = 0;    // data version the change was computed on
+    std::int64_t applied_version = 0; // data version the change produced
+    std::string created_at;           // UTC, ISO 8601, set by the store
+    std::optional<std::int64_t> undoes;    // for an undo: the change it reverted
+    std::optional<std::int64_t> undone_by; // set when a later undo reverted this change
+    std::string summary_json = "{}";
+    std::vector<GridRow> before; // grids the change removed or redrew, as they were
+    std::vector<GridRow> after;  // grids the change wrote
+    struct BuildingMove {
+        std::int64_t building_id = 0;
+        std::optional<std::string> before, after;
+    };
+    std::vector<BuildingMove> buildings;
 };
 
 } // namespace wangge::store

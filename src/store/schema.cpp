@@ -57,6 +57,38 @@ CREATE TABLE roads (
 SELECT AddGeometryColumn('roads', 'geom', 4326, 'MULTILINESTRING', 'XY', 1);
 SELECT CreateSpatialIndex('roads', 'geom');
 )sql",
+        // 2: grid history, for audit and undo of rebalancing (docs/BALANCE.md).
+        R"sql(
+CREATE TABLE grid_changes (
+  id INTEGER PRIMARY KEY,
+  community_code TEXT NOT NULL CHECK (length(community_code) = 12),
+  action TEXT NOT NULL CHECK (action IN ('rebalance', 'bootstrap', 'undo')),
+  base_version INTEGER NOT NULL,
+  applied_version INTEGER NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  undoes INTEGER REFERENCES grid_changes (id),
+  undone_by INTEGER REFERENCES grid_changes (id),
+  summary TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX grid_changes_community ON grid_changes (community_code, id);
+
+CREATE TABLE grid_history (
+  change_id INTEGER NOT NULL REFERENCES grid_changes (id),
+  side TEXT NOT NULL CHECK (side IN ('before', 'after')),
+  code TEXT NOT NULL,
+  community_code TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  geom BLOB NOT NULL);
+CREATE INDEX grid_history_change ON grid_history (change_id);
+
+CREATE TABLE grid_change_buildings (
+  change_id INTEGER NOT NULL REFERENCES grid_changes (id),
+  building_id INTEGER NOT NULL,
+  before_code TEXT,
+  after_code TEXT);
+CREATE INDEX grid_change_buildings_change ON grid_change_buildings (change_id);
+)sql",
     };
     return all;
 }

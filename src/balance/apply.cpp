@@ -1,0 +1,127 @@
+#include "balance/apply.hpp"
+
+#include "core/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
+namespace wangge::balance {
+
+namespace {
+
+std::vector<store::GridRow> grids_of(store::Database& db, const std::string& community_code) {
+    std::vector<store::GridRow> out;
+    for (store::GridRow& g : db.load_grids())
+        if (g.community_code == community_code) out.push_back(std::move(g));
+    return out;
+}
+
+// Writes `after` in place of `before` (grids and building codes) and records the change.
+AppliedChange write_change(store::Database& db, store::GridChange change, const std::map<std::int64_t, std::optional<std::string>>& building_codes) {
+    AppliedChange done;
+    store::Transaction tx(db);
+    const std::int64_t version = db.data_version() + 1; // what commit() makes it
+    for (const store::GridRow& g : change.before) {
+        db.delete_grid(g.code);
+        done.changed.push_back(g.geom.bbox());
+    }
+    for (store::GridRow& g : change.after) {
+        db.put_grid(g, true);
+        g.version = version;
+        done.changed.push_back(g.geom.bbox());
+    }
+    for (const auto& move : change.buildings) db.set_building_grid(move.building_id, building_codes.at(move.building_id));
+    change.applied_version = version;
+    done.change_id = db.insert_grid_change(change);
+    if (change.undoes) db.set_grid_change_undone(*change.undoes, done.change_id);
+    tx.commit();
+    done.version = version;
+    done.grids_written = change.after.size();
+    done.grids_removed = change.before.size();
+    done.buildings_moved = change.buildings.size();
+    return done;
+}
+
+} // namespace
+
+AppliedChange apply(store::Database& db, const Proposal& proposal, const std::string& action) {
+    const std::int64_t now = db.data_version();
+    if (now != proposal.base_version)
+        throw Error(ErrorKind::conflict, "stale_proposal",
+                    "the proposal was made on data version " + std::to_string(proposal.base_version) +
+                        " but the data is now at version " + std::to_string(now) + "; make a new proposal");
+    std::map<std::string, store::GridRow> today;
+    for (store::GridRow& g : grids_of(db, proposal.community_code)) today.emplace(g.code, std::move(g));
+
+    store::GridChange change;
+    change.community_code = proposal.community_code;
+    change.action = action;
+    change.base_version = proposal.base_version;
+    // Today's grids that are redrawn or removed, as they are; the proposal's changed grids.
+    std::set<std::string> replaced;
+    for (const ProposedGrid& g : proposal.grids) {
+        if (!g.changed) continue;
+        if (auto it = today.find(g.code); it != today.end()) replaced.insert(g.code);
+        change.after.push_back({g.code, proposal.community_code, g.name, g.kind, 0, g.geom.clone()});
+    }
+    for (const std::string& code : proposal.removed) replaced.insert(code);
+    for (const std::string& code : replaced) change.before.push_back(std::move(today.at(code)));
+
+    // The data is at the proposal's version, so its buildings' codes before are today's.
+    std::map<std::int64_t, std::optional<std::string>> after_codes;
+    for (const auto& move : proposal.building_moves) {
+        change.buildings.push_back(move);
+        after_codes[move.building_id] = move.after;
+    }
+    nlohmann::json summary{{"grids_before", proposal.before.grids}, {"grids_after", proposal.after.grids},
+                           {"in_band_before", proposal.before.in_band}, {"in_band_after", proposal.after.in_band},
+                           {"households_moved", proposal.households_moved}};
+    change.summary_json = summary.dump();
+    return write_change(db, std::move(change), after_codes);
+}
+
+AppliedChange undo(store::Database& db, const std::string& community_code) {
+    std::optional<store::GridChange> last;
+    for (const store::GridChange& c : db.list_grid_changes(community_code))
+        if (c.action != "undo" && !c.undone_by) {
+            last = db.load_grid_change(c.id);
+            break;
+        }
+    if (!last) throw Error(ErrorKind::not_found, "nothing_to_undo", "community " + community_code + " has no change to undo");
+
+    // The community must still look as the change left it.
+    std::map<std::string, store::GridRow> today;
+    for (store::GridRow& g : grids_of(db, community_code)) today.emplace(g.code, std::move(g));
+    for (const store::GridRow& g : last->after) {
+        auto it = today.find(g.code);
+        if (it == today.end() || it->second.version != last->applied_version)
+            throw Error(ErrorKind::conflict, "changed_since",
+                        "grid " + g.code + " changed after change " + std::to_string(last->id) +
+                            "; undoing it would overwrite newer work");
+    }
+    std::set<std::string> after_codes;
+    for (const store::GridRow& g : last->after) after_codes.insert(g.code);
+    for (const store::GridRow& g : last->before)
+        if (!after_codes.count(g.code) && today.count(g.code))
+            throw Error(ErrorKind::conflict, "changed_since",
+                        "grid " + g.code + " was added again after change " + std::to_string(last->id));
+
+    store::GridChange back;
+    back.community_code = community_code;
+    back.action = "undo";
+    back.base_version = db.data_version();
+    back.undoes = last->id;
+    for (const store::GridRow& g : last->after) back.before.push_back({g.code, g.community_code, g.name, g.kind, g.version, g.geom.clone()});
+    for (const store::GridRow& g : last->before) back.after.push_back({g.code, g.community_code, g.name, g.kind, g.version, g.geom.clone()});
+    std::map<std::int64_t, std::optional<std::string>> codes;
+    for (const auto& move : last->buildings) {
+        back.buildings.push_back({move.building_id, move.after, move.before});
+        codes[move.building_id] = move.before;
+    }
+    back.summary_json = nlohmann::json{{"undoes", last->id}}.dump();
+    return write_change(db, std::move(back), codes);
+}
+
+} // namespace wangge::balance
