@@ -23,6 +23,7 @@ Response Service::handle(const Request& req) const {
         Response r = error_response(e);
         if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
         if (e.kind() == ErrorKind::unavailable) r.set_header("Retry-After", "1");
+        if (e.kind() == ErrorKind::unauthorized) r.set_header("WWW-Authenticate", "Bearer");
         return r;
     } catch (const std::exception& e) {
         // The detail (SQL, paths, GEOS messages) goes to the log, not to the client.

@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include "api/balance_endpoints.hpp"
 #include "api/ogc_endpoints.hpp"
 #include "api/raster_endpoints.hpp"
 #include "api/rest.hpp"
@@ -55,7 +56,8 @@ sigset_t block_stop_signals() {
 namespace {
 
 // The endpoint families of `serve`, in the order the Service asks them.
-std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const ServeOptions& o) {
+std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const ServeOptions& o,
+                                                                    std::shared_ptr<grid::SnapshotHolder> holder) {
     // Vector and rendered tiles have a cache each: labels of rendered tiles reach a quarter tile
     // past the edge, so a change must invalidate a wider margin around it there.
     tiles::TileCache::Options vector_options;
@@ -66,8 +68,12 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     png_options.margin = 0.25;
     if (o.tile_cache_dir) png_options.disk_dir = *o.tile_cache_dir / "png";
     auto png_cache = std::make_shared<tiles::TileCache>(png_options);
+    // Writes (grid rebalancing) go through one writer that invalidates both caches before it
+    // publishes the next snapshot.
+    std::shared_ptr<api::Writer> writer;
+    if (!o.read_only) writer = std::make_shared<api::Writer>(o.db, holder, std::vector{vector_cache, png_cache});
     std::vector<std::shared_ptr<const api::Endpoints>> families{
-        std::make_shared<api::RestEndpoints>(), std::make_shared<api::OgcEndpoints>(),
+        std::make_shared<api::BalanceEndpoints>(writer, o.write_token), std::make_shared<api::RestEndpoints>(), std::make_shared<api::OgcEndpoints>(),
         std::make_shared<api::TileEndpoints>(vector_cache)};
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};
     render_options.band_min = o.band_min;
@@ -100,7 +106,7 @@ int run_serve(const ServeOptions& o) {
                  snapshot->grids().size(), snapshot->buildings().size(), snapshot->total_households(),
                  seconds_since(t0));
     auto holder = std::make_shared<grid::SnapshotHolder>(std::move(snapshot));
-    auto service = std::make_shared<api::Service>(holder, endpoint_families(o));
+    auto service = std::make_shared<api::Service>(holder, endpoint_families(o, holder));
 
     http::ServerOptions so;
     so.address = o.host;

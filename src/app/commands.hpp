@@ -24,6 +24,8 @@ struct ServeOptions {
     std::optional<std::filesystem::path> tile_cache_dir; // on-disk tile cache; memory only when absent
     std::size_t tile_cache_mb = 256;
     int render_threads = 2;
+    bool read_only = false;                // refuse writes (rebalance, undo) with 403
+    std::optional<std::string> write_token; // when set, writes need Authorization: Bearer <token>
 };
 int run_serve(const ServeOptions& o);
 

@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--tile-cache", serve.tile_cache_dir, "Directory of the on-disk tile cache");
     serve_cmd->add_option("--tile-cache-mb", serve.tile_cache_mb, "Memory for cached tiles (MiB)")->capture_default_str();
     serve_cmd->add_option("--render-threads", serve.render_threads, "Threads rendering PNG tiles")->capture_default_str();
+    serve_cmd->add_flag("--read-only", serve.read_only, "Refuse writes (grid rebalancing and undo) with 403");
+    serve_cmd->add_option("--write-token", serve.write_token,
+                          "Require 'Authorization: Bearer TOKEN' on writes (default: $WANGGE_WRITE_TOKEN if set)")
+        ->envname("WANGGE_WRITE_TOKEN");
 
     wangge::app::ImportCommand imp;
     std::vector<std::string> maps;

@@ -6,6 +6,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
     switch (kind) {
     case ErrorKind::bad_request: return "bad_request";
     case ErrorKind::not_found: return "not_found";
+    case ErrorKind::unauthorized: return "unauthorized";
+    case ErrorKind::forbidden: return "forbidden";
     case ErrorKind::method_not_allowed: return "method_not_allowed";
     case ErrorKind::conflict: return "conflict";
     case ErrorKind::payload_too_large: return "payload_too_large";
@@ -21,6 +23,8 @@ int http_status(ErrorKind kind) noexcept {
     switch (kind) {
     case ErrorKind::bad_request: return 400;
     case ErrorKind::not_found: return 404;
+    case ErrorKind::unauthorized: return 401;
+    case ErrorKind::forbidden: return 403;
     case ErrorKind::method_not_allowed: return 405;
     case ErrorKind::conflict: return 409;
     case ErrorKind::payload_too_large: return 413;

@@ -11,6 +11,8 @@ namespace wangge {
 enum class ErrorKind {
     bad_request,        // malformed input: 400
     not_found,          // unknown code or path: 404
+    unauthorized,       // missing or wrong credentials: 401
+    forbidden,          // not allowed here (a read-only server): 403
     method_not_allowed, // 405
     conflict,           // stale version, duplicate: 409
     payload_too_large,  // 413
