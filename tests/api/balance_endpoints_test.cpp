@@ -1,0 +1,170 @@
+// Grid division over the API (api::BalanceEndpoints with an api::Writer) on the demo district
+// five years on: proposals, apply with a base version, 409 when stale, history, undo, tiles
+// invalidated by the write, and the refusals of a read-only or token-protected server.
+#include "api/balance_endpoints.hpp"
+#include "api/service.hpp"
+#include "demo/store_district.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+using namespace wangge;
+
+namespace {
+
+struct Fixture {
+    test::TempDir dir;
+    std::filesystem::path path = dir / "w.sqlite";
+    std::shared_ptr<grid::SnapshotHolder> holder;
+    std::shared_ptr<tiles::TileCache> cache = std::make_shared<tiles::TileCache>(tiles::TileCache::Options{});
+    std::shared_ptr<api::Writer> writer;
+    std::unique_ptr<api::Service> service;
+    std::string out_of_band; // a community with a grid out of the band
+    std::string in_band;     // a community whose grids are all in the band
+
+    explicit Fixture(bool read_only = false, std::optional<std::string> token = std::nullopt) {
+        demo::DemoOptions o;
+        o.years_later = 5;
+        {
+            auto db = store::Database::open(path, store::OpenMode::create);
+            demo::store_district(*db, demo::generate_demo(o));
+            holder = std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db));
+        }
+        if (!read_only) writer = std::make_shared<api::Writer>(path, holder, std::vector{cache});
+        service = std::make_unique<api::Service>(
+            holder, std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::BalanceEndpoints>(writer, token)});
+        for (const auto& c : holder->get()->communities()) {
+            bool bad = false;
+            for (const auto& g : holder->get()->grids())
+                if (g.parent_code == c.code && g.load != grid::Load::in_band && g.load != grid::Load::unit) bad = true;
+            (bad ? out_of_band : in_band) = c.code;
+        }
+        REQUIRE_FALSE(out_of_band.empty());
+        REQUIRE_FALSE(in_band.empty());
+    }
+
+    api::Response post(const std::string& target, const std::string& body = "", const std::string& auth = "") const {
+        auto req = api::make_request("POST", target);
+        req.body = body;
+        if (!auth.empty()) req.headers.emplace_back("authorization", auth);
+        return service->handle(req);
+    }
+    api::Response get(const std::string& target) const { return service->handle(api::make_request("GET", target)); }
+    std::string url(const std::string& code, const std::string& action) const {
+        return "/api/v1/communities/" + code + "/" + action;
+    }
+};
+
+std::string code_of(const api::Response& r) { return nlohmann::json::parse(r.body).value("code", ""); }
+
+} // namespace
+
+TEST_CASE("balance endpoints: a proposal puts the community's grids in the band and writes nothing", "[balance][api]") {
+    Fixture f;
+    const std::int64_t version = f.holder->get()->version();
+    const api::Response r = f.post(f.url(f.out_of_band, "rebalance"));
+    REQUIRE(r.status == 200);
+    const auto j = nlohmann::json::parse(r.body);
+    CHECK(j.at("base_version") == version);
+    CHECK(j.at("changes") == true);
+    CHECK(j.at("before").at("in_band") < j.at("before").at("grids"));
+    CHECK(j.at("after").at("in_band") == j.at("after").at("grids"));
+    CHECK(j.at("before").at("households") == j.at("after").at("households"));
+    for (const auto& g : j.at("grids")) {
+        CHECK(g.at("geometry").at("type") == "MultiPolygon");
+        CHECK(g.at("code").get<std::string>().substr(0, 12) == f.out_of_band);
+    }
+    CHECK(f.holder->get()->version() == version); // nothing written
+    // A community already in the band: no change.
+    const auto calm = nlohmann::json::parse(f.post(f.url(f.in_band, "rebalance")).body);
+    CHECK(calm.at("changes") == false);
+    CHECK(calm.at("households_moved") == 0);
+}
+
+TEST_CASE("balance endpoints: apply with the base version, 409 once stale, undo, history", "[balance][api]") {
+    Fixture f;
+    const auto before = f.holder->get();
+    const std::int64_t version = before->version();
+    // A tile over the community is cached before the change.
+    const BBox box = before->find_community(f.out_of_band)->bbox;
+    const tiles::TileId tile = tiles::tile_at(LonLat{(box.min_lon + box.max_lon) / 2, (box.min_lat + box.max_lat) / 2}, 15);
+    f.cache->get({"mvt/grids", tile}, version, [] { return std::string("old tile"); });
+
+    CHECK(code_of(f.post(f.url(f.out_of_band, "rebalance"), R"({"apply": true})")) == "missing_parameter");
+    const api::Response applied =
+        f.post(f.url(f.out_of_band, "rebalance"), R"({"apply": true, "base_version": )" + std::to_string(version) + "}");
+    REQUIRE(applied.status == 200);
+    const auto j = nlohmann::json::parse(applied.body);
+    CHECK(j.at("applied").at("version") == version + 1);
+    CHECK(j.at("applied").at("grids_written").get<int>() > 0);
+    // The snapshot moved on and the cached tile over the community was dropped.
+    const auto after = f.holder->get();
+    REQUIRE(after->version() == version + 1);
+    CHECK_FALSE(f.cache->peek({"mvt/grids", tile}, after->version()));
+    for (const auto& g : after->grids())
+        if (g.parent_code == f.out_of_band && g.kind == store::GridKind::residential) CHECK(g.load == grid::Load::in_band);
+
+    // The same proposal again: its base version is gone.
+    const api::Response stale =
+        f.post(f.url(f.out_of_band, "rebalance"), R"({"apply": true, "base_version": )" + std::to_string(version) + "}");
+    CHECK(stale.status == 409);
+    CHECK(code_of(stale) == "stale_proposal");
+    CHECK(f.holder->get()->version() == version + 1);
+
+    const auto history = nlohmann::json::parse(f.get(f.url(f.out_of_band, "history")).body);
+    REQUIRE(history.at("changes").size() == 1);
+    CHECK(history.at("changes")[0].at("action") == "rebalance");
+    CHECK(history.at("changes")[0].at("base_version") == version);
+
+    const api::Response undone = f.post(f.url(f.out_of_band, "rebalance/undo"));
+    REQUIRE(undone.status == 200);
+    const auto restored = f.holder->get();
+    CHECK(restored->version() == version + 2);
+    // The grids are back as they were.
+    std::vector<std::pair<std::string, std::vector<unsigned char>>> was, is;
+    for (const auto& g : before->grids())
+        if (g.parent_code == f.out_of_band) was.emplace_back(g.code, geo::to_wkb(g.geom));
+    for (const auto& g : restored->grids())
+        if (g.parent_code == f.out_of_band) is.emplace_back(g.code, geo::to_wkb(g.geom));
+    CHECK(is == was);
+    CHECK(code_of(f.post(f.url(f.out_of_band, "rebalance/undo"))) == "nothing_to_undo");
+    const auto history2 = nlohmann::json::parse(f.get(f.url(f.out_of_band, "history")).body);
+    REQUIRE(history2.at("changes").size() == 2);
+    CHECK(history2.at("changes")[0].at("action") == "undo");
+    CHECK(history2.at("changes")[1].at("undone_by") == history2.at("changes")[0].at("id"));
+}
+
+TEST_CASE("balance endpoints: bad requests get clear errors", "[balance][api]") {
+    Fixture f;
+    CHECK(f.post(f.url("320199999999", "rebalance")).status == 404);
+    CHECK(f.post(f.url("12345", "rebalance")).status >= 400);
+    CHECK(code_of(f.post(f.url(f.out_of_band, "rebalance"), R"({"min": 600, "max": 500})")) == "invalid_band");
+    CHECK(code_of(f.post(f.url(f.out_of_band, "rebalance"), R"({"min": 0})")) == "invalid_band");
+    CHECK(code_of(f.post(f.url(f.out_of_band, "rebalance"), "{not json")) == "invalid_body");
+    CHECK(code_of(f.post(f.url(f.out_of_band, "rebalance"), R"({"min": "many"})")) == "invalid_body");
+    const api::Response get = f.get(f.url(f.out_of_band, "rebalance"));
+    CHECK(get.status == 405);
+    CHECK(std::find(get.headers.begin(), get.headers.end(), std::pair<std::string, std::string>{"Allow", "POST"}) !=
+          get.headers.end());
+    CHECK(code_of(f.post(f.url(f.in_band, "rebalance"), R"({"apply": true, "base_version": )" +
+                                                            std::to_string(f.holder->get()->version()) + "}")) ==
+          "nothing_to_apply");
+}
+
+TEST_CASE("balance endpoints: a read-only server and a write token refuse writes, proposals still work", "[balance][api]") {
+    Fixture read_only(true);
+    const std::string body = R"({"apply": true, "base_version": )" + std::to_string(read_only.holder->get()->version()) + "}";
+    CHECK(read_only.post(read_only.url(read_only.out_of_band, "rebalance")).status == 200);
+    const api::Response refused = read_only.post(read_only.url(read_only.out_of_band, "rebalance"), body);
+    CHECK(refused.status == 403);
+    CHECK(code_of(refused) == "read_only");
+
+    Fixture guarded(false, std::string("s3cret"));
+    const api::Response no_token = guarded.post(guarded.url(guarded.out_of_band, "rebalance"), body);
+    CHECK(no_token.status == 401);
+    CHECK(guarded.post(guarded.url(guarded.out_of_band, "rebalance"), body, "Bearer wrong").status == 401);
+    CHECK(guarded.post(guarded.url(guarded.out_of_band, "rebalance"), body, "Bearer s3cret").status == 200);
+}
