@@ -1,6 +1,7 @@
 #include "balance/graph.hpp"
 
 #include <cmath>
+#include <map>
 #include <optional>
 
 namespace wangge::balance {
@@ -12,6 +13,60 @@ constexpr double pi = 3.14159265358979323846;
 
 double LocalPlane::x(const LonLat& p) const { return (p.lon - lon0) * metres_per_degree * std::cos(lat0 * pi / 180); }
 double LocalPlane::y(const LonLat& p) const { return (p.lat - lat0) * metres_per_degree; }
+
+std::optional<LonLat> site_in(const geo::Geometry& footprint, const geo::Geometry& region,
+                              const geo::PreparedGeometry& prepared_region) {
+    const LonLat site = geo::point_on_surface(footprint);
+    if (prepared_region.covers(site)) return site;
+    if (!prepared_region.intersects(footprint)) return std::nullopt;
+    const geo::Geometry inside = geo::polygonal_part(geo::intersection(footprint, region));
+    if (inside.is_empty()) return std::nullopt;
+    return geo::point_on_surface(inside);
+}
+
+Cells make_cells(const std::vector<CellInput>& buildings, const geo::Geometry& region) {
+    Cells out;
+    std::map<std::pair<double, double>, std::size_t> by_site;
+    for (const CellInput& b : buildings) {
+        if (auto it = by_site.find({b.site.lon, b.site.lat}); it != by_site.end()) {
+            out.shapes[it->second].households += b.households;
+            out.sources[it->second].push_back(b.source);
+            continue;
+        }
+        by_site.emplace(std::make_pair(b.site.lon, b.site.lat), out.shapes.size());
+        out.shapes.push_back({geo::Geometry(), b.site, b.households});
+        out.current.push_back(b.current);
+        out.sources.push_back({b.source});
+    }
+    std::vector<LonLat> sites;
+    for (const AtomShape& s : out.shapes) sites.push_back(s.site);
+    std::vector<geo::Geometry> cells = geo::voronoi_cells(sites, region);
+    const std::size_t building_atoms = out.shapes.size();
+    for (std::size_t i = 0; i < building_atoms; ++i) {
+        std::vector<geo::Geometry> pieces = geo::polygons(cells[i]);
+        if (pieces.size() <= 1) {
+            out.shapes[i].cell = std::move(cells[i]);
+            continue;
+        }
+        const geo::Geometry site = geo::make_point(out.shapes[i].site);
+        for (geo::Geometry& piece : pieces) {
+            if (!out.shapes[i].cell && geo::intersects(piece, site)) {
+                out.shapes[i].cell = geo::to_multi_polygon(piece);
+                continue;
+            }
+            out.shapes.push_back({geo::to_multi_polygon(piece), geo::point_on_surface(piece), 0});
+            out.current.push_back(-1);
+            out.sources.emplace_back();
+        }
+        if (!out.shapes[i].cell) out.shapes[i].cell = geo::to_multi_polygon(pieces.front());
+    }
+    if (out.shapes.empty()) {
+        out.shapes.push_back({region.clone(), geo::point_on_surface(region), 0});
+        out.current.push_back(-1);
+        out.sources.emplace_back();
+    }
+    return out;
+}
 
 AtomGraph build_graph(const std::vector<AtomShape>& atoms, const geo::Geometry* roads, double min_shared_m) {
     AtomGraph g;

@@ -5,6 +5,7 @@
 #include "balance/partition.hpp"
 #include "geo/geometry.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace wangge::balance {
@@ -14,6 +15,28 @@ struct AtomShape {
     LonLat site;        // the atom's own point (a building's point on surface); used for roads
     int households = 0;
 };
+
+// Cells of buildings in a region: each building stands for itself at a site inside the region,
+// and its cell is the part of the region nearer to it than to any other building (Voronoi).
+struct CellInput {
+    LonLat site;          // inside the region
+    int households = 0;
+    int current = -1;     // today's zone, or -1
+    std::size_t source = 0; // the caller's index of the building
+};
+struct Cells {
+    std::vector<AtomShape> shapes;
+    std::vector<int> current;                      // per atom
+    std::vector<std::vector<std::size_t>> sources; // per atom: the buildings it stands for
+};
+// Buildings at the same site become one atom. A cell cut in pieces by the shape of the region
+// keeps the piece holding its site; the other pieces become atoms without households or
+// buildings. A region with no building is one atom.
+Cells make_cells(const std::vector<CellInput>& buildings, const geo::Geometry& region);
+// A point of the footprint inside the region (its point on surface when that lies inside, else
+// one of the part inside), or nullopt when the footprint has no area inside the region.
+std::optional<LonLat> site_in(const geo::Geometry& footprint, const geo::Geometry& region,
+                              const geo::PreparedGeometry& prepared_region);
 
 // Builds the graph of `atoms`. Boundaries shorter than `min_shared_m` (corners, float noise)
 // do not make atoms adjacent. `roads` (lines, may be null or empty) mark road edges.

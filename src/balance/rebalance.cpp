@@ -157,67 +157,30 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
 
     // --- atoms: the community's buildings (those in today's grids, or in none and standing here) ---
     const geo::PreparedGeometry region_prepared(region);
-    std::vector<Atom> atoms;
-    std::vector<AtomShape> shapes;
-    std::map<std::pair<double, double>, std::size_t> by_site;
+    std::vector<CellInput> inputs;
     std::vector<std::size_t> fixed_buildings;
     for (std::uint32_t bi : snap.query_buildings(community->bbox)) {
         const grid::Building& b = snap.buildings()[bi];
         const auto& code = b.row.grid_code;
+        int current = -1;
         if (code) {
             if (code->compare(0, 12, community_code) != 0) continue; // another community's
-            if (!today_index.count(*code)) {
-                fixed_buildings.push_back(bi);
-                continue; // in a fixed unit grid
-            }
-        } else if (!region_prepared.intersects(b.row.geom)) {
-            continue;
-        }
-        LonLat site = geo::point_on_surface(b.row.geom);
-        if (!region_prepared.covers(site)) {
-            const geo::Geometry inside = geo::intersection(b.row.geom, region);
-            if (inside.is_empty() || !inside.is_polygonal()) continue; // stands outside what is divided
-            site = geo::point_on_surface(inside);
-        }
-        const int current = code ? today_index.at(*code) : -1;
-        if (auto it = by_site.find({site.lon, site.lat}); it != by_site.end()) {
-            atoms[it->second].buildings.push_back(bi);
-            shapes[it->second].households += b.row.households;
-            continue;
-        }
-        by_site.emplace(std::make_pair(site.lon, site.lat), atoms.size());
-        atoms.push_back({{bi}, current});
-        shapes.push_back({geo::Geometry(), site, b.row.households});
-    }
-
-    std::vector<LonLat> sites;
-    for (const AtomShape& s : shapes) sites.push_back(s.site);
-    std::vector<geo::Geometry> cells = geo::voronoi_cells(sites, region);
-    // A cell cut in pieces by the shape of the community keeps the piece of its building; the
-    // other pieces become atoms without households.
-    const std::size_t building_atoms = atoms.size();
-    for (std::size_t i = 0; i < building_atoms; ++i) {
-        std::vector<geo::Geometry> pieces = geo::polygons(cells[i]);
-        if (pieces.size() <= 1) {
-            shapes[i].cell = std::move(cells[i]);
-            continue;
-        }
-        const geo::Geometry site = geo::make_point(shapes[i].site);
-        for (geo::Geometry& piece : pieces) {
-            if (!shapes[i].cell && geo::intersects(piece, site)) {
-                shapes[i].cell = geo::to_multi_polygon(piece);
+            auto it = today_index.find(*code);
+            if (it == today_index.end()) {
+                fixed_buildings.push_back(bi); // in a fixed unit grid
                 continue;
             }
-            atoms.push_back({{}, -1});
-            shapes.push_back({geo::to_multi_polygon(piece), geo::point_on_surface(piece), 0});
+            current = it->second;
         }
-        if (!shapes[i].cell) shapes[i].cell = geo::to_multi_polygon(pieces.front());
+        const std::optional<LonLat> site = site_in(b.row.geom, region, region_prepared);
+        if (!site) continue; // stands outside what is divided
+        inputs.push_back({*site, b.row.households, current, bi});
     }
-    if (atoms.empty()) {
-        // No buildings at all: the whole area is one grid (or several fragments, one each).
-        atoms.push_back({{}, today.empty() ? -1 : 0});
-        shapes.push_back({region.clone(), geo::point_on_surface(region), 0});
-    }
+    Cells cells = make_cells(inputs, region);
+    if (inputs.empty() && !today.empty()) cells.current[0] = 0;
+    std::vector<AtomShape>& shapes = cells.shapes;
+    std::vector<Atom> atoms(shapes.size());
+    for (std::size_t i = 0; i < atoms.size(); ++i) atoms[i] = {cells.sources[i], cells.current[i]};
 
     const AtomGraph graph = build_graph(shapes, roads ? &roads : nullptr);
     std::vector<int> current(atoms.size(), -1);
