@@ -463,6 +463,11 @@ tiles_generation() {
     stop_postgres
 
     f=${M[$size,t_mvt_plain_file]}
+    # CPU time over all passes of the best round of each side: a cross-check of the wall-clock
+    # ratio on a loaded machine.
+    M[$size,t_cpu_wangge]=$(zfield "$f" mvt config=plain all_passes_cpu_ms_per_tile)
+    M[$size,t_cpu_pg]=$(field "${M[$size,t_pg_file]}" pg_mvt all_passes_cpu_ms_per_tile)
+    M[$size,t_cpu]="${M[$size,t_cpu_wangge]} / ${M[$size,t_cpu_pg]}"
     M[$size,t_bytes]="$(zfield "$f" mvt config=plain bytes) / $(field "${M[$size,t_pg_file]}" pg_mvt bytes)"
     for z in 12 13 14 15 16; do
         M[$size,t_z${z}_served]=$(zfield "${M[$size,t_mvt_served_file]}" mvt_zoom "config=served z=$z" median_ms)
@@ -473,7 +478,8 @@ tiles_generation() {
     done
     for z in 14 15 16; do
         f=${M[$size,t_png_file]}
-        M[$size,t_png_z${z}]="$(zfield "$f" png_zoom "z=$z" median_ms) / $(zfield "$f" png_zoom "z=$z" p95_ms)"
+        M[$size,t_png_z${z}]=$(printf "%.1f / %.1f / %.1f" "$(zfield "$f" png_zoom "z=$z" median_ms)" \
+            "$(zfield "$f" png_zoom "z=$z" p95_ms)" "$(zfield "$f" png_zoom "z=$z" cpu_median_ms)")
         M[$size,t_png_z${z}_median]=$(zfield "$f" png_zoom "z=$z" median_ms)
     done
 }
@@ -630,9 +636,9 @@ verdict_below() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t ? "PASS" : "MISS
 FMT=
 RULE=
 table_header() {
-    local size header=()
+    local size header=() width=${2:-16}
     FMT="%-56s"
-    for size in "${SIZES[@]}"; do FMT+=" %16s"; done
+    for size in "${SIZES[@]}"; do FMT+=" %${width}s"; done
     FMT+="\n"
     for size in "${SIZES[@]}"; do header+=("$size hh"); done
     # shellcheck disable=SC2059
@@ -682,7 +688,7 @@ print_table() {
 }
 
 print_tiles_table() {
-    table_header "tiles"
+    table_header "tiles" 20
     row "grids / buildings / roads" t_layers
     row "tiles z12-z16 (hierarchy; z14-z16 for PNG)" t_tile_counts
     row "features in the tiles, Wangge / PostGIS" t_features
@@ -693,10 +699,11 @@ print_tiles_table() {
     row "Wangge MVT as served, 1 thread (tiles/s)" t_mvt_served
     row "Wangge MVT, PostGIS's geometry, 1 thread (tiles/s)" t_mvt_plain
     row "PostGIS ST_AsMVT in the server, 1 backend (tiles/s)" t_pg
+    row "CPU ms/tile, all passes: Wangge (PostGIS g.) / PostGIS" t_cpu
     local z
     for z in 12 13 14 15 16; do row "  z$z median ms, Wangge (PostGIS geom.) / PostGIS" "t_z${z}_median"; done
     row "PNG 256 px cold, 1 thread (tiles/s)" t_png
-    for z in 14 15 16; do row "  z$z median / p95 (ms)" "t_png_z$z"; done
+    for z in 14 15 16; do row "  z$z median / p95 / CPU median (ms)" "t_png_z$z"; done
     echo "$RULE"
     row "HTTP cached MVT gzip, wangge serve (req/s)" t_http_mvt_gzip_wangge
     row "HTTP cached MVT gzip, nginx (req/s)" t_http_mvt_gzip_nginx
@@ -713,6 +720,7 @@ print_tiles_table() {
     row "  verdict" t_verdict_plain
     row "MVT Wangge as served / PostGIS (target >= 2x)" t_ratio_served
     row "  verdict" t_verdict_served
+    row "MVT by CPU time, Wangge (PostGIS geom.) / PostGIS" t_ratio_cpu
     row "PNG cold, slowest median of z14-16 (target < 50 ms)" t_png_worst
     row "  verdict" t_verdict_png
     row "HTTP cached MVT gzip, Wangge / nginx (target >= 50%)" t_ratio_http_mvt_gzip
@@ -746,9 +754,10 @@ compute_tiles_ratios() {
             M[$size,t_ratio_$config]=$(calc "%.1fx" "${M[$size,t_mvt_$config]} / ${M[$size,t_pg]}")
             M[$size,t_verdict_$config]=$(verdict "${M[$size,t_ratio_$config]%x}" 2)
         done
+        M[$size,t_ratio_cpu]=$(calc "%.1fx" "${M[$size,t_cpu_pg]} / ${M[$size,t_cpu_wangge]}")
         worst=0
         for z in 14 15 16; do worst=$(max "$worst" "${M[$size,t_png_z${z}_median]}"); done
-        M[$size,t_png_worst]="$worst ms"
+        M[$size,t_png_worst]=$(calc "%.1f ms" "$worst")
         M[$size,t_verdict_png]=$(verdict_below "$worst" 50)
         for kind in mvt_gzip mvt_plain png; do
             M[$size,t_ratio_http_$kind]=$(calc "%.0f%%" \

@@ -16,7 +16,9 @@
 //
 // Each measurement makes whole passes over its tiles until at least --min-seconds have gone by
 // (at least one pass); the fastest pass counts, and the per-zoom median and p95 are those of that
-// pass. On a shared machine the fastest pass is the least disturbed one.
+// pass. On a shared machine the fastest pass is the least disturbed one. The thread's CPU time is
+// measured too (per tile, per pass and over all passes): it tells other processes taking the core
+// (wall time grows, CPU time does not) from slower work.
 //
 // --tiles-out writes the tiles as CSV (id,z,x,y and the features of each source layer in the
 // `plain` tile) so that PostGIS and the HTTP benchmarks of bench/run.sh use the very same tiles
@@ -187,32 +189,43 @@ std::map<std::string, std::size_t> count_features(const std::string& tile) {
 struct Pass {
     double seconds = 0;
     double cpu_seconds = 0;
-    std::vector<double> ms; // per tile, in the order of the tiles
+    std::vector<double> ms;     // per tile, in the order of the tiles
+    std::vector<double> cpu_ms; // the thread's CPU time per tile
 };
 
-// Whole passes of `make` over the tiles until `min_seconds` have gone by; the fastest pass.
-Pass best_pass(const std::vector<TileId>& tiles, double min_seconds, std::size_t& passes,
-               const std::function<std::size_t(const TileId&)>& make) {
-    Pass best;
+struct Passes {
+    Pass best;                   // the fastest
+    std::size_t count = 0;
+    double all_cpu_seconds = 0;  // over every pass
+};
+
+// Whole passes of `make` over the tiles until `min_seconds` have gone by. The thread's CPU time
+// is kept too: when the wall time grows and the CPU time does not, other processes took the core.
+Passes run_passes(const std::vector<TileId>& tiles, double min_seconds,
+                  const std::function<std::size_t(const TileId&)>& make) {
+    Passes out;
     std::size_t sink = 0;
     auto t0 = Clock::now();
-    passes = 0;
     do {
         Pass p;
         p.ms.reserve(tiles.size());
-        const double cpu0 = thread_cpu_seconds();
+        p.cpu_ms.reserve(tiles.size());
         for (const TileId& t : tiles) {
+            const double c = thread_cpu_seconds();
             auto s = Clock::now();
             sink += make(t);
             const double ms = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+            const double cpu = thread_cpu_seconds() - c;
             p.ms.push_back(ms);
+            p.cpu_ms.push_back(1000 * cpu);
             p.seconds += ms / 1000;
+            p.cpu_seconds += cpu;
         }
-        p.cpu_seconds = thread_cpu_seconds() - cpu0;
-        if (passes++ == 0 || p.seconds < best.seconds) best = std::move(p);
+        out.all_cpu_seconds += p.cpu_seconds;
+        if (out.count++ == 0 || p.seconds < out.best.seconds) out.best = std::move(p);
     } while (seconds_since(t0) < min_seconds);
     if (sink == 0) std::printf("# every tile was empty\n");
-    return best;
+    return out;
 }
 
 double quantile(std::vector<double> v, double q) {
@@ -226,18 +239,20 @@ double quantile(std::vector<double> v, double q) {
 void print_zooms(const char* name, const char* extra, const std::vector<TileId>& tiles, const Pass& pass,
                  const std::vector<std::size_t>& bytes, const std::vector<std::size_t>& features) {
     for (int z = min_zoom; z <= max_zoom; ++z) {
-        std::vector<double> ms;
+        std::vector<double> ms, cpu;
         double b = 0, f = 0;
         for (std::size_t i = 0; i < tiles.size(); ++i) {
             if (tiles[i].z != z) continue;
             ms.push_back(pass.ms[i]);
+            cpu.push_back(pass.cpu_ms[i]);
             b += static_cast<double>(bytes[i]);
             if (!features.empty()) f += static_cast<double>(features[i]);
         }
         if (ms.empty()) continue;
         const double n = static_cast<double>(ms.size());
-        std::printf("%s %sz=%d tiles=%zu median_ms=%.3f p95_ms=%.3f max_ms=%.3f mean_bytes=%.0f", name, extra, z,
-                    ms.size(), quantile(ms, 0.5), quantile(ms, 0.95), quantile(ms, 1.0), b / n);
+        std::printf("%s %sz=%d tiles=%zu median_ms=%.3f p95_ms=%.3f max_ms=%.3f cpu_median_ms=%.3f mean_bytes=%.0f",
+                    name, extra, z, ms.size(), quantile(ms, 0.5), quantile(ms, 0.95), quantile(ms, 1.0),
+                    quantile(cpu, 0.5), b / n);
         if (!features.empty()) std::printf(" mean_features=%.1f", f / n);
         std::printf("\n");
     }
@@ -252,10 +267,10 @@ void bench_mvt(const Snapshot& snap, const std::vector<TileId>& tiles, const Opt
         bytes[i] = mvt.size();
         for (const auto& [layer, n] : count_features(mvt)) features[i] += n;
     }
-    std::size_t passes = 0;
-    Pass best = best_pass(tiles, o.min_seconds, passes, [&](const TileId& t) {
+    Passes passes = run_passes(tiles, o.min_seconds, [&](const TileId& t) {
         return wangge::tiles::make_vector_tile(snap, VectorLayer::hierarchy, t, options).size();
     });
+    const Pass& best = passes.best;
     std::size_t total_bytes = 0, total_features = 0;
     for (std::size_t i = 0; i < tiles.size(); ++i) {
         total_bytes += bytes[i];
@@ -263,9 +278,10 @@ void bench_mvt(const Snapshot& snap, const std::vector<TileId>& tiles, const Opt
     }
     const double n = static_cast<double>(tiles.size());
     std::printf("mvt config=%s tiles=%zu passes=%zu seconds=%.4f tiles_per_s=%.1f ms_per_tile=%.3f "
-                "cpu_ms_per_tile=%.3f features=%zu bytes=%zu\n",
-                config, tiles.size(), passes, best.seconds, n / best.seconds, 1000 * best.seconds / n,
-                1000 * best.cpu_seconds / n, total_features, total_bytes);
+                "cpu_ms_per_tile=%.3f all_passes_cpu_ms_per_tile=%.3f features=%zu bytes=%zu\n",
+                config, tiles.size(), passes.count, best.seconds, n / best.seconds, 1000 * best.seconds / n,
+                1000 * best.cpu_seconds / n, 1000 * passes.all_cpu_seconds / (n * static_cast<double>(passes.count)),
+                total_features, total_bytes);
     const std::string extra = std::string("config=") + config + " ";
     print_zooms("mvt_zoom", extra.c_str(), tiles, best, bytes, features);
     std::fflush(stdout);
@@ -283,13 +299,13 @@ void bench_png(const std::string& db, const std::vector<TileId>& all, const Opti
     std::printf("png_setup seconds=%.3f first_tile_bytes=%zu\n", seconds_since(t0), first.size());
     std::vector<std::size_t> bytes(tiles.size());
     for (std::size_t i = 0; i < tiles.size(); ++i) bytes[i] = renderer.render_png("default", tiles[i], 1).size();
-    std::size_t passes = 0;
-    Pass best = best_pass(tiles, o.min_seconds, passes,
-                          [&](const TileId& t) { return renderer.render_png("default", t, 1).size(); });
+    Passes passes = run_passes(tiles, o.min_seconds,
+                               [&](const TileId& t) { return renderer.render_png("default", t, 1).size(); });
+    const Pass& best = passes.best;
     const double n = static_cast<double>(tiles.size());
     std::printf("png style=default scale=1 tiles=%zu passes=%zu seconds=%.4f tiles_per_s=%.1f ms_per_tile=%.3f "
                 "cpu_ms_per_tile=%.3f\n",
-                tiles.size(), passes, best.seconds, n / best.seconds, 1000 * best.seconds / n,
+                tiles.size(), passes.count, best.seconds, n / best.seconds, 1000 * best.seconds / n,
                 1000 * best.cpu_seconds / n);
     print_zooms("png_zoom", "", tiles, best, bytes, {});
     std::fflush(stdout);
@@ -298,7 +314,10 @@ void bench_png(const std::string& db, const std::vector<TileId>& all, const Opti
 void write_tiles(const std::string& path, const Snapshot& snap, const std::vector<TileId>& tiles) {
     const wangge::tiles::VectorTileOptions plain{.buffer = 64, .tolerance_px = 0, .min_area_px = 0};
     std::string csv = "id,z,x,y";
-    for (auto name : source_layers) csv += "," + std::string(name);
+    for (auto name : source_layers) {
+        csv += ',';
+        csv += name;
+    }
     csv += "\n";
     for (std::size_t i = 0; i < tiles.size(); ++i) {
         const TileId& t = tiles[i];
@@ -306,7 +325,10 @@ void write_tiles(const std::string& path, const Snapshot& snap, const std::vecto
             count_features(wangge::tiles::make_vector_tile(snap, wangge::tiles::VectorLayer::hierarchy, t, plain));
         csv += std::to_string(i + 1) + "," + std::to_string(t.z) + "," + std::to_string(t.x) + "," +
                std::to_string(t.y);
-        for (auto name : source_layers) csv += "," + std::to_string(counts[std::string(name)]);
+        for (auto name : source_layers) {
+            csv += ',';
+            csv += std::to_string(counts[std::string(name)]);
+        }
         csv += "\n";
     }
     std::ofstream out(path, std::ios::binary);
