@@ -1,6 +1,9 @@
 // `wangge rebalance` and `wangge history`: propose, apply and undo new grid boundaries.
 #include "app/commands.hpp"
 #include "balance/apply.hpp"
+#include "balance/bootstrap.hpp"
+#include "grid/assign.hpp"
+#include "ingest/importer.hpp"
 #include "balance/rebalance.hpp"
 #include "core/error.hpp"
 #include "grid/snapshot.hpp"
@@ -8,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <set>
 
 namespace wangge::app {
 
@@ -81,6 +86,70 @@ int run_history(const std::filesystem::path& db_path, const std::string& communi
                     static_cast<long long>(ch.applied_version),
                     ch.undone_by ? (" (undone by " + std::to_string(*ch.undone_by) + ")").c_str() : "",
                     ch.summary_json.c_str());
+    return 0;
+}
+
+int run_bootstrap(const BootstrapCommand& c) {
+    require_code(Level::street, c.street);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto db = store::Database::open(c.db, store::OpenMode::read_write);
+    const auto snapshot = grid::Snapshot::load(*db, grid::Band{c.band_min, c.band_max});
+
+    balance::BootstrapInput in;
+    in.street_code = c.street;
+    in.street_name = c.street_name;
+    if (c.codes) in.codes = balance::read_code_list(*c.codes, c.street);
+    const grid::Area* stored = snapshot->find_street(c.street);
+    if (c.boundary) {
+        in.boundary = ingest::read_boundary(*c.boundary, c.crs);
+    } else if (stored) {
+        in.boundary = stored->geom.clone();
+    } else {
+        // The buildings' convex hull, 30 m out: the area they stand in.
+        std::vector<const geo::Geometry*> footprints;
+        for (const auto& b : snapshot->buildings()) footprints.push_back(&b.row.geom);
+        if (footprints.empty())
+            throw Error(ErrorKind::unprocessable, "no_buildings", "no buildings to divide: import buildings first");
+        in.boundary = geo::buffer_m(geo::convex_hull(geo::union_all(footprints)), 30);
+    }
+    if (in.street_name.empty() && stored) in.street_name = stored->name;
+    const BBox box = in.boundary.bbox();
+    for (std::uint32_t i : snapshot->query_buildings(box)) in.buildings.push_back(&snapshot->buildings()[i].row);
+    std::vector<std::vector<LonLat>> lines;
+    for (std::uint32_t i : snapshot->query_roads(box))
+        for (auto& line : geo::line_strings(snapshot->roads()[i].row.geom)) lines.push_back(std::move(line));
+    if (!lines.empty()) in.roads = geo::make_multi_line_string(lines);
+
+    // The street must not have communities yet, unless they are to be replaced.
+    std::vector<std::string> existing;
+    for (const auto& community : snapshot->communities())
+        if (community.parent_code == c.street) existing.push_back(community.code);
+    if (!existing.empty() && !c.replace)
+        throw Error(ErrorKind::conflict, "street_divided",
+                    "street " + c.street + " has " + std::to_string(existing.size()) +
+                        " communities already; rebalance them, or divide it anew with --replace");
+
+    balance::BootstrapOptions o;
+    o.band = grid::Band{c.band_min, c.band_max};
+    o.community_households = c.community_households;
+    o.seed = c.seed;
+    const balance::BootstrapResult result = balance::bootstrap_street(in, o);
+
+    const balance::AppliedChange done = balance::write_bootstrap(*db, result);
+    int grids_in_band = 0, communities_in_band = 0;
+    for (int h : result.grid_households) grids_in_band += h >= c.band_min && h <= c.band_max ? 1 : 0;
+    for (int h : result.community_households)
+        communities_in_band += h >= c.community_households * 0.7 && h <= c.community_households * 1.3 ? 1 : 0;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("street %s %s divided in %.1fs: %zu buildings, %zu communities (%d of about %d households), %zu grids "
+                "(%d in band %d-%d); data version %lld\n",
+                result.street.code.c_str(), result.street.name.c_str(), seconds, result.buildings,
+                result.communities.size(), communities_in_band, c.community_households, result.grids.size(),
+                grids_in_band, c.band_min, c.band_max, static_cast<long long>(done.version));
+    for (std::size_t i = 0; i < result.grids.size(); ++i)
+        if (result.grid_violations[i] != balance::Violation::none)
+            std::printf("  grid %s: %d households (%s)\n", result.grids[i].code.c_str(), result.grid_households[i],
+                        std::string(balance::to_string(result.grid_violations[i])).c_str());
     return 0;
 }
 

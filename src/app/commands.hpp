@@ -76,6 +76,20 @@ struct RebalanceCommand {
     bool undo = false;
 };
 int run_rebalance(const RebalanceCommand& c);
+struct BootstrapCommand {
+    std::filesystem::path db;
+    std::string street;      // 9-digit street code
+    std::string street_name; // default: from the code list, else the stored street's
+    std::optional<std::filesystem::path> boundary; // a file; default: the stored street, else the buildings' hull
+    std::optional<std::string> crs;                // of the boundary file
+    std::optional<std::filesystem::path> codes;    // directory of *_streets.csv / *_communities.csv
+    int community_households = 2500;
+    int band_min = 250;
+    int band_max = 500;
+    std::uint64_t seed = 20240601;
+    bool replace = false; // replace the street's communities and grids when it has some
+};
+int run_bootstrap(const BootstrapCommand& c);
 int run_history(const std::filesystem::path& db, const std::string& community, bool json);
 
 int run_validate(const std::filesystem::path& db, bool json);

@@ -113,6 +113,25 @@ int main(int argc, char** argv) {
                             "Ignore today's grids: divide the community anew (codes still carried over)");
     rebalance_cmd->add_flag("--undo", rebalance.undo, "Undo the community's last applied change");
 
+    wangge::app::BootstrapCommand boot;
+    auto* bootstrap_cmd = cli.add_subcommand(
+        "bootstrap", "Divide a street office's area from nothing into communities and grids, from its buildings");
+    bootstrap_cmd->add_option("--db", db, "SpatiaLite database (with buildings and roads imported)")->capture_default_str();
+    bootstrap_cmd->add_option("--street", boot.street, "9-digit street office code")->required();
+    bootstrap_cmd->add_option("--street-name", boot.street_name, "Street office name (default: from --codes)");
+    bootstrap_cmd->add_option("--boundary", boot.boundary,
+                              "File with the street's boundary (default: the stored street, else the buildings' hull)");
+    bootstrap_cmd->add_option("--crs", boot.crs, "CRS of the boundary file when it names none");
+    bootstrap_cmd->add_option("--codes", boot.codes,
+                              "Directory of division code lists (*_streets.csv, *_communities.csv) for real codes");
+    bootstrap_cmd->add_option("--community-households", boot.community_households,
+                              "Households of a community (within +-30%)")
+        ->capture_default_str();
+    bootstrap_cmd->add_option("--min", boot.band_min, "Fewest households of a grid")->capture_default_str();
+    bootstrap_cmd->add_option("--max", boot.band_max, "Most households of a grid")->capture_default_str();
+    bootstrap_cmd->add_option("--seed", boot.seed, "Random seed of the partitioner")->capture_default_str();
+    bootstrap_cmd->add_flag("--replace", boot.replace, "Replace the street's communities and grids if it has some");
+
     std::string history_community;
     auto* history_cmd = cli.add_subcommand("history", "List the recorded grid changes of a community");
     history_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
@@ -154,6 +173,10 @@ int main(int argc, char** argv) {
         if (*rebalance_cmd) {
             rebalance.db = db;
             return wangge::app::run_rebalance(rebalance);
+        }
+        if (*bootstrap_cmd) {
+            boot.db = db;
+            return wangge::app::run_bootstrap(boot);
         }
         if (*history_cmd) return wangge::app::run_history(db, history_community, json);
     } catch (const wangge::Error& e) {

@@ -1,6 +1,8 @@
 #include "balance/apply.hpp"
 
+#include "balance/bootstrap.hpp"
 #include "core/error.hpp"
+#include "grid/assign.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +82,49 @@ AppliedChange apply(store::Database& db, const Proposal& proposal, const std::st
                            {"households_moved", proposal.households_moved}};
     change.summary_json = summary.dump();
     return write_change(db, std::move(change), after_codes);
+}
+
+AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result) {
+    const std::string& street = result.street.code;
+    std::vector<store::GridRow> old_grids;
+    for (store::GridRow& g : db.load_grids())
+        if (g.code.compare(0, 9, street) == 0) old_grids.push_back(std::move(g));
+    AppliedChange done;
+    store::Transaction tx(db);
+    const std::int64_t base = db.data_version();
+    for (const store::CommunityRow& c : db.load_communities())
+        if (c.street_code == street) {
+            db.delete_community(c.code);
+            done.changed.push_back(c.geom.bbox());
+        }
+    db.put_street(result.street, true);
+    for (const auto& community : result.communities) {
+        db.put_community(community, false);
+        done.changed.push_back(community.geom.bbox());
+    }
+    for (const auto& g : result.grids) db.put_grid(g, false);
+    const grid::AssignmentReport assigned = grid::reassign_buildings(db);
+    for (const auto& community : result.communities) {
+        store::GridChange change;
+        change.community_code = community.code;
+        change.action = "bootstrap";
+        change.base_version = base;
+        change.applied_version = base + 1;
+        for (const auto& g : old_grids)
+            if (g.community_code == community.code)
+                change.before.push_back({g.code, g.community_code, g.name, g.kind, g.version, g.geom.clone()});
+        for (const auto& g : result.grids)
+            if (g.community_code == community.code)
+                change.after.push_back({g.code, g.community_code, g.name, g.kind, base + 1, g.geom.clone()});
+        const std::int64_t id = db.insert_grid_change(change);
+        if (!done.change_id) done.change_id = id;
+    }
+    tx.commit();
+    done.version = base + 1;
+    done.grids_written = result.grids.size();
+    done.grids_removed = old_grids.size();
+    done.buildings_moved = assigned.changed;
+    return done;
 }
 
 AppliedChange undo(store::Database& db, const std::string& community_code) {

@@ -24,6 +24,12 @@ struct AppliedChange {
 // proposal was made (its base_version is not the database's version), and writes nothing.
 AppliedChange apply(store::Database& db, const Proposal& proposal, const std::string& action = "rebalance");
 
+// Writes a street divided from nothing (bootstrap_street): the street (replaced), its
+// communities and grids in place of any it had, every building assigned to its grid by largest
+// overlap, and one grid_history change per community (action "bootstrap"), in one transaction.
+struct BootstrapResult;
+AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result);
+
 // Restores the grids and building codes as they were before the community's last change that
 // is not undone yet. Throws Error(not_found, "nothing_to_undo") when there is none, and
 // Error(conflict, "changed_since") when the community's grids changed after it (by hand or by

@@ -837,6 +837,8 @@ Geometry coverage_union(const std::vector<const Geometry*>& parts) {
 
 Geometry boundary(const Geometry& g) { return Geometry(GEOSBoundary_r(h(), g.get())); }
 
+Geometry convex_hull(const Geometry& g) { return Geometry(GEOSConvexHull_r(h(), g.get())); }
+
 Geometry buffer_m(const Geometry& g, double metres) {
     if (g.is_empty()) return g.clone();
     const BBox box = g.bbox();

@@ -186,6 +186,8 @@ double shared_boundary_m(const Geometry& a, const Geometry& b);
 Geometry coverage_union(const std::vector<const Geometry*>& parts);
 // `g` grown by about `metres` on the ground (buffered in degrees scaled by cos(latitude)).
 Geometry buffer_m(const Geometry& g, double metres);
+// The convex hull of a geometry.
+Geometry convex_hull(const Geometry& g);
 // The boundary of a geometry (rings of polygons as lines).
 Geometry boundary(const Geometry& g);
 

@@ -67,4 +67,10 @@ struct ImportReport {
 // without `replace`.
 ImportReport import_file(store::Database& db, const ImportOptions& options);
 
+// The union of every polygon in a file (any format and CRS, as import_file reads it), in WGS84:
+// a boundary given as a file, e.g. a street office's area for `wangge bootstrap`. Throws as
+// import_file does, and Error(unprocessable, "no_polygons") when the file holds none.
+geo::Geometry read_boundary(const std::filesystem::path& path, const std::optional<std::string>& crs = std::nullopt,
+                            const std::optional<std::string>& layer = std::nullopt);
+
 } // namespace wangge::ingest

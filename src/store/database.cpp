@@ -361,6 +361,13 @@ void Database::delete_grid(const std::string& code) {
     st.reset();
 }
 
+void Database::delete_community(const std::string& code) {
+    Statement grids(m_db, "DELETE FROM grids WHERE community_code = ?");
+    grids.bind(1, code).run();
+    Statement community(m_db, "DELETE FROM communities WHERE code = ?");
+    community.bind(1, code).run();
+}
+
 std::int64_t Database::insert_grid_change(const GridChange& c) {
     {
         Statement st(m_db, "INSERT INTO grid_changes (community_code, action, base_version, applied_version, undoes, "

@@ -78,6 +78,8 @@ public:
 
     // Deletes a grid (no-op when absent); its buildings keep their grid code until reassigned.
     void delete_grid(const std::string& code);
+    // Deletes a community and its grids (no-op when absent).
+    void delete_community(const std::string& code);
 
     // --- grid history ---
     // Records a change with its grids and buildings; returns its id. Call inside the Transaction

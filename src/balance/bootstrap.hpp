@@ -1,0 +1,59 @@
+#pragma once
+// Dividing a street office's area from nothing (docs/BALANCE.md): its buildings' cells are
+// grouped into communities of about `community_households` households, and each community
+// into grids of the band, with the same partitioner as rebalancing. Codes are real ones from a
+// code list where given (the National Bureau of Statistics' division codes), generated after
+// them otherwise. This is how an OpenStreetMap extract gets its hierarchy.
+#include "balance/partition.hpp"
+#include "store/records.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace wangge::balance {
+
+struct BootstrapOptions {
+    grid::Band band;                    // of a grid
+    int community_households = 2500;    // a community holds this many, within +-30%
+    std::uint64_t seed = 20240601;
+};
+
+// Real codes and names of communities, in the order they are handed out.
+struct CodeList {
+    std::string street_name; // empty: not known
+    std::vector<std::pair<std::string, std::string>> communities; // (12-digit code, name)
+};
+
+// Reads division codes for `street_code` from a directory holding *_streets.csv (code,name,...)
+// and *_communities.csv (code,name,streetCode,...), as ../shared/data/admin-codes does.
+// Throws Error(io) for an unreadable directory, Error(not_found, "unknown_code") when the
+// street is not listed.
+CodeList read_code_list(const std::filesystem::path& dir, const std::string& street_code);
+
+struct BootstrapInput {
+    std::string street_code; // 9 digits
+    std::string street_name;
+    geo::Geometry boundary;                        // the street's area (polygonal, WGS84)
+    std::vector<const store::BuildingRow*> buildings; // candidates; those inside are divided
+    geo::Geometry roads;                           // road lines (may be empty)
+    CodeList codes;
+};
+
+struct BootstrapResult {
+    store::StreetRow street;
+    std::vector<store::CommunityRow> communities;
+    std::vector<store::GridRow> grids;
+    // Per community and per grid, the households and why a zone is out of its band.
+    std::vector<int> community_households;
+    std::vector<int> grid_households;
+    std::vector<Violation> grid_violations;
+    std::size_t buildings = 0; // divided
+};
+
+// Throws Error(bad_request) for a bad band, size or code, Error(unprocessable) for an empty
+// boundary.
+BootstrapResult bootstrap_street(const BootstrapInput& input, const BootstrapOptions& options);
+
+} // namespace wangge::balance
