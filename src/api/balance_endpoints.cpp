@@ -86,6 +86,7 @@ Response BalanceEndpoints::rebalance(const Request& req, const grid::Snapshot& s
     o.include_unit_grids = field(body, "include_unit_grids", false);
     o.from_scratch = field(body, "from_scratch", false);
     const bool apply = field(body, "apply", false);
+    if (m_writer) m_writer->read([&](store::Database& db) { o.retired_codes = db.history_grid_codes(code); });
     if (!apply) {
         const balance::Proposal proposal = balance::propose_rebalance(snapshot, code, o);
         return json_response(balance::to_json(proposal, true));

@@ -46,6 +46,7 @@ int run_rebalance(const RebalanceCommand& c) {
     o.seed = c.seed;
     o.include_unit_grids = c.include_unit_grids;
     o.from_scratch = c.from_scratch;
+    o.retired_codes = db->history_grid_codes(c.community);
     const balance::Proposal proposal = balance::propose_rebalance(*snapshot, c.community, o);
     if (c.json) std::printf("%s\n", balance::to_json(proposal, false).c_str());
     else std::fputs(balance::to_table(proposal).c_str(), stdout);

@@ -20,10 +20,11 @@ std::vector<store::GridRow> grids_of(store::Database& db, const std::string& com
     return out;
 }
 
-// Writes `after` in place of `before` (grids and building codes) and records the change.
-AppliedChange write_change(store::Database& db, store::GridChange change, const std::map<std::int64_t, std::optional<std::string>>& building_codes) {
+// Writes `after` in place of `before` (grids and building codes) and records the change, inside
+// the caller's transaction, which it commits.
+AppliedChange write_change(store::Database& db, store::Transaction& tx, store::GridChange change,
+                           const std::map<std::int64_t, std::optional<std::string>>& building_codes) {
     AppliedChange done;
-    store::Transaction tx(db);
     const std::int64_t version = db.data_version() + 1; // what commit() makes it
     for (const store::GridRow& g : change.before) {
         db.delete_grid(g.code);
@@ -49,6 +50,8 @@ AppliedChange write_change(store::Database& db, store::GridChange change, const 
 } // namespace
 
 AppliedChange apply(store::Database& db, const Proposal& proposal, const std::string& action) {
+    // Checked inside the (immediate) transaction, so no other write can slip in between.
+    store::Transaction tx(db);
     const std::int64_t now = db.data_version();
     if (now != proposal.base_version)
         throw Error(ErrorKind::conflict, "stale_proposal",
@@ -81,7 +84,7 @@ AppliedChange apply(store::Database& db, const Proposal& proposal, const std::st
                            {"in_band_before", proposal.before.in_band}, {"in_band_after", proposal.after.in_band},
                            {"households_moved", proposal.households_moved}};
     change.summary_json = summary.dump();
-    return write_change(db, std::move(change), after_codes);
+    return write_change(db, tx, std::move(change), after_codes);
 }
 
 AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result) {
@@ -128,6 +131,7 @@ AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result
 }
 
 AppliedChange undo(store::Database& db, const std::string& community_code) {
+    store::Transaction tx(db);
     std::optional<store::GridChange> last;
     for (const store::GridChange& c : db.list_grid_changes(community_code))
         if (c.action != "undo" && !c.undone_by) {
@@ -140,8 +144,10 @@ AppliedChange undo(store::Database& db, const std::string& community_code) {
     std::map<std::string, store::GridRow> today;
     for (store::GridRow& g : grids_of(db, community_code)) today.emplace(g.code, std::move(g));
     for (const store::GridRow& g : last->after) {
+        // As the change wrote it (an undo of a later change restores it byte for byte).
         auto it = today.find(g.code);
-        if (it == today.end() || it->second.version != last->applied_version)
+        if (it == today.end() || it->second.name != g.name || it->second.kind != g.kind ||
+            geo::to_wkb(it->second.geom) != geo::to_wkb(g.geom))
             throw Error(ErrorKind::conflict, "changed_since",
                         "grid " + g.code + " changed after change " + std::to_string(last->id) +
                             "; undoing it would overwrite newer work");
@@ -166,7 +172,7 @@ AppliedChange undo(store::Database& db, const std::string& community_code) {
         codes[move.building_id] = move.before;
     }
     back.summary_json = nlohmann::json{{"undoes", last->id}}.dump();
-    return write_change(db, std::move(back), codes);
+    return write_change(db, tx, std::move(back), codes);
 }
 
 } // namespace wangge::balance

@@ -128,6 +128,7 @@ public:
         : m_g(g), m_o(o), m_rng(o.seed), m_zone(g.size(), -1), m_member(g.size(), 0) {}
 
     Partition run() {
+        for (int z : m_o.current) m_first_new = std::max(m_first_new, z + 1);
         if (m_o.current.empty()) {
             Atoms all(m_g.size());
             std::iota(all.begin(), all.end(), 0);
@@ -536,6 +537,9 @@ private:
                     const double gain = d_pp - 0.25 * d_off_road / scale +
                                         (stable ? 4.0 * d_stable / static_cast<double>(std::max(1L, total_households)) * static_cast<double>(zones) : 0);
                     if (v_after == v_before && gain <= 1e-9) continue;
+                    // Today's zones that the repair left alone stay as they are: only zones it
+                    // made may trade atoms, unless a move takes a zone closer to the band.
+                    if (stable && v_after == v_before && from < m_first_new && to < m_first_new) continue;
                     if (!stays_connected(members[at(from)], static_cast<int>(a))) continue;
                     // Move.
                     m_zone[a] = to;
@@ -595,6 +599,7 @@ private:
     std::vector<int> m_zone;
     std::vector<Violation> m_violation;
     std::vector<char> m_member; // scratch for components()
+    int m_first_new = 0;        // zones numbered from here were made by this run (repair)
 };
 
 } // namespace

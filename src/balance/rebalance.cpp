@@ -121,6 +121,8 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
         max_number = std::max(max_number, grid_number(g.code));
         (g.kind == store::GridKind::unit && !o.include_unit_grids ? fixed : today).push_back(&g);
     }
+    for (const std::string& code : o.retired_codes)
+        if (code.size() == 15 && code.compare(0, 12, community_code) == 0) max_number = std::max(max_number, grid_number(code));
     std::unordered_map<std::string, int> today_index;
     for (std::size_t i = 0; i < today.size(); ++i) today_index[today[i]->code] = static_cast<int>(i);
 
@@ -157,6 +159,7 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
 
     // --- atoms: the community's buildings (those in today's grids, or in none and standing here) ---
     const geo::PreparedGeometry region_prepared(region);
+    const geo::PreparedGeometry community_prepared(community->geom);
     std::vector<CellInput> inputs;
     std::vector<std::size_t> fixed_buildings;
     for (std::uint32_t bi : snap.query_buildings(community->bbox)) {
@@ -171,6 +174,12 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
                 continue;
             }
             current = it->second;
+        } else {
+            // A building in no grid belongs to the community holding most of its footprint.
+            if (!community_prepared.intersects(b.row.geom)) continue;
+            if (!community_prepared.contains(b.row.geom) &&
+                2 * geo::area_m2(geo::intersection(b.row.geom, community->geom)) < geo::area_m2(b.row.geom))
+                continue;
         }
         const std::optional<LonLat> site = site_in(b.row.geom, region, region_prepared);
         if (!site) continue; // stands outside what is divided
@@ -191,7 +200,15 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
     po.seed = o.seed;
     if (!o.from_scratch) po.current = current;
     const Partition p = partition(graph, po);
-    const std::vector<int> label = match_zones(graph, current, p.zone_of, p.zones);
+    std::vector<int> label = match_zones(graph, current, p.zone_of, p.zones);
+    // A unit grid (divided only when asked) keeps its code only while it holds just its own
+    // buildings: a zone that takes in homes from residential grids is a residential grid.
+    for (std::size_t a = 0; a < atoms.size(); ++a) {
+        const int z = p.zone_of[a];
+        const int l = label[at(z)];
+        if (l >= 0 && today[at(l)]->kind == store::GridKind::unit && atoms[a].current >= 0 && atoms[a].current != l)
+            label[at(z)] = -1;
+    }
 
     // Zones that are today's grid unchanged keep today's boundary.
     std::vector<char> unchanged(at(p.zones), 0);

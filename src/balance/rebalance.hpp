@@ -21,6 +21,9 @@ struct RebalanceOptions {
     std::uint64_t seed = 20240601;
     bool include_unit_grids = false; // unit grids stay fixed unless asked
     bool from_scratch = false;       // ignore today's grids (no stability)
+    // Codes the community had before (grid history): new grids are numbered after them too,
+    // so a retired code never comes back for another area.
+    std::vector<std::string> retired_codes;
 };
 
 struct ProposedGrid {

@@ -462,6 +462,14 @@ std::optional<GridChange> Database::load_grid_change(std::int64_t id) {
     return c;
 }
 
+std::vector<std::string> Database::history_grid_codes(const std::string& community_code) {
+    Statement st(m_db, "SELECT DISTINCT code FROM grid_history WHERE community_code = ? ORDER BY code");
+    st.bind(1, community_code);
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+}
+
 std::vector<GridChange> Database::list_grid_changes(const std::string& community_code) {
     Statement st(m_db, std::string(change_columns) + "WHERE community_code = ? ORDER BY id DESC");
     st.bind(1, community_code);

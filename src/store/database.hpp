@@ -88,6 +88,8 @@ public:
     void set_grid_change_undone(std::int64_t id, std::int64_t undone_by);
     // The change with its grids and buildings, or nullopt.
     std::optional<GridChange> load_grid_change(std::int64_t id);
+    // Every grid code the community's history names (before or after a change), sorted.
+    std::vector<std::string> history_grid_codes(const std::string& community_code);
     // The changes of a community, newest first, without grids and buildings.
     std::vector<GridChange> list_grid_changes(const std::string& community_code);
 

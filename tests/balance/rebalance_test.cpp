@@ -271,8 +271,8 @@ TEST_CASE("rebalance: a community whose grids are all in the band moves no house
 // only, so buildings without households (markets, offices) drift to a neighbouring grid for
 // compactness even when every grid is in the band. In the default district five years on,
 // communities 320199001008, 320199002003 and 320199002010 each get two grids redrawn and a
-// market moved. Expected: no change at all. Remove [!mayfail] when fixed.
-TEST_CASE("rebalance: a community whose grids are all in the band is left as it is", "[balance][demo][bug][!mayfail]") {
+// market moved. Expected: no change at all.
+TEST_CASE("rebalance: a community whose grids are all in the band is left as it is", "[balance][demo]") {
     const grid::Snapshot& snap = shared_later();
     const std::vector<std::string> out = communities_out_of_band(snap);
     for (const grid::Area& community : snap.communities()) {
@@ -358,14 +358,14 @@ TEST_CASE("rebalance: every community divided from scratch gets grids in the ban
     CHECK(flagged == 0);
 }
 
-// BUG (reported, src/balance/rebalance.cpp, codes and kinds): with unit grids divided with the
+// Regression (src/balance/rebalance.cpp, codes and kinds), once wrong: with unit grids divided with the
 // rest, a zone whose homes all come from residential grids can take a unit grid's code by
 // shared atoms and keep kind unit: in 320199002004 from scratch, unit grid 320199002004002 (a
 // school, 0 households) becomes a "unit" grid of 252 households in 8 buildings, which the band
 // and the summary then skip. Expected: a grid that takes in homes from residential grids is
-// residential. Remove [!mayfail] when fixed.
+// residential.
 TEST_CASE("rebalance: with unit grids included, a grid that takes in homes is residential",
-          "[balance][demo][bug][!mayfail]") {
+          "[balance][demo]") {
     const grid::Snapshot& snap = shared_later();
     RebalanceOptions o;
     o.include_unit_grids = true;
@@ -586,13 +586,12 @@ struct RaceAtBegin {
 
 } // namespace
 
-// BUG (reported, src/balance/apply.cpp apply): the data version is compared with the proposal's
+// Regression (src/balance/apply.cpp apply), once wrong: the data version is compared with the proposal's
 // before the write transaction begins, so a write committed by another process in between is
 // not seen: the proposal is applied on newer data and overwrites that write. Expected: the
-// version is checked inside the transaction and the proposal refused as stale. Remove
-// [!mayfail] when fixed.
+// version is checked inside the transaction and the proposal refused as stale.
 TEST_CASE("apply: a write by another process just before apply's transaction makes the proposal stale",
-          "[balance][demo][store][bug][!mayfail]") {
+          "[balance][demo][store]") {
     const StoredDistrict stored(later_district(default_options.seed, default_options.households));
     store::Database& db = *stored.db;
     const auto snap = grid::Snapshot::load(db);
@@ -746,11 +745,11 @@ TEST_CASE("undo: of two changes, the last is undone", "[balance][demo][store]") 
     CHECK_FALSE(changes[2].undone_by);
 }
 
-// BUG (reported, src/balance/apply.cpp undo): undoing the last change writes the grids of the
+// Regression (src/balance/apply.cpp undo), once wrong: undoing the last change writes the grids of the
 // change before it again, with a new data version, so undoing that one too throws
 // changed_since although nobody touched the community. Expected: undo steps back through the
-// community's changes. Remove [!mayfail] when fixed.
-TEST_CASE("undo: two changes of a community are undone one after the other", "[balance][demo][store][bug][!mayfail]") {
+// community's changes.
+TEST_CASE("undo: two changes of a community are undone one after the other", "[balance][demo][store]") {
     TwoChanges t;
     balance::undo(t.db, t.code);
     REQUIRE(grid_state(t.db, t.code) == t.first);
@@ -892,11 +891,11 @@ TEST_CASE("rebalance: a building across the community boundary belongs where mos
     CHECK(q.building_moves.empty());
 }
 
-// BUG (reported, src/balance/rebalance.cpp, atoms of propose_rebalance): a building in no grid
+// Regression (src/balance/rebalance.cpp, atoms of propose_rebalance), once wrong: a building in no grid
 // is taken as an atom when it merely touches the area being divided, so the community claims a
 // building that stands three quarters in its neighbour. Expected: it belongs where most of its
-// footprint stands, as grid::GridAssigner decides. Remove [!mayfail] when fixed.
-TEST_CASE("rebalance: a building in no grid is claimed by the community holding most of it", "[balance][bug][!mayfail]") {
+// footprint stands, as grid::GridAssigner decides.
+TEST_CASE("rebalance: a building in no grid is claimed by the community holding most of it", "[balance]") {
     SyntheticDistrict d;
     const std::string a = d.add_community("001", rect_m(0, 0, 300, 300));
     const std::string b = d.add_community("002", rect_m(300, 0, 600, 300)); // no grids yet
@@ -1166,12 +1165,12 @@ TEST_CASE("rebalance: a community without grids is divided from nothing", "[bala
     }
 }
 
-// BUG (reported, src/balance/rebalance.cpp codes): new codes continue from the highest code of
+// Regression (src/balance/rebalance.cpp codes), once wrong: new codes continue from the highest code of
 // today's grids, so a code that an applied change removed is given to a different area later
 // (the snapshot knows nothing of the grid history). Expected: a code once used in the community
-// is never given again. Remove [!mayfail] when fixed.
+// is never given again.
 TEST_CASE("rebalance: a code removed by an applied change is not given to a new grid later",
-          "[balance][store][bug][!mayfail]") {
+          "[balance][store]") {
     SyntheticDistrict d;
     const std::string c = d.add_community("001", rect_m(0, 0, 450, 300));
     d.add_grid(c, "001", rect_m(0, 0, 150, 300));
@@ -1207,7 +1206,11 @@ TEST_CASE("rebalance: a code removed by an applied change is not given to a new 
             }
         tx.commit();
     }
-    const Proposal second = balance::propose_rebalance(*grid::Snapshot::load(*db), c, RebalanceOptions{});
+    // The callers (CLI, API) hand the codes of the grid history to the proposal.
+    RebalanceOptions o;
+    o.retired_codes = db->history_grid_codes(c);
+    CHECK(std::find(o.retired_codes.begin(), o.retired_codes.end(), east) != o.retired_codes.end());
+    const Proposal second = balance::propose_rebalance(*grid::Snapshot::load(*db), c, o);
     INFO(balance::to_table(second));
     int fresh = 0;
     for (const ProposedGrid& g : second.grids)
