@@ -90,17 +90,24 @@ int run_history(const std::filesystem::path& db_path, const std::string& communi
     return 0;
 }
 
-int run_bootstrap(const BootstrapCommand& c) {
-    require_code(Level::street, c.street);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto db = store::Database::open(c.db, store::OpenMode::read_write);
-    const auto snapshot = grid::Snapshot::load(*db, grid::Band{c.band_min, c.band_max});
+namespace {
 
+// Divides one street (c.street is ignored: `street` names it) and writes it.
+void bootstrap_one(store::Database& db, const grid::Snapshot& s, const BootstrapCommand& c, const std::string& street) {
+    require_code(Level::street, street);
+    const auto t0 = std::chrono::steady_clock::now();
+    const grid::Snapshot* snapshot = &s;
     balance::BootstrapInput in;
-    in.street_code = c.street;
+    in.street_code = street;
     in.street_name = c.street_name;
-    if (c.codes) in.codes = balance::read_code_list(*c.codes, c.street);
-    const grid::Area* stored = snapshot->find_street(c.street);
+    if (c.codes) {
+        try {
+            in.codes = balance::read_code_list(*c.codes, street);
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::not_found || !c.all_streets) throw;
+        }
+    }
+    const grid::Area* stored = snapshot->find_street(street);
     if (c.boundary) {
         in.boundary = ingest::read_boundary(*c.boundary, c.crs);
     } else if (stored) {
@@ -124,10 +131,10 @@ int run_bootstrap(const BootstrapCommand& c) {
     // The street must not have communities yet, unless they are to be replaced.
     std::vector<std::string> existing;
     for (const auto& community : snapshot->communities())
-        if (community.parent_code == c.street) existing.push_back(community.code);
+        if (community.parent_code == street) existing.push_back(community.code);
     if (!existing.empty() && !c.replace)
         throw Error(ErrorKind::conflict, "street_divided",
-                    "street " + c.street + " has " + std::to_string(existing.size()) +
+                    "street " + street + " has " + std::to_string(existing.size()) +
                         " communities already; rebalance them, or divide it anew with --replace");
 
     balance::BootstrapOptions o;
@@ -136,7 +143,7 @@ int run_bootstrap(const BootstrapCommand& c) {
     o.seed = c.seed;
     const balance::BootstrapResult result = balance::bootstrap_street(in, o);
 
-    const balance::AppliedChange done = balance::write_bootstrap(*db, result);
+    const balance::AppliedChange done = balance::write_bootstrap(db, result);
     int grids_in_band = 0, communities_in_band = 0;
     for (int h : result.grid_households) grids_in_band += h >= c.band_min && h <= c.band_max ? 1 : 0;
     for (int h : result.community_households)
@@ -151,6 +158,28 @@ int run_bootstrap(const BootstrapCommand& c) {
         if (result.grid_violations[i] != balance::Violation::none)
             std::printf("  grid %s: %d households (%s)\n", result.grids[i].code.c_str(), result.grid_households[i],
                         std::string(balance::to_string(result.grid_violations[i])).c_str());
+}
+
+} // namespace
+
+int run_bootstrap(const BootstrapCommand& c) {
+    if (c.all_streets == !c.street.empty())
+        throw Error(ErrorKind::bad_request, "invalid_option", "give either --street CODE or --all-streets");
+    if (c.all_streets && c.boundary)
+        throw Error(ErrorKind::bad_request, "invalid_option", "--boundary names one street's area: use it with --street");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto db = store::Database::open(c.db, store::OpenMode::read_write);
+    // The snapshot is read once: bootstrapping a street changes only its own communities and grids.
+    const auto snapshot = grid::Snapshot::load(*db, grid::Band{c.band_min, c.band_max});
+    if (!c.all_streets) {
+        bootstrap_one(*db, *snapshot, c, c.street);
+        return 0;
+    }
+    if (snapshot->streets().empty())
+        throw Error(ErrorKind::unprocessable, "no_streets", "--all-streets divides the stored streets: there are none");
+    for (const grid::Area& street : snapshot->streets()) bootstrap_one(*db, *snapshot, c, street.code);
+    std::printf("%zu streets divided in %.1fs\n", snapshot->streets().size(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return 0;
 }
 

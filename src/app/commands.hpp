@@ -88,6 +88,7 @@ struct BootstrapCommand {
     int band_max = 500;
     std::uint64_t seed = 20240601;
     bool replace = false; // replace the street's communities and grids when it has some
+    bool all_streets = false; // every stored street, each from its stored boundary
 };
 int run_bootstrap(const BootstrapCommand& c);
 int run_history(const std::filesystem::path& db, const std::string& community, bool json);

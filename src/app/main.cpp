@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     auto* bootstrap_cmd = cli.add_subcommand(
         "bootstrap", "Divide a street office's area from nothing into communities and grids, from its buildings");
     bootstrap_cmd->add_option("--db", db, "SpatiaLite database (with buildings and roads imported)")->capture_default_str();
-    bootstrap_cmd->add_option("--street", boot.street, "9-digit street office code")->required();
+    bootstrap_cmd->add_option("--street", boot.street, "9-digit street office code");
+    bootstrap_cmd->add_flag("--all-streets", boot.all_streets, "Divide every stored street, each within its boundary");
     bootstrap_cmd->add_option("--street-name", boot.street_name, "Street office name (default: from --codes)");
     bootstrap_cmd->add_option("--boundary", boot.boundary,
                               "File with the street's boundary (default: the stored street, else the buildings' hull)");

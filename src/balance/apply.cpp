@@ -106,7 +106,7 @@ AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result
         done.changed.push_back(community.geom.bbox());
     }
     for (const auto& g : result.grids) db.put_grid(g, false);
-    const grid::AssignmentReport assigned = grid::reassign_buildings(db);
+    for (const auto& move : result.building_moves) db.set_building_grid(move.building_id, move.after);
     for (const auto& community : result.communities) {
         store::GridChange change;
         change.community_code = community.code;
@@ -119,6 +119,10 @@ AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result
         for (const auto& g : result.grids)
             if (g.community_code == community.code)
                 change.after.push_back({g.code, g.community_code, g.name, g.kind, base + 1, g.geom.clone()});
+        for (const auto& move : result.building_moves)
+            if ((move.after && move.after->compare(0, 12, community.code) == 0) ||
+                (move.before && move.before->compare(0, 12, community.code) == 0))
+                change.buildings.push_back(move);
         const std::int64_t id = db.insert_grid_change(change);
         if (!done.change_id) done.change_id = id;
     }
@@ -126,7 +130,7 @@ AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result
     done.version = base + 1;
     done.grids_written = result.grids.size();
     done.grids_removed = old_grids.size();
-    done.buildings_moved = assigned.changed;
+    done.buildings_moved = result.building_moves.size();
     return done;
 }
 

@@ -3,6 +3,7 @@
 #include "balance/graph.hpp"
 #include "core/codes.hpp"
 #include "core/error.hpp"
+#include "grid/assign.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -183,6 +184,14 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
             out.grid_households.push_back(grid_households[at(g)]);
             out.grid_violations.push_back(grids.violation[at(g)]);
         }
+    }
+    // Buildings to their grids, as the store assigns them (largest overlap).
+    const grid::GridAssigner assigner(out.grids);
+    for (const store::BuildingRow* b : in.buildings) {
+        std::optional<std::string> code;
+        if (const auto r = assigner.assign(b->geom)) code = assigner.grid(*r).code;
+        else if (!b->grid_code || b->grid_code->compare(0, 9, in.street_code) != 0) continue; // another street's
+        if (code != b->grid_code) out.building_moves.push_back({b->id, b->grid_code, code});
     }
     return out;
 }

@@ -50,6 +50,9 @@ struct BootstrapResult {
     std::vector<int> grid_households;
     std::vector<Violation> grid_violations;
     std::size_t buildings = 0; // divided
+    // Buildings whose grid code changes: by largest overlap with the new grids, or to none for
+    // a building that held a code of this street and stands in none of its new grids.
+    std::vector<store::GridChange::BuildingMove> building_moves;
 };
 
 // Throws Error(bad_request) for a bad band, size or code, Error(unprocessable) for an empty
