@@ -783,6 +783,7 @@ main() {
         echo "date: $(date -Iseconds)"
         echo "host: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
         echo "cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+        echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "commit: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
         echo "sizes: ${SIZES[*]}; points: $POINTS; duration: ${DURATION}s; rounds: $ROUNDS (best counts); threads: $THREADS"
         echo "parts: ${ONLY:-locate tiles}; tiles per zoom: $PER_ZOOM; seconds per tile measurement: $TILE_SECONDS"
@@ -808,6 +809,7 @@ main() {
         rm -f "$db" "$db"-wal "$db"-shm
     done
 
+    echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/environment.txt"
     {
         cat "$results/environment.txt"
         if want locate; then
