@@ -60,3 +60,24 @@ export async function list(level, params = {}, maxPages = 10) {
     }
     return features;
 }
+
+async function postJson(path, body = {}) {
+    const response = await fetch(path, {method: 'POST', headers: {Accept: 'application/json', 'Content-Type': 'application/json'},
+        body: JSON.stringify(body)});
+    let answer = null;
+    try {
+        answer = await response.json();
+    } catch {
+        answer = null;
+    }
+    if (!response.ok) {
+        throw new ApiError(response.status, answer?.code ?? 'http_' + response.status,
+            answer?.message ?? `${response.status} ${response.statusText}`);
+    }
+    return answer;
+}
+
+// A proposal of new grids for a community (docs/BALANCE.md); with {apply: true, base_version}
+// it is applied.
+export const rebalance = (code, body = {}) => postJson(`api/v1/communities/${encodeURIComponent(code)}/rebalance`, body);
+export const undoRebalance = code => postJson(`api/v1/communities/${encodeURIComponent(code)}/rebalance/undo`);

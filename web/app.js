@@ -41,6 +41,10 @@ const panel = new Panel($('#panel'), {
     open: (level, code) => openArea(level, code, {fly: true}),
     openBuilding: feature => openBuilding(feature.properties, {geometry: feature.geometry}),
     close: closePanel,
+    propose: code => propose(code),
+    applyProposal: answer => applyProposal(answer),
+    discardProposal: answer => { clearProposal(); openArea('community', answer.community.code, {fly: false}); },
+    undo: code => undoChange(code),
 });
 const search = new Search($('#search-form'), {
     open: (level, code) => openArea(level, code, {fly: true}),
@@ -190,7 +194,7 @@ function createMap({tiles, streets, communities}) {
     map.once('idle', () => { document.documentElement.dataset.mapIdle = 'true'; });
 
     // For people debugging in the console and for the end-to-end test.
-    window.wangge = {map, zooms: app.zooms, district: app.district, openArea, locateAt, goToLevel};
+    window.wangge = {map, zooms: app.zooms, district: app.district, openArea, locateAt, goToLevel, propose};
 }
 
 // ---- selection and highlighting -------------------------------------------------------------
@@ -316,8 +320,82 @@ async function openBuilding(props, {geometry}) {
     }
 }
 
+// ---- grid division: a proposal as a layer of its own -------------------------------------------
+
+const PROPOSAL_SOURCE = 'proposal';
+
+async function propose(code) {
+    const request = ++app.request;
+    panel.loading('proposal', code);
+    try {
+        const answer = await api.rebalance(code);
+        if (request !== app.request) return answer;
+        showProposal(answer);
+        panel.proposal(answer);
+        if (answer.grids.length) flyToBounds(unionBounds(answer.grids.map(g => geometryBounds(g.geometry))), 'community');
+        return answer;
+    } catch (e) {
+        if (request === app.request) panel.error(t('error_load', e.message));
+        return null;
+    }
+}
+
+function showProposal(answer) {
+    const map = app.map;
+    const data = {type: 'FeatureCollection', features: answer.grids.map(g => ({type: 'Feature', geometry: g.geometry,
+        properties: {code: g.code, households: g.households, in_band: g.in_band, changed: g.changed, kind: g.kind}}))};
+    if (map.getSource(PROPOSAL_SOURCE)) {
+        map.getSource(PROPOSAL_SOURCE).setData(data);
+        return;
+    }
+    map.addSource(PROPOSAL_SOURCE, {type: 'geojson', data});
+    map.addLayer({id: 'proposal-fill', type: 'fill', source: PROPOSAL_SOURCE, paint: {
+        'fill-color': ['case', ['==', ['get', 'kind'], 'unit'], COLORS.load.unit,
+            ['get', 'in_band'], COLORS.load.in_band, COLORS.load.above],
+        'fill-opacity': ['case', ['get', 'changed'], 0.55, 0.2]}});
+    map.addLayer({id: 'proposal-line', type: 'line', source: PROPOSAL_SOURCE, paint: {
+        'line-color': '#b3261e', 'line-width': 2.5, 'line-dasharray': [2, 1.5]}});
+}
+
+function clearProposal() {
+    const map = app.map;
+    for (const id of ['proposal-line', 'proposal-fill']) if (map.getLayer(id)) map.removeLayer(id);
+    if (map.getSource(PROPOSAL_SOURCE)) map.removeSource(PROPOSAL_SOURCE);
+}
+
+// New tile URLs after a write, so neither MapLibre nor the browser's HTTP cache keeps old tiles.
+function reloadTiles(version) {
+    const source = app.map.getSource(SOURCE);
+    const urls = (source.tiles ?? []).map(u => u.replace(/\?v=\d+$/, '') + `?v=${version}`);
+    if (urls.length) source.setTiles(urls);
+}
+
+async function applyProposal(answer) {
+    panel.proposal(answer, {busy: true});
+    try {
+        const result = await api.rebalance(answer.community.code, {apply: true, base_version: answer.base_version});
+        clearProposal();
+        reloadTiles(result.applied.version);
+        panel.proposal(result.proposal, {applied: true, message: t('proposal_applied', result.applied.version)});
+    } catch (e) {
+        panel.proposal(answer, {message: t('error_load', e.message)});
+    }
+}
+
+async function undoChange(code) {
+    try {
+        const result = await api.undoRebalance(code);
+        reloadTiles(result.undone.version);
+        await openArea('community', code, {fly: false});
+        toast(t('proposal_undone', result.undone.version));
+    } catch (e) {
+        toast(t('error_load', e.message));
+    }
+}
+
 function closePanel() {
     ++app.request;
+    clearProposal();
     app.selectedCode = null;
     setStates('selected', []);
     panel.hide();

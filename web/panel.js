@@ -92,6 +92,7 @@ export class Panel {
                 parentsRow(p.parents ?? [], this.actions),
                 statsList(p),
                 childrenList(p, this.actions),
+                p.level === 'community' ? rebalanceActions(p.code, this.actions) : null,
                 p.level === 'grid' ? buildingList(buildings, this.actions) : null);
         });
     }
@@ -119,6 +120,39 @@ export class Panel {
                         {level: 'grid', code: gridCode, name: grid?.properties.name ?? gridCode,
                             households: grid?.properties.households},
                         this.actions))) : null);
+        });
+    }
+
+    // A proposal of new grids for a community (POST .../rebalance): summary, grids, apply.
+    proposal(answer, state = {}) {
+        this.show('proposal', answer.community.code, () => {
+            this.heading('proposal', `${answer.community.name} · ${t('proposal_title')}`);
+            const summary = (key, s) => [t(key), t('proposal_summary', formatNumber(s.grids), formatNumber(s.in_band),
+                formatNumber(s.below), formatNumber(s.above), s.mean_polsby_popper.toFixed(2))];
+            const rows = [summary('proposal_before', answer.before), summary('proposal_after', answer.after),
+                [t('proposal_moved'), formatNumber(answer.households_moved)]];
+            const list = dl(rows);
+            list.querySelectorAll('dd')[1].dataset.field = 'proposal-after';
+            const grids = answer.grids.filter(g => g.kind !== 'unit');
+            append(this.body,
+                codeRow(answer.community.code),
+                list,
+                answer.changes ? null : h('p', {class: 'muted', dataset: {field: 'proposal-none'}}, t('proposal_none')),
+                h('section', {class: 'section'},
+                    h('h3', {}, t('children_grid'), h('span', {class: 'count'}, formatNumber(grids.length))),
+                    h('ul', {class: 'items', dataset: {field: 'proposal-grids'}}, grids.map(g => h('li', {},
+                        h('div', {class: 'item', dataset: {code: g.code}},
+                            h('span', {class: 'item-main'},
+                                h('span', {class: 'item-name'}, g.name),
+                                h('span', {class: 'item-code'}, `${g.code} · ${t('proposal_state_' + (!g.kept ? 'new' : g.changed ? 'redrawn' : 'unchanged'))}`),
+                                g.explanation ? h('span', {class: 'item-code'}, g.explanation) : null),
+                            h('span', {class: 'item-value'}, t('households_unit', formatNumber(g.households)))))))),
+                h('div', {class: 'actions'},
+                    answer.changes && !state.applied ? h('button', {type: 'button', class: 'primary', dataset: {action: 'apply'},
+                        disabled: state.busy ? '' : null, onclick: () => this.actions.applyProposal(answer)}, t('proposal_apply')) : null,
+                    h('button', {type: 'button', dataset: {action: 'discard'}, onclick: () => this.actions.discardProposal(answer)},
+                        t('proposal_close'))),
+                state.message ? h('p', {class: 'muted', dataset: {field: 'proposal-message'}}, state.message) : null);
         });
     }
 
@@ -263,6 +297,15 @@ function childrenList(p, actions) {
     return h('section', {class: 'section'},
         h('h3', {}, title, h('span', {class: 'count'}, formatNumber(children.length))),
         h('ul', {class: 'items', dataset: {field: 'children'}}, children.map(c => itemButton(c, actions))));
+}
+
+// Grid division of a community: propose new grids, or undo the last change.
+function rebalanceActions(code, actions) {
+    return h('section', {class: 'section'},
+        h('h3', {}, t('rebalance_title')),
+        h('div', {class: 'actions'},
+            h('button', {type: 'button', dataset: {action: 'propose'}, onclick: () => actions.propose(code)}, t('rebalance_propose')),
+            h('button', {type: 'button', dataset: {action: 'undo'}, onclick: () => actions.undo(code)}, t('rebalance_undo'))));
 }
 
 const MAX_BUILDINGS = 200;

@@ -310,6 +310,44 @@ async function run(base, playwright, out, problems) {
         await page.click('#lang-toggle');
         check((await page.locator('.levels button').first().innerText()) === '区', 'and back to Chinese');
 
+        // 8. Grid division: a community with a grid out of the band, its proposal as a layer of
+        // its own, applied, then undone.
+        const allGrids = await getJson(base, "api/v1/grids?limit=10000");
+        const off = allGrids.features.find(f => f.properties.kind === 'residential' &&
+            (f.properties.households < 250 || f.properties.households > 500));
+        check(Boolean(off), 'the district five years on has a grid out of the band');
+        const rebalanced = off.properties.code.slice(0, 12);
+        await page.evaluate(c => window.wangge.openArea('community', c, {fly: true}), rebalanced);
+        await waitPanel(page, 'community', rebalanced);
+        await page.click('#panel button[data-action="propose"]');
+        await waitPanel(page, 'proposal', rebalanced);
+        const shown = await page.evaluate(() => window.wangge.map.getSource('proposal')?.serialize().data.features ?? []);
+        check(shown.length > 0 && shown.every(f => f.geometry.type === 'MultiPolygon'),
+            'the proposal is drawn as a layer of its own', `${shown.length} grids`);
+        check(shown.filter(f => f.properties.kind !== 'unit').every(f => f.properties.in_band),
+            'every proposed grid of homes is in the band');
+        const after = await page.locator('#panel [data-field="proposal-after"]').innerText();
+        check(/\d/.test(after), 'the panel summarises the proposal', after);
+        await settle(page);
+        await shoot('proposal');
+        const applied = page.waitForResponse(r => r.url().endsWith('/rebalance') && r.request().method() === 'POST' &&
+            (r.request().postData() ?? '').includes('apply'), {timeout: TIMEOUT_MS});
+        await page.click('#panel button[data-action="apply"]');
+        check((await applied).status() === 200, 'the proposal is applied');
+        await page.waitForSelector('#panel [data-field="proposal-message"]', {timeout: TIMEOUT_MS});
+        check(await page.evaluate(() => !window.wangge.map.getSource('proposal')), 'the proposal layer is gone once applied');
+        const stats = await getJson(base, `api/v1/grids?parent=${rebalanced}&limit=1000`);
+        check(stats.features.filter(f => f.properties.kind === 'residential')
+            .every(f => f.properties.households >= 250 && f.properties.households <= 500), 'the community is in the band now');
+        await page.click('#panel button[data-action="discard"]');
+        await waitPanel(page, 'community', rebalanced);
+        const undone = page.waitForResponse(r => r.url().endsWith('/rebalance/undo'), {timeout: TIMEOUT_MS});
+        await page.click('#panel button[data-action="undo"]');
+        check((await undone).status() === 200, 'the change is undone');
+        const back = await getJson(base, `api/v1/grids?parent=${rebalanced}&limit=1000`);
+        check(back.features.some(f => f.properties.code === off.properties.code &&
+            f.properties.households === off.properties.households), 'undo restores the grid out of the band');
+
         check(problems.length === 0, 'no page errors, console errors or failed requests', problems.join('; '));
         for (const file of shots) console.log(`screenshot: ${file}`);
     } finally {
@@ -337,7 +375,8 @@ async function main(problems) {
     process.on('SIGTERM', () => { stop(); process.exit(143); });
     try {
         const db = path.join(dir, 'demo.sqlite');
-        const demo = spawnSync(wangge, ['demo', db, '--households', opts.households], {encoding: 'utf8'});
+        // Five years on, so that some grids have left the band and there is something to rebalance.
+        const demo = spawnSync(wangge, ['demo', db, '--households', opts.households, '--years-later', '5'], {encoding: 'utf8'});
         check(demo.status === 0, 'wangge demo wrote a district', (demo.stdout + demo.stderr).trim());
         const started = startServer(wangge, db, webRoot, opts.styles && path.resolve(opts.styles));
         server = started.child;
