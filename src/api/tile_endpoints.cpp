@@ -138,7 +138,10 @@ Response TileEndpoints::tile(const Request& req, const grid::Snapshot& snapshot,
         res.set_header("Content-Encoding", "gzip");
         res.body = *cached.bytes;
     } else {
-        res.body = tiles::gunzip(*cached.bytes);
+        // The few clients that do not take gzip get the plain bytes, cached too (the same cache,
+        // so a change invalidates both), rather than a gunzip per request.
+        const tiles::TileKey plain{"mvt-plain/" + std::string(tiles::to_string(layer)), id};
+        res.body = *m_cache->get(plain, snapshot.version(), [&] { return tiles::gunzip(*cached.bytes); }).bytes;
     }
     return res;
 }
