@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# Grid division side by side in one run (docs/BENCHMARKS.md, "Grid division"), two tables:
+#   partition  Wangge's partitioner against METIS k-way with contiguous parts on the same graphs
+#              and households (Walnut Hills census blocks, seeded lattices and building cells):
+#              zones in band, compactness, boundary, time; households moved after a 10% change
+#   mip        Wangge and METIS against the exact optimum (cbc) on small instances of 30-40 atoms
+# The tables have absolute numbers, ratios and the targets; raw output goes to
+# bench/results/<timestamp>-balance/.
+#
+#   bash bench/balance.sh [--only partition|mip] [--runs 5] [--seeds 20] [--mip-seconds 120]
+#   bash bench/balance.sh --from bench/results/<run>/balance_bench.txt [--only ...]
+#
+# --runs: timed runs of each partition (the median counts); --seeds: instances of each synthetic
+# family, and partition seeds of each; --mip-seconds: cbc's limit per instance (CPU seconds);
+# --from: prints the tables of an earlier run's raw output, builds and runs nothing.
+# Installs libmetis-dev and coinor-cbc when missing (needs root then); nothing else runs as root.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+BUILD_DIR=$ROOT/build/bench
+WALNUT_HILLS=$ROOT/../shared/data/cincinnati-walnut-hills/blocks_households.geojson
+
+ONLY=
+RUNS=5
+SEEDS=20
+MIP_SECONDS=120
+FROM=
+
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+log() { printf '[balance %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+while (($#)); do
+    case $1 in
+        --only) ONLY=$2; shift 2 ;;
+        --runs) RUNS=$2; shift 2 ;;
+        --seeds) SEEDS=$2; shift 2 ;;
+        --mip-seconds) MIP_SECONDS=$2; shift 2 ;;
+        --from) FROM=$2; shift 2 ;;
+        -h | --help) usage ;;
+        *) log "unknown argument: $1"; usage 2 ;;
+    esac
+done
+[[ -z $ONLY || $ONLY == partition || $ONLY == mip ]] || die "--only takes partition or mip, not '$ONLY'"
+want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
+
+install_missing() {
+    local packages=()
+    [[ -f /usr/include/metis.h ]] || packages+=(libmetis-dev)
+    command -v gpmetis >/dev/null || packages+=(metis) # the command-line tools, for looking into a graph by hand
+    command -v cbc >/dev/null || packages+=(coinor-cbc)
+    command -v ninja >/dev/null || packages+=(ninja-build)
+    ((${#packages[@]})) || return 0
+    [[ $EUID -eq 0 ]] || die "missing ${packages[*]}: run as root to install them"
+    log "installing ${packages[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+}
+
+build() {
+    log "building balance_bench (Release) in $BUILD_DIR"
+    cmake -B "$BUILD_DIR" -S "$ROOT" -DCMAKE_BUILD_TYPE=Release -DWANGGE_BUILD_TESTS=OFF -G Ninja >/dev/null
+    cmake --build "$BUILD_DIR" --target balance_bench
+    BALANCE_BENCH=$BUILD_DIR/bench/balance_bench
+}
+
+# --- parsing -----------------------------------------------------------------------------------
+
+declare -A M # M[instance,what,key] = value
+INSTANCES=()
+MIPS=()
+
+# Reads balance_bench's `name key=value ...` lines.
+parse() {
+    local name rest word inst method
+    while read -r name rest; do
+        case $name in instance | partition | time | stability | failures | mip) ;; *) continue ;; esac
+        declare -A kv=()
+        for word in $rest; do kv[${word%%=*}]=${word#*=}; done
+        inst=${kv[instance]}
+        case $name in
+            instance) INSTANCES+=("$inst"); method=instance ;;
+            partition) method=${kv[method]} ;;
+            time) method=${kv[method]}_time ;;
+            stability) method=stability ;;
+            failures) method=failures ;;
+            mip) MIPS+=("$inst"); method=mip ;;
+        esac
+        for word in "${!kv[@]}"; do M[$inst,$method,$word]=${kv[$word]}; done
+        unset kv
+    done <"$1"
+}
+
+get() { echo "${M[$1,$2,$3]:--}"; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# --- the partition table -----------------------------------------------------------------------
+
+FMT=
+RULE=
+row() {
+    local label=$1 inst cells=()
+    shift
+    for inst in "${INSTANCES[@]}"; do cells+=("$("$@" "$inst")"); done
+    # shellcheck disable=SC2059
+    printf "$FMT" "$label" "${cells[@]}"
+}
+
+# Cell functions: each takes the instance and prints one cell.
+c_size() { echo "$(get "$1" instance atoms) / $(get "$1" instance households)"; }
+c_zones() { get "$1" wangge zones; }
+c_in_band() { echo "$(get "$1" "$2" in_band_pct)% / $(get "$1" "$2" feasible_in_band_pct)%"; }
+c_in_band_w() { c_in_band "$1" wangge; }
+c_in_band_mb() { c_in_band "$1" metis_band; }
+c_in_band_md() { c_in_band "$1" metis_default; }
+c_empty() { echo "$(get "$1" metis_band empty) / $(get "$1" metis_default empty)"; }
+c_contig() { echo "$(get "$1" wangge contiguous) / $(get "$1" metis_band contiguous)"; }
+c_pp_w() { get "$1" wangge mean_pp; }
+c_pp_mb() { get "$1" metis_band mean_pp; }
+c_pp_md() { get "$1" metis_default mean_pp; }
+c_cut() { echo "$(get "$1" wangge cut_m) / $(get "$1" metis_band cut_m)"; }
+c_road() { echo "$(get "$1" wangge road_pct) / $(get "$1" metis_band road_pct)"; }
+c_time() { echo "$(get "$1" wangge_time median_ms) / $(get "$1" metis_band_time median_ms)"; }
+c_time_max() { get "$1" wangge_time max_ms; }
+c_failures() { echo "$(get "$1" failures wangge) / $(get "$1" failures wangge_repair) / $(get "$1" failures wangge_after)"; }
+c_changed() { echo "$(get "$1" stability changed) ($(get "$1" stability changed_pct)%)"; }
+c_stability_seeds() { get "$1" stability seeds; }
+c_moved_repair() { get "$1" stability repair_moved; }
+c_moved_scratch() { get "$1" stability scratch_moved; }
+c_moved_metis() { get "$1" stability metis_moved; }
+c_zones_after() { echo "$(get "$1" wangge_repair zones) / $(get "$1" wangge_after zones)"; }
+c_repair_band() { c_in_band "$1" wangge_repair; }
+c_repair_time() { get "$1" wangge_repair_time median_ms; }
+
+verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "PASS" : "MISS") }'; }
+c_v_band() { verdict "$(awk -v v="$(get "$1" wangge feasible_in_band_pct)" 'BEGIN { print (v >= 100) }')"; }
+metis_best_pp() { awk -v a="$(get "$1" metis_band mean_pp)" -v b="$(get "$1" metis_default mean_pp)" 'BEGIN { print (a > b ? a : b) }'; }
+c_pp_ratio() { calc "%.3f" "$(get "$1" wangge mean_pp) / $(metis_best_pp "$1")"; }
+c_v_pp() { verdict "$(awk -v r="$(c_pp_ratio "$1")" 'BEGIN { print (r >= 1) }')"; }
+c_repair_ratio() { echo "$(get "$1" stability repair_ratio) / $(get "$1" stability worst_repair_ratio)"; }
+c_v_repair() { verdict "$(awk -v r="$(get "$1" stability repair_ratio)" 'BEGIN { print (r <= 1 / 3) }')"; }
+c_v_repair_worst() { verdict "$(awk -v r="$(get "$1" stability worst_repair_ratio)" 'BEGIN { print (r <= 1 / 3) }')"; }
+# Only the communities of about 2,500 households have a time target.
+c_v_time() {
+    [[ $1 == *_2500 ]] || { echo "-"; return; }
+    verdict "$(awk -v t="$(get "$1" wangge_time max_ms)" 'BEGIN { print (t < 500) }')"
+}
+
+print_partition_table() {
+    local inst header=()
+    FMT="%-58s"
+    for inst in "${INSTANCES[@]}"; do
+        FMT+=" %17s"
+        header+=("$inst")
+    done
+    FMT+="\n"
+    # shellcheck disable=SC2059
+    printf "$FMT" "grid division, $SEEDS seeds pooled" "${header[@]}"
+    # shellcheck disable=SC2059
+    RULE=$(printf "$FMT" "" "${header[@]}" | tr -c '\n' '-')
+    echo "$RULE"
+    row "atoms / households (first seed)" c_size
+    row "zones, all seeds (Wangge's count, given to METIS)" c_zones
+    row "zones in band %, all / where feasible: Wangge" c_in_band_w
+    row "  METIS, tolerance up to band max" c_in_band_mb
+    row "  METIS, default tolerance (3%)" c_in_band_md
+    row "  METIS empty parts: band / default tolerance" c_empty
+    row "contiguous zones: Wangge / METIS (band)" c_contig
+    row "mean Polsby-Popper: Wangge" c_pp_w
+    row "  METIS, tolerance up to band max" c_pp_mb
+    row "  METIS, default tolerance (3%)" c_pp_md
+    row "boundary between zones (m): Wangge / METIS" c_cut
+    row "  of it on roads (%): Wangge / METIS" c_road
+    row "time, median ms: Wangge / METIS" c_time
+    row "  Wangge, slowest seed (ms)" c_time_max
+    row "Wangge runs that threw: first / repair / from scratch after" c_failures
+    echo "$RULE"
+    row "seeds in the figures after the change (none threw)" c_stability_seeds
+    row "after a change: households changed (% of all)" c_changed
+    row "households moved: Wangge repair" c_moved_repair
+    row "  Wangge from scratch" c_moved_scratch
+    row "  METIS from scratch (against METIS's own)" c_moved_metis
+    row "zones: Wangge repair / from scratch" c_zones_after
+    row "zones in band % after repair, all / where feasible" c_repair_band
+    row "repair time, median ms" c_repair_time
+    echo "$RULE"
+    row "all zones in band where feasible (target 100%)" c_v_band
+    row "mean PP Wangge / best METIS (target >= 1)" c_pp_ratio
+    row "  verdict" c_v_pp
+    row "moved repair / scratch, pooled / worst seed (<= 0.333)" c_repair_ratio
+    row "  verdict, pooled" c_v_repair
+    row "  verdict, every seed" c_v_repair_worst
+    row "2,500-household community in < 0.5 s (slowest seed)" c_v_time
+    echo "bootstrap of the 3.5M-household demo city (target < 10 min): not yet measured (no bootstrap yet)"
+}
+
+# --- the MIP table -----------------------------------------------------------------------------
+
+print_mip_table() {
+    local fmt="%-20s %5s %5s %5s %10s %8s %8s %8s %7s %8s %7s %17s %6s\n" inst
+    # shellcheck disable=SC2059
+    printf "$fmt" "exact MIP (cbc)" atoms hh zones status "best" "bound" "Wangge" "gap" "METIS" "gap" "PP best/W/METIS" "cbc s"
+    # shellcheck disable=SC2059
+    printf "$fmt" "" "" "" "" "" "" "" "" "" "" "" "" "" | tr -c '\n' '-'
+    for inst in "${MIPS[@]}"; do
+        local wangge_gap metis_gap
+        wangge_gap="$(get "$inst" mip wangge_gap_pct)%"
+        metis_gap="$(get "$inst" mip metis_gap_pct)%"
+        # A partition counts only when every zone is in band and contiguous (Wangge's always are
+        # contiguous).
+        [[ $(get "$inst" mip wangge_in_band) == "$(get "$inst" mip zones)" ]] || wangge_gap="invalid"
+        if [[ $(get "$inst" mip metis_in_band) != "$(get "$inst" mip zones)" ||
+            $(get "$inst" mip metis_contiguous) != "$(get "$inst" mip zones)" ]]; then
+            metis_gap="invalid"
+        fi
+        # shellcheck disable=SC2059
+        printf "$fmt" "$inst" "$(get "$inst" mip atoms)" "$(get "$inst" mip households)" "$(get "$inst" mip zones)" \
+            "$(get "$inst" mip status)" "$(get "$inst" mip mip_cut_m)" "$(get "$inst" mip mip_bound_m)" \
+            "$(get "$inst" mip wangge_cut_m)" "$wangge_gap" "$(get "$inst" mip metis_cut_m)" \
+            "$metis_gap" "$(get "$inst" mip mip_mean_pp)/$(get "$inst" mip wangge_mean_pp)/$(get "$inst" mip metis_mean_pp)" \
+            "$(get "$inst" mip seconds)"
+    done
+    echo "boundary between zones in metres; gap = Wangge's (METIS's) boundary over the best the MIP found;"
+    echo "best = bound: proven optimal; otherwise the optimum lies between bound and best"
+}
+
+# --- main --------------------------------------------------------------------------------------
+
+main() {
+    install_missing
+    build
+    local results
+    results=$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)-balance
+    mkdir -p "$results"
+    {
+        echo "date: $(date -Iseconds)"
+        echo "host: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+        echo "cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "commit: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+        echo "metis: $(dpkg-query -W -f='${Version}' libmetis-dev 2>/dev/null || echo unknown);" \
+            "cbc: $(dpkg-query -W -f='${Version}' coinor-cbc 2>/dev/null || echo unknown)"
+        echo "runs: $RUNS (median); seeds: $SEEDS; cbc limit: ${MIP_SECONDS} s CPU per instance; band: 250-500"
+    } >"$results/environment.txt"
+    [[ -f $WALNUT_HILLS ]] || log "no $WALNUT_HILLS: Walnut Hills is left out"
+
+    log "running balance_bench ${ONLY:+(only $ONLY)}; cbc files in $results/mip"
+    "$BALANCE_BENCH" --walnut-hills "$WALNUT_HILLS" --runs "$RUNS" --seeds "$SEEDS" ${ONLY:+--only "$ONLY"} \
+        --mip-dir "$results/mip" --mip-seconds "$MIP_SECONDS" >"$results/balance_bench.txt" 2>&1 ||
+        die "balance_bench failed, see $results/balance_bench.txt"
+    parse "$results/balance_bench.txt"
+    {
+        cat "$results/environment.txt"
+        print_tables
+    } | tee "$results/table.txt"
+    log "raw output in $results"
+}
+
+print_tables() {
+    if want partition; then
+        echo
+        print_partition_table
+    fi
+    if want mip; then
+        echo
+        print_mip_table
+    fi
+}
+
+if [[ -n $FROM ]]; then
+    parse "$FROM"
+    SEEDS=$(awk '$1 == "stability" { for (i = 2; i <= NF; i++) if ($i ~ /^seeds=/) { sub("seeds=", "", $i); print $i; exit } }' "$FROM")
+    print_tables
+else
+    main
+fi
