@@ -22,7 +22,11 @@ export function absoluteUrl(path) {
 async function getJson(path, params = {}, signal = undefined) {
     const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null));
     const url = query.size ? `${path}?${query}` : path;
-    const response = await fetch(url, {signal, headers: {Accept: 'application/json'}});
+    return answerOf(await fetch(url, {signal, headers: {Accept: 'application/json'}}));
+}
+
+// The JSON of a response, or an ApiError with the envelope's code and message.
+async function answerOf(response) {
     let body = null;
     try {
         body = await response.json();
@@ -62,19 +66,8 @@ export async function list(level, params = {}, maxPages = 10) {
 }
 
 async function postJson(path, body = {}) {
-    const response = await fetch(path, {method: 'POST', headers: {Accept: 'application/json', 'Content-Type': 'application/json'},
-        body: JSON.stringify(body)});
-    let answer = null;
-    try {
-        answer = await response.json();
-    } catch {
-        answer = null;
-    }
-    if (!response.ok) {
-        throw new ApiError(response.status, answer?.code ?? 'http_' + response.status,
-            answer?.message ?? `${response.status} ${response.statusText}`);
-    }
-    return answer;
+    return answerOf(await fetch(path, {method: 'POST',
+        headers: {Accept: 'application/json', 'Content-Type': 'application/json'}, body: JSON.stringify(body)}));
 }
 
 // A proposal of new grids for a community (docs/BALANCE.md); with {apply: true, base_version}

@@ -125,23 +125,10 @@ Response BalanceEndpoints::undo(const Request& req, const std::string& code) con
 Response BalanceEndpoints::history(const grid::Snapshot& snapshot, const std::string& code) const {
     require_code(Level::community, code);
     if (!snapshot.find_community(code)) throw Error(ErrorKind::not_found, "unknown_code", "no community " + code);
-    nlohmann::json out = nlohmann::json::array();
-    auto list = [&](store::Database& db) {
-        for (const auto& ch : db.list_grid_changes(code)) {
-            nlohmann::json j{{"id", ch.id},
-                             {"action", ch.action},
-                             {"base_version", ch.base_version},
-                             {"applied_version", ch.applied_version},
-                             {"created_at", ch.created_at},
-                             {"summary", nlohmann::json::parse(ch.summary_json)}};
-            if (ch.undoes) j["undoes"] = *ch.undoes;
-            if (ch.undone_by) j["undone_by"] = *ch.undone_by;
-            out.push_back(std::move(j));
-        }
-    };
     if (!m_writer) throw Error(ErrorKind::not_found, "no_history", "this server has no database to read history from");
-    m_writer->read(list);
-    return json_response(nlohmann::json{{"community", code}, {"changes", std::move(out)}}.dump());
+    std::string changes;
+    m_writer->read([&](store::Database& db) { changes = balance::changes_json(db.list_grid_changes(code)); });
+    return json_response(nlohmann::json{{"community", code}, {"changes", nlohmann::json::parse(changes)}}.dump());
 }
 
 } // namespace wangge::api

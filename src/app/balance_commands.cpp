@@ -65,19 +65,7 @@ int run_history(const std::filesystem::path& db_path, const std::string& communi
     auto db = store::Database::open(db_path, store::OpenMode::read_only);
     const auto changes = db->list_grid_changes(community);
     if (json) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& ch : changes) {
-            nlohmann::json j{{"id", ch.id},
-                             {"action", ch.action},
-                             {"base_version", ch.base_version},
-                             {"applied_version", ch.applied_version},
-                             {"created_at", ch.created_at},
-                             {"summary", nlohmann::json::parse(ch.summary_json)}};
-            if (ch.undoes) j["undoes"] = *ch.undoes;
-            if (ch.undone_by) j["undone_by"] = *ch.undone_by;
-            out.push_back(std::move(j));
-        }
-        std::printf("%s\n", out.dump().c_str());
+        std::printf("%s\n", balance::changes_json(changes).c_str());
         return 0;
     }
     if (changes.empty()) std::printf("community %s: no grid changes recorded\n", community.c_str());

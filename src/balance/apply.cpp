@@ -134,6 +134,22 @@ AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result
     return done;
 }
 
+std::string changes_json(const std::vector<store::GridChange>& changes) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& ch : changes) {
+        nlohmann::json j{{"id", ch.id},
+                         {"action", ch.action},
+                         {"base_version", ch.base_version},
+                         {"applied_version", ch.applied_version},
+                         {"created_at", ch.created_at},
+                         {"summary", nlohmann::json::parse(ch.summary_json)}};
+        if (ch.undoes) j["undoes"] = *ch.undoes;
+        if (ch.undone_by) j["undone_by"] = *ch.undone_by;
+        out.push_back(std::move(j));
+    }
+    return out.dump();
+}
+
 AppliedChange undo(store::Database& db, const std::string& community_code) {
     store::Transaction tx(db);
     std::optional<store::GridChange> last;

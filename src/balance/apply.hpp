@@ -30,6 +30,10 @@ AppliedChange apply(store::Database& db, const Proposal& proposal, const std::st
 struct BootstrapResult;
 AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result);
 
+// The recorded changes of a community as a JSON array (id, action, versions, time, summary,
+// undoes / undone_by), for the CLI and the API alike.
+std::string changes_json(const std::vector<store::GridChange>& changes);
+
 // Restores the grids and building codes as they were before the community's last change that
 // is not undone yet. Throws Error(not_found, "nothing_to_undo") when there is none, and
 // Error(conflict, "changed_since") when the community's grids changed after it (by hand or by

@@ -422,7 +422,9 @@ private:
                 std::map<int, double> shared;
                 for (int a : region)
                     for (const Edge& e : m_g.adjacency[at(a)])
-                        if (int nz = m_zone[at(e.to)]; nz >= 0 && !region_zones.count(nz) && !done[at(nz)])
+                        // Zones made by this repair (numbered past today's) are settled already.
+                        if (int nz = m_zone[at(e.to)];
+                            nz >= 0 && at(nz) < members.size() && !region_zones.count(nz) && !done[at(nz)])
                             shared[nz] += e.length_m;
                 if (shared.empty()) break;
                 int pick = -1;

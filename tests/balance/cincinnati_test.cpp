@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <random>
 
 using namespace wangge;
 
@@ -60,4 +62,47 @@ TEST_CASE("real data: Walnut Hills census blocks partition into contiguous zones
                 flagged, pp / p.zones);
     CHECK(flagged <= 3);
     CHECK(in_band >= 33);
+}
+
+TEST_CASE("real data: Walnut Hills zones repaired after a change of households stay whole, for many seeds",
+          "[balance][real]") {
+    if (!test::shared_data_available()) return;
+    std::ifstream in(test::shared_data_dir / "cincinnati-walnut-hills" / "blocks_households.geojson");
+    REQUIRE(in);
+    const nlohmann::json fc = nlohmann::json::parse(in);
+    std::vector<balance::AtomShape> blocks;
+    for (const auto& f : fc.at("features")) {
+        balance::AtomShape a;
+        a.cell = geo::from_geojson(f.at("geometry").dump());
+        a.site = geo::point_on_surface(a.cell);
+        a.households = f.at("properties").at("HOUSEHOLDS").get<int>();
+        blocks.push_back(std::move(a));
+    }
+    const balance::AtomGraph today = balance::build_graph(blocks, nullptr);
+    for (std::uint64_t seed = 20240601; seed < 20240616; ++seed) {
+        INFO("seed " << seed);
+        balance::PartitionOptions o;
+        o.seed = seed;
+        const balance::Partition before = balance::partition(today, o);
+        // About one block in eight changes by up to half its households.
+        balance::AtomGraph later = today;
+        std::mt19937_64 rng(seed);
+        for (int& h : later.households)
+            if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.125)
+                h = std::max(0, h + static_cast<int>(std::lround(h * std::uniform_real_distribution<double>(-0.5, 0.5)(rng))));
+        balance::PartitionOptions repair = o;
+        repair.current = before.zone_of;
+        const balance::Partition after = balance::partition(later, repair);
+        REQUIRE(after.zone_of.size() == later.size());
+        const auto m = balance::measure(later, after.zone_of, after.zones);
+        long total = 0, expected = 0;
+        for (const auto& z : m) {
+            CHECK(z.contiguous);
+            CHECK(z.atoms > 0);
+            total += z.households;
+        }
+        for (int h : later.households) expected += h;
+        CHECK(total == expected);
+        CHECK(balance::households_moved(later, before.zone_of, after.zone_of, after.zones) * 2 < expected);
+    }
 }
