@@ -7,7 +7,7 @@
 #           bytes as static files (wrk)
 # Each table has absolute numbers, ratios and the targets; raw outputs go to bench/results/<timestamp>/.
 #
-#   bash bench/run.sh [--only locate|tiles] [--sizes 100000,3500000] [--duration 10] [--rounds 3]
+#   bash bench/run.sh [--only locate|tiles|balance] [--sizes 100000,3500000] [--duration 10] [--rounds 3]
 #                     [--points 100000] [--per-zoom 40]
 #
 # Each timed measurement runs --rounds times, each round next to its peer's, and the best round
@@ -27,7 +27,7 @@ ROUNDS=3             # runs of every timed measurement; the best counts
 POINTS=100000        # benchmark points per district
 PER_ZOOM=40          # benchmark tiles per zoom, z12..z16
 TILE_SECONDS=3       # least time of one in-process or in-server tile measurement (whole passes)
-ONLY=                # locate, tiles, or empty for both
+ONLY=                # locate, tiles, balance, or empty for all three
 VALIDATE_HTTP=50     # points checked over HTTP before timing
 VALIDATE_PG=200      # points checked in PostGIS before timing
 THREADS=$(nproc)
@@ -48,7 +48,10 @@ while (($#)); do
         *) log "unknown argument: $1"; usage 2 ;;
     esac
 done
-[[ -z $ONLY || $ONLY == locate || $ONLY == tiles ]] || die "--only takes locate or tiles, not '$ONLY'"
+[[ -z $ONLY || $ONLY == locate || $ONLY == tiles || $ONLY == balance ]] ||
+    die "--only takes locate, tiles or balance, not '$ONLY'"
+# Grid division against METIS and an exact MIP has a script of its own (docs/BENCHMARKS.md).
+if [[ $ONLY == balance ]]; then exec bash "$BENCH_DIR/balance.sh"; fi
 want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 [[ $EUID -eq 0 ]] || die "run as root: packages may be installed and PostgreSQL runs as the postgres user"
 
@@ -827,3 +830,5 @@ main() {
 }
 
 main
+# The third table: grid division (bench/balance.sh), when all parts run.
+if [[ -z $ONLY ]]; then bash "$BENCH_DIR/balance.sh"; fi
