@@ -140,7 +140,7 @@ public:
         // A split the atoms' sizes did not allow is tried again with its neighbours, a few times.
         for (int round = 0; round < 4 && fixable_zones(); ++round) {
             const std::vector<int> now = m_zone;
-            repair(now);
+            repair(now, round + 1); // each round takes in more neighbours than the last
             improve();
         }
         return finish();
@@ -375,7 +375,9 @@ private:
         return false;
     }
 
-    void repair(const std::vector<int>& current) {
+    // min_growth: neighbouring zones a region takes in at least (where it has them), so that a
+    // split that failed with fewer atoms is tried again with more room.
+    void repair(const std::vector<int>& current, int min_growth = 0) {
         int zones = 0;
         for (std::size_t a = 0; a < m_g.size(); ++a) {
             m_zone[a] = current[a];
@@ -415,9 +417,9 @@ private:
             // Grow a region from the zone until its households can be divided into the band.
             std::set<int> region_zones{static_cast<int>(z)};
             Atoms region = members[z];
-            for (int step = 0; step < 12; ++step) {
+            for (int step = 0; step < 12 + min_growth; ++step) {
                 const bool connected = components(m_g, region, m_member).size() == 1;
-                if (connected && feasible(sum_households(m_g, region), m_o.band)) break;
+                if (step >= min_growth && connected && feasible(sum_households(m_g, region), m_o.band)) break;
                 // Neighbouring zones: bad ones first, then the one sharing most boundary.
                 std::map<int, double> shared;
                 for (int a : region)
@@ -585,11 +587,19 @@ private:
         }
         p.zones = static_cast<int>(renumber.size());
         // A violation recorded when a zone was made may no longer hold after improvement.
+        // A zone kept from today may hold one atom above max alone: say so.
         std::vector<long> hh(static_cast<std::size_t>(p.zones), 0);
-        for (std::size_t a = 0; a < m_g.size(); ++a) hh[at(p.zone_of[a])] += m_g.households[a];
+        std::vector<int> with_households(static_cast<std::size_t>(p.zones), 0), largest(static_cast<std::size_t>(p.zones), 0);
+        for (std::size_t a = 0; a < m_g.size(); ++a) {
+            const std::size_t z = at(p.zone_of[a]);
+            hh[z] += m_g.households[a];
+            with_households[z] += m_g.households[a] > 0 ? 1 : 0;
+            largest[z] = std::max(largest[z], m_g.households[a]);
+        }
         for (std::size_t z = 0; z < hh.size(); ++z) {
             const bool in_band = hh[z] >= m_o.band.min && hh[z] <= m_o.band.max;
             if (in_band) p.violation[z] = Violation::none;
+            else if (largest[z] > m_o.band.max && with_households[z] == 1) p.violation[z] = Violation::atom_above_max;
             else if (p.violation[z] == Violation::none) p.violation[z] = Violation::infeasible_split;
         }
         return p;
