@@ -507,6 +507,10 @@ private:
                 for (const Edge& e : m_g.adjacency[a])
                     if (m_zone[at(e.to)] != from) targets.insert(m_zone[at(e.to)]);
                 if (targets.empty() || members[at(from)].size() < 2) continue;
+                // The best move of this atom: most violation removed, then most gain.
+                int best_to = -1;
+                long best_cut = 0;
+                double best_gain = 0, best_d_from = 0, best_d_to = 0;
                 for (int to : targets) {
                     if (m_violation[at(to)] == Violation::atom_above_max) continue;
                     const long v_before = violation(hh[at(from)]) + violation(hh[at(to)]);
@@ -538,13 +542,24 @@ private:
                         if (today == from) d_stable -= h;
                         if (today == to) d_stable += h;
                     }
-                    const double gain = d_pp - 0.25 * d_off_road / scale +
+                    const double gain = d_pp - 0.15 * d_off_road / scale +
                                         (stable ? 4.0 * d_stable / static_cast<double>(std::max(1L, total_households)) * static_cast<double>(zones) : 0);
                     if (v_after == v_before && gain <= 1e-9) continue;
                     // Today's zones that the repair left alone stay as they are: only zones it
                     // made may trade atoms, unless a move takes a zone closer to the band.
                     if (stable && v_after == v_before && from < m_first_new && to < m_first_new) continue;
-                    if (!stays_connected(members[at(from)], static_cast<int>(a))) continue;
+                    const long cut = v_before - v_after;
+                    if (best_to >= 0 && (cut < best_cut || (cut == best_cut && gain <= best_gain))) continue;
+                    best_to = to;
+                    best_cut = cut;
+                    best_gain = gain;
+                    best_d_from = d_from;
+                    best_d_to = d_to;
+                }
+                if (best_to < 0 || !stays_connected(members[at(from)], static_cast<int>(a))) continue;
+                {
+                    const int to = best_to;
+                    const double d_from = best_d_from, d_to = best_d_to;
                     // Move.
                     m_zone[a] = to;
                     auto& fm = members[at(from)];
@@ -557,7 +572,6 @@ private:
                     perimeter[at(from)] += d_from;
                     perimeter[at(to)] += d_to;
                     moved_any = true;
-                    break;
                 }
             }
             if (!moved_any) break;
