@@ -12,9 +12,10 @@
 
 using namespace wangge;
 
-TEST_CASE("real data: Walnut Hills census blocks partition into contiguous zones of 250-500 households",
-          "[balance][real]") {
-    if (!test::shared_data_available()) return;
+namespace {
+
+// The census blocks with their households, each block its own cell.
+std::vector<balance::AtomShape> walnut_hills_blocks() {
     std::ifstream in(test::shared_data_dir / "cincinnati-walnut-hills" / "blocks_households.geojson");
     REQUIRE(in);
     const nlohmann::json fc = nlohmann::json::parse(in);
@@ -26,6 +27,15 @@ TEST_CASE("real data: Walnut Hills census blocks partition into contiguous zones
         a.households = f.at("properties").at("HOUSEHOLDS").get<int>();
         blocks.push_back(std::move(a));
     }
+    return blocks;
+}
+
+} // namespace
+
+TEST_CASE("real data: Walnut Hills census blocks partition into contiguous zones of 250-500 households",
+          "[balance][real]") {
+    if (!test::shared_data_available()) return;
+    const std::vector<balance::AtomShape> blocks = walnut_hills_blocks();
     REQUIRE(blocks.size() == 457);
     const balance::AtomGraph g = balance::build_graph(blocks, nullptr);
     long total = 0;
@@ -67,17 +77,7 @@ TEST_CASE("real data: Walnut Hills census blocks partition into contiguous zones
 TEST_CASE("real data: Walnut Hills zones repaired after a change of households stay whole, for many seeds",
           "[balance][real]") {
     if (!test::shared_data_available()) return;
-    std::ifstream in(test::shared_data_dir / "cincinnati-walnut-hills" / "blocks_households.geojson");
-    REQUIRE(in);
-    const nlohmann::json fc = nlohmann::json::parse(in);
-    std::vector<balance::AtomShape> blocks;
-    for (const auto& f : fc.at("features")) {
-        balance::AtomShape a;
-        a.cell = geo::from_geojson(f.at("geometry").dump());
-        a.site = geo::point_on_surface(a.cell);
-        a.households = f.at("properties").at("HOUSEHOLDS").get<int>();
-        blocks.push_back(std::move(a));
-    }
+    const std::vector<balance::AtomShape> blocks = walnut_hills_blocks();
     const balance::AtomGraph today = balance::build_graph(blocks, nullptr);
     for (std::uint64_t seed = 20240601; seed < 20240616; ++seed) {
         INFO("seed " << seed);
