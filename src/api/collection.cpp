@@ -52,10 +52,7 @@ Page page_of(const Request& req, long default_limit, long max_limit, OverMaxLimi
     return p;
 }
 
-std::string self_base(const Request& req) {
-    auto host = req.header("host");
-    return host ? "http://" + std::string(*host) : std::string();
-}
+std::string self_base(const Request& req) { return request_origin(req); }
 
 std::string href_with(const Request& req, std::string_view key, std::string_view value) {
     std::string q;

@@ -1,5 +1,6 @@
 #include "api/message.hpp"
 
+#include <cctype>
 #include <future>
 
 #include <nlohmann/json.hpp>
@@ -108,6 +109,18 @@ Response error_response(int status, std::string_view code, std::string_view mess
 }
 
 Response error_response(const Error& e) { return error_response(http_status(e.kind()), e.code(), e.what()); }
+
+std::string request_origin(const Request& req) {
+    const auto host = req.header("host");
+    if (!host || host->empty() || host->size() > 255) return {};
+    for (char c : *host)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+            return {};
+    std::string proto(req.header("x-forwarded-proto").value_or(""));
+    for (char& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool https = proto == "https";
+    return std::string(https ? "https://" : "http://") + std::string(*host);
+}
 
 Response wait(Response r) {
     if (!r.deferred) return r;

@@ -49,6 +49,11 @@ struct Response {
 // (waiting for it on this thread: for tests and other synchronous callers).
 Response wait(Response r);
 
+// "http://host[:port]" (https behind a proxy that says X-Forwarded-Proto: https) for absolute
+// links back to this server, from the Host header; empty, so that links stay relative, when
+// the header is missing or is not a plain host name or address with an optional port.
+std::string request_origin(const Request& req);
+
 // Splits a request target into the decoded path and query parameters; throws
 // Error(bad_request) on malformed percent-encoding.
 Request make_request(std::string method, std::string_view target);

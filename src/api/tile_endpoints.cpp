@@ -55,15 +55,6 @@ std::string identity_etag(const std::string& gzip_etag) {
     return gzip_etag.substr(0, gzip_etag.size() - 1) + "-identity\"";
 }
 
-// "http://host" from the request, so TileJSON hands out URLs that reach this server.
-std::string origin(const Request& req) {
-    auto host = req.header("host");
-    if (!host || host->empty()) return {};
-    auto proto = req.header("x-forwarded-proto");
-    std::string scheme = proto && iequals(*proto, "https") ? "https" : "http";
-    return scheme + "://" + std::string(*host);
-}
-
 } // namespace detail
 
 bool accepts_gzip(std::string_view accept_encoding) {
@@ -158,7 +149,7 @@ Response TileEndpoints::tilejson(const Request& req, const grid::Snapshot& snaps
         {"description", "Wangge community grid map: " + name},
         {"version", "1.0.0"},
         {"scheme", "xyz"},
-        {"tiles", {detail::origin(req) + "/tiles/" + name + "/{z}/{x}/{y}.mvt"}},
+        {"tiles", {request_origin(req) + "/tiles/" + name + "/{z}/{x}/{y}.mvt"}},
         {"minzoom", minzoom},
         {"maxzoom", maxzoom},
         {"bounds", {b.min_lon, b.min_lat, b.max_lon, b.max_lat}},

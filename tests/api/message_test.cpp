@@ -23,3 +23,23 @@ TEST_CASE("api: the error envelope carries code and message", "[api]") {
     CHECK(r.content_type == "application/json");
     CHECK(r.body == R"({"code":"invalid_code","message":"grid code 'x' must be 15 digits"})");
 }
+
+TEST_CASE("request origin: from a plain Host header only", "[api]") {
+    auto with = [](std::vector<std::pair<std::string, std::string>> headers) {
+        auto req = api::make_request("GET", "/tiles/grids.json");
+        req.headers = std::move(headers);
+        return api::request_origin(req);
+    };
+    CHECK(with({{"host", "maps.example.cn:8080"}}) == "http://maps.example.cn:8080");
+    CHECK(with({{"host", "127.0.0.1:18080"}}) == "http://127.0.0.1:18080");
+    CHECK(with({{"host", "[::1]:8080"}}) == "http://[::1]:8080");
+    CHECK(with({{"host", "maps.example.cn"}, {"x-forwarded-proto", "HTTPS"}}) == "https://maps.example.cn");
+    CHECK(with({{"host", "maps.example.cn"}, {"x-forwarded-proto", "hxxxs"}}) == "http://maps.example.cn");
+    // Anything else leaves links relative rather than echoing it into JSON and HTML.
+    CHECK(with({}).empty());
+    CHECK(with({{"host", ""}}).empty());
+    CHECK(with({{"host", "evil.example/\"><script>"}}).empty());
+    CHECK(with({{"host", "a b"}}).empty());
+    CHECK(with({{"host", "user@host"}}).empty());
+    CHECK(with({{"host", std::string(300, 'a')}}).empty());
+}
