@@ -1,5 +1,6 @@
 #include "api/collection.hpp"
 
+#include "api/features.hpp"
 #include "api/params.hpp"
 
 #include <nlohmann/json.hpp>
@@ -52,7 +53,17 @@ Page page_of(const Request& req, long default_limit, long max_limit, OverMaxLimi
     return p;
 }
 
-std::string self_base(const Request& req) { return request_origin(req); }
+std::size_t append_area_page(std::string& out, const grid::Snapshot& snap, Level level,
+                             const std::vector<const grid::Area*>& matched, const Page& page) {
+    return append_page(out, matched, page,
+                       [&](std::string& o, const grid::Area* a) { append_area_feature(o, snap, level, *a); });
+}
+
+std::size_t append_building_page(std::string& out, const grid::Snapshot& snap,
+                                 const std::vector<std::uint32_t>& matched, const Page& page) {
+    return append_page(out, matched, page,
+                       [&](std::string& o, std::uint32_t i) { append_building_feature(o, snap.buildings()[i]); });
+}
 
 std::string href_with(const Request& req, std::string_view key, std::string_view value) {
     std::string q;
@@ -65,7 +76,7 @@ std::string href_with(const Request& req, std::string_view key, std::string_view
     for (const auto& [k, v] : req.query)
         if (k != key) append(k, v);
     append(key, value);
-    return self_base(req) + req.path + q;
+    return request_origin(req) + req.path + q;
 }
 
 std::string page_href(const Request& req, long offset) { return href_with(req, "offset", std::to_string(offset)); }
@@ -117,7 +128,7 @@ std::string feature_collection(const Request& req, const std::string& features, 
 std::string feature_collection(const Request& req, const std::string& features, std::size_t matched,
                                std::size_t returned, const Page& page, const CollectionFraming& framing) {
     nlohmann::json links = nlohmann::json::array();
-    links.push_back(link_json({"self", framing.type, self_base(req) + req.target, {}}));
+    links.push_back(link_json({"self", framing.type, request_origin(req) + req.target, {}}));
     for (const Link& link : framing.links) links.push_back(link_json(link));
     if (static_cast<std::size_t>(page.offset + page.limit) < matched)
         links.push_back(link_json({"next", framing.type, page_href(req, page.offset + page.limit), {}}));

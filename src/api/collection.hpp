@@ -30,8 +30,6 @@ enum class OverMaxLimit { reject, clamp };
 Page page_of(const Request& req, long default_limit = 100, long max_limit = 10000,
              OverMaxLimit over_max = OverMaxLimit::reject);
 
-// "http://host" from the Host header, or "" when the request has none.
-std::string self_base(const Request& req);
 // The absolute href of this request with query parameter `key` set to `value` (replacing any
 // earlier values, appended last); keys and values are percent-encoded again.
 std::string href_with(const Request& req, std::string_view key, std::string_view value);
@@ -58,6 +56,13 @@ std::size_t append_page(std::string& out, const std::vector<T>& matched, const P
     }
     return returned;
 }
+
+// One page of areas of `level` (buildings, by index into snap.buildings()) as features; returns
+// how many were written.
+std::size_t append_area_page(std::string& out, const grid::Snapshot& snap, Level level,
+                             const std::vector<const grid::Area*>& matched, const Page& page);
+std::size_t append_building_page(std::string& out, const grid::Snapshot& snap,
+                                 const std::vector<std::uint32_t>& matched, const Page& page);
 
 struct Link {
     std::string rel;

@@ -65,4 +65,12 @@ void append_feature(std::string& out, const std::string& id, const nlohmann::jso
     out += '}';
 }
 
+void append_area_feature(std::string& out, const grid::Snapshot& snap, Level level, const grid::Area& area) {
+    append_feature(out, area.code, area_properties(snap, level, area), area.geom);
+}
+
+void append_building_feature(std::string& out, const grid::Building& b) {
+    append_feature(out, std::to_string(b.row.id), building_properties(b), b.row.geom);
+}
+
 } // namespace wangge::api

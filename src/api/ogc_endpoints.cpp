@@ -292,7 +292,7 @@ std::vector<std::string_view> segments_of(std::string_view path) {
 class Resources {
 public:
     Resources(const Request& req, const grid::Snapshot& snap)
-        : m_req(req), m_snap(snap), m_base(self_base(req) + "/ogc") {}
+        : m_req(req), m_snap(snap), m_base(request_origin(req) + "/ogc") {}
 
     Response landing() const {
         require_known_params(m_req, {"f"});
@@ -354,16 +354,11 @@ public:
         if (c.level) {
             auto areas = matching_areas(m_snap, *c.level, bbox);
             matched = areas.size();
-            returned = append_page(features, areas, page, [&](std::string& out, const grid::Area* a) {
-                append_feature(out, a->code, area_properties(m_snap, *c.level, *a), a->geom);
-            });
+            returned = append_area_page(features, m_snap, *c.level, areas, page);
         } else {
             auto buildings = matching_buildings(m_snap, bbox);
             matched = buildings.size();
-            returned = append_page(features, buildings, page, [&](std::string& out, std::uint32_t i) {
-                const auto& b = m_snap.buildings()[i];
-                append_feature(out, std::to_string(b.row.id), building_properties(b), b.row.geom);
-            });
+            returned = append_building_page(features, m_snap, buildings, page);
         }
         CollectionFraming framing;
         framing.type = type;
@@ -383,11 +378,11 @@ public:
         const std::string type = negotiate(m_req, feature_formats);
         std::string out;
         if (area)
-            append_feature(out, area->code, area_properties(m_snap, *c.level, *area), area->geom);
+            append_area_feature(out, m_snap, *c.level, *area);
         else
-            append_feature(out, std::to_string(building->row.id), building_properties(*building), building->row.geom);
+            append_building_feature(out, *building);
         nlohmann::json links{
-            link_json({"self", type, self_base(m_req) + m_req.target, "This feature"}),
+            link_json({"self", type, request_origin(m_req) + m_req.target, "This feature"}),
             link_json(alternate_of(m_req, type)),
             link_json({"collection", json_type, m_base + "/collections/" + std::string(c.id), "The collection"})};
         // append_feature closes the object; reopen it to add the links the standard asks for.

@@ -122,9 +122,7 @@ Response RestEndpoints::list_areas(const Request& req, const grid::Snapshot& sna
         return !q || starts_with(a.code, *q) || a.name.find(*q) != std::string::npos;
     });
     std::string features;
-    std::size_t returned = append_page(features, matched, page, [&](std::string& out, const grid::Area* a) {
-        append_feature(out, a->code, area_properties(snap, level, *a), a->geom);
-    });
+    std::size_t returned = append_area_page(features, snap, level, matched, page);
     return geojson_response(feature_collection(req, features, matched.size(), returned, page));
 }
 
@@ -141,10 +139,7 @@ Response RestEndpoints::list_buildings(const Request& req, const grid::Snapshot&
         });
     }
     std::string features;
-    std::size_t returned = append_page(features, matched, page, [&](std::string& out, std::uint32_t i) {
-        const auto& b = snap.buildings()[i];
-        append_feature(out, std::to_string(b.row.id), building_properties(b), b.row.geom);
-    });
+    std::size_t returned = append_building_page(features, snap, matched, page);
     return geojson_response(feature_collection(req, features, matched.size(), returned, page));
 }
 
