@@ -17,6 +17,8 @@
 #include "grid/snapshot.hpp"
 #include "store/database.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -28,7 +30,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -54,46 +55,29 @@ struct Options {
     std::string points_out;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-    std::fprintf(stderr,
-                 "locate_bench: %s\n"
-                 "usage: locate_bench DB.sqlite [--points N] [--seed S] [--threads T] [--validate K]\n"
-                 "                              [--min-seconds X] [--rounds R] [--points-out FILE]\n",
-                 problem.c_str());
-    std::exit(2);
-}
-
-template <typename T>
-T parse_number(std::string_view name, std::string_view text) {
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < T{})
-        usage(std::string(name) + " expects a non-negative number, got '" + std::string(text) + "'");
-    return value;
-}
-
+// Exits with CLI11's message and status on bad arguments or --help.
 Options parse_options(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        if (!arg.starts_with("--")) {
-            if (!o.db.empty()) usage("more than one database given");
-            o.db = arg;
-            continue;
-        }
-        if (i + 1 >= argc) usage(std::string(arg) + " needs a value");
-        std::string_view value = argv[++i];
-        if (arg == "--points") o.points = parse_number<std::size_t>(arg, value);
-        else if (arg == "--seed") o.seed = parse_number<std::uint64_t>(arg, value);
-        else if (arg == "--threads") o.threads = parse_number<unsigned>(arg, value);
-        else if (arg == "--validate") o.validate = parse_number<std::size_t>(arg, value);
-        else if (arg == "--min-seconds") o.min_seconds = parse_number<double>(arg, value);
-        else if (arg == "--rounds") o.rounds = parse_number<unsigned>(arg, value);
-        else if (arg == "--points-out") o.points_out = value;
-        else usage("unknown option " + std::string(arg));
+    CLI::App app{"Throughput of grid::Snapshot::locate in process, validated before it is timed", "locate_bench"};
+    app.add_option("db", o.db, "Wangge database (SpatiaLite)")->required()->check(CLI::ExistingFile);
+    app.add_option("--points", o.points, "random points to locate")->capture_default_str()->check(CLI::Range(1, 1 << 30));
+    app.add_option("--seed", o.seed, "seed of the points (splitmix64)")->capture_default_str();
+    app.add_option("--threads", o.threads, "threads of the multi-threaded timing")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    app.add_option("--validate", o.validate, "points checked against a scan of every grid")->capture_default_str();
+    app.add_option("--min-seconds", o.min_seconds, "least time of one timing")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--rounds", o.rounds, "rounds of each timing; the best counts")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+    app.add_option("--points-out", o.points_out, "write the points and their grid codes as CSV");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::exit(app.exit(e));
     }
-    if (o.db.empty()) usage("no database given");
-    if (o.points == 0 || o.threads == 0 || o.rounds == 0) usage("--points, --threads and --rounds must be at least 1");
     return o;
 }
 
