@@ -20,6 +20,11 @@
 // measured too (per tile, per pass and over all passes): it tells other processes taking the core
 // (wall time grows, CPU time does not) from slower work.
 //
+// Before the timed passes each configuration makes every tile once: its features and bytes, a
+// digest of the tiles' bytes (FNV-1a, equal digests mean byte-identical tiles, which is how a
+// change to the tile code is shown not to change the tiles) and the time gzip adds to each tile
+// when a tile cache fills (`mvt_gzip`).
+//
 // --tiles-out writes the tiles as CSV (id,z,x,y and the features of each source layer in the
 // `plain` tile) so that PostGIS and the HTTP benchmarks of bench/run.sh use the very same tiles
 // and can check that they produce as many features.
@@ -28,14 +33,15 @@
 #include "grid/snapshot.hpp"
 #include "render/renderer.hpp"
 #include "store/database.hpp"
+#include "tiles/compress.hpp"
 #include "tiles/tile_math.hpp"
 #include "tiles/vector_tiles.hpp"
 
+#include <CLI/CLI.hpp>
 #include <protozero/pbf_reader.hpp>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <chrono>
 #include <cstdint>
@@ -75,52 +81,27 @@ struct Options {
     bool png = true;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-    std::fprintf(stderr,
-                 "tiles_bench: %s\n"
-                 "usage: tiles_bench DB.sqlite [--styles DIR] [--per-zoom N] [--seed S] [--min-seconds X]\n"
-                 "                             [--tiles-out FILE] [--no-mvt] [--no-png]\n",
-                 problem.c_str());
-    std::exit(2);
-}
-
-template <typename T>
-T parse_number(std::string_view name, std::string_view text) {
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < T{})
-        usage(std::string(name) + " expects a non-negative number, got '" + std::string(text) + "'");
-    return value;
-}
-
+// Exits with CLI11's message and status on bad arguments or --help.
 Options parse_options(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        if (!arg.starts_with("--")) {
-            if (!o.db.empty()) usage("more than one database given");
-            o.db = arg;
-            continue;
-        }
-        if (arg == "--no-mvt") {
-            o.mvt = false;
-            continue;
-        }
-        if (arg == "--no-png") {
-            o.png = false;
-            continue;
-        }
-        if (i + 1 >= argc) usage(std::string(arg) + " needs a value");
-        std::string_view value = argv[++i];
-        if (arg == "--styles") o.styles = value;
-        else if (arg == "--per-zoom") o.per_zoom = parse_number<std::size_t>(arg, value);
-        else if (arg == "--seed") o.seed = parse_number<std::uint64_t>(arg, value);
-        else if (arg == "--min-seconds") o.min_seconds = parse_number<double>(arg, value);
-        else if (arg == "--tiles-out") o.tiles_out = value;
-        else usage("unknown option " + std::string(arg));
+    CLI::App app{"Vector tiles and cold PNG rendering in process, on a fixed set of tiles", "tiles_bench"};
+    app.add_option("db", o.db, "Wangge database (SpatiaLite)")->required()->check(CLI::ExistingFile);
+    app.add_option("--styles", o.styles, "directory of Mapnik styles")->capture_default_str();
+    app.add_option("--per-zoom", o.per_zoom, "distinct tiles per zoom at z12-z16")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--seed", o.seed, "seed of the tile draw (splitmix64)")->capture_default_str();
+    app.add_option("--min-seconds", o.min_seconds, "least time of one measurement (whole passes over the tiles)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--tiles-out", o.tiles_out, "write the tiles and their features per source layer as CSV");
+    app.add_flag("!--no-mvt", o.mvt, "skip the vector tiles");
+    app.add_flag("!--no-png", o.png, "skip the PNG tiles");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::exit(app.exit(e));
     }
-    if (o.db.empty()) usage("no database given");
-    if (o.per_zoom == 0) usage("--per-zoom must be at least 1");
     return o;
 }
 
@@ -227,6 +208,13 @@ Passes run_passes(const std::vector<TileId>& tiles, double min_seconds,
     return out;
 }
 
+// FNV-1a over the bytes of every tile in turn: equal digests, byte-identical tiles.
+constexpr std::uint64_t fnv_offset = 0xcbf29ce484222325ull;
+std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
+    for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+    return h;
+}
+
 double quantile(std::vector<double> v, double q) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -261,10 +249,19 @@ void bench_mvt(const Snapshot& snap, const std::vector<TileId>& tiles, const Opt
                const wangge::tiles::VectorTileOptions& options) {
     using wangge::tiles::VectorLayer;
     std::vector<std::size_t> bytes(tiles.size()), features(tiles.size());
-    for (std::size_t i = 0; i < tiles.size(); ++i) { // untimed: sizes and counts, and warms the caches
+    std::uint64_t digest = fnv_offset;
+    std::size_t gzip_bytes = 0;
+    double gzip_seconds = 0;
+    // Untimed for make_vector_tile: sizes, counts and the digest, and it warms the caches. The
+    // gzip that a cache fill adds to each tile is timed here, once per tile.
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
         std::string mvt = wangge::tiles::make_vector_tile(snap, VectorLayer::hierarchy, tiles[i], options);
         bytes[i] = mvt.size();
         for (const auto& [layer, n] : count_features(mvt)) features[i] += n;
+        digest = fnv1a(digest, mvt);
+        auto s = Clock::now();
+        gzip_bytes += wangge::tiles::gzip(mvt).size();
+        gzip_seconds += seconds_since(s);
     }
     Passes passes = run_passes(tiles, o.min_seconds, [&](const TileId& t) {
         return wangge::tiles::make_vector_tile(snap, VectorLayer::hierarchy, t, options).size();
@@ -277,10 +274,12 @@ void bench_mvt(const Snapshot& snap, const std::vector<TileId>& tiles, const Opt
     }
     const double n = static_cast<double>(tiles.size());
     std::printf("mvt config=%s tiles=%zu passes=%zu seconds=%.4f tiles_per_s=%.1f ms_per_tile=%.3f "
-                "cpu_ms_per_tile=%.3f all_passes_cpu_ms_per_tile=%.3f features=%zu bytes=%zu\n",
+                "cpu_ms_per_tile=%.3f all_passes_cpu_ms_per_tile=%.3f features=%zu bytes=%zu digest=%016llx\n",
                 config, tiles.size(), passes.count, best.seconds, n / best.seconds, 1000 * best.seconds / n,
                 1000 * best.cpu_seconds / n, 1000 * passes.all_cpu_seconds / (n * static_cast<double>(passes.count)),
-                total_features, total_bytes);
+                total_features, total_bytes, static_cast<unsigned long long>(digest));
+    std::printf("mvt_gzip config=%s tiles=%zu ms_per_tile=%.3f gzip_bytes=%zu\n", config, tiles.size(),
+                1000 * gzip_seconds / n, gzip_bytes);
     const std::string extra = std::string("config=") + config + " ";
     print_zooms("mvt_zoom", extra.c_str(), tiles, best, bytes, features);
     std::fflush(stdout);
@@ -366,7 +365,7 @@ int run(const Options& o) {
 } // namespace
 
 int main(int argc, char** argv) {
-    Options o = parse_options(argc, argv);
+    const Options o = parse_options(argc, argv);
     try {
         return run(o);
     } catch (const std::exception& e) {
