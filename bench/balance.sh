@@ -59,10 +59,14 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
 }
 
+# Builds balance_bench, and the wangge command only when the bootstrap is measured; two jobs at
+# most (the machine is shared).
 build() {
-    log "building balance_bench (Release) in $BUILD_DIR"
+    local targets=(balance_bench)
+    want bootstrap && targets+=(wangge)
+    log "building ${targets[*]} (Release) in $BUILD_DIR"
     cmake -B "$BUILD_DIR" -S "$ROOT" -DCMAKE_BUILD_TYPE=Release -DWANGGE_BUILD_TESTS=OFF -G Ninja >/dev/null
-    cmake --build "$BUILD_DIR" --target balance_bench wangge
+    cmake --build "$BUILD_DIR" -j2 --target "${targets[@]}"
     BALANCE_BENCH=$BUILD_DIR/bench/balance_bench
     WANGGE=$BUILD_DIR/src/app/wangge
 }

@@ -50,14 +50,16 @@ std::string_view to_string(Violation v) noexcept {
     return "none";
 }
 
-double ZoneMeasure::polsby_popper() const noexcept {
-    return perimeter_m > 0 ? 4 * 3.14159265358979323846 * area_m2 / (perimeter_m * perimeter_m) : 0;
-}
+namespace {
+constexpr double pi = 3.14159265358979323846;
+double polsby_popper(double area, double perimeter) { return perimeter > 0 ? 4 * pi * area / (perimeter * perimeter) : 0; }
+} // namespace
+
+double ZoneMeasure::polsby_popper() const noexcept { return balance::polsby_popper(area_m2, perimeter_m); }
 
 namespace {
 
 using Atoms = std::vector<int>;
-constexpr double pi = 3.14159265358979323846;
 
 std::size_t at(int i) { return static_cast<std::size_t>(i); }
 
@@ -125,7 +127,7 @@ bool feasible(long h, const grid::Band& band) {
 class Partitioner {
 public:
     Partitioner(const AtomGraph& g, const PartitionOptions& o)
-        : m_g(g), m_o(o), m_rng(o.seed), m_zone(g.size(), -1), m_member(g.size(), 0) {}
+        : m_g(g), m_o(o), m_rng(o.seed), m_zone(g.size(), -1), m_member(g.size(), 0), m_local(g.size(), -1) {}
 
     Partition run() {
         for (int z : m_o.current) m_first_new = std::max(m_first_new, z + 1);
@@ -235,136 +237,181 @@ private:
         const long h = sum_households(m_g, atoms);
         const long lo = std::max<long>(static_cast<long>(k1) * m_o.band.min, h - static_cast<long>(k2) * m_o.band.max);
         const long hi = std::min<long>(static_cast<long>(k1) * m_o.band.max, h - static_cast<long>(k2) * m_o.band.min);
-        const double ideal = static_cast<double>(h) * k1 / k;
-
+        const SplitGraph sg = split_graph(atoms);
         const std::size_t n = atoms.size();
-        std::map<int, int> local;
-        for (std::size_t i = 0; i < n; ++i) local[atoms[i]] = static_cast<int>(i);
-        struct LocalEdge {
-            int a, b;
-            double base;
-        };
-        std::vector<LocalEdge> edges;
-        for (std::size_t i = 0; i < n; ++i)
-            for (const Edge& e : m_g.adjacency[at(atoms[i])])
-                if (auto it = local.find(e.to); it != local.end() && it->second > static_cast<int>(i)) {
-                    const double d = std::hypot(m_g.x[at(atoms[i])] - m_g.x[at(e.to)], m_g.y[at(atoms[i])] - m_g.y[at(e.to)]);
-                    edges.push_back({static_cast<int>(i), it->second, d + 1e-6});
-                }
-
-        std::uniform_real_distribution<double> jitter(0.5, 1.5);
-        std::vector<char> side(n, 0), best_side;
-        double best_score = -1e300;
+        const Cut none{};
+        Cut best = none;
         for (int t = 0; t < m_o.trees; ++t) {
-            // Kruskal on jittered lengths: short edges first, so the tree follows neighbourhoods.
-            std::vector<std::pair<double, std::size_t>> order;
-            order.reserve(edges.size());
-            for (std::size_t e = 0; e < edges.size(); ++e) order.emplace_back(edges[e].base * jitter(m_rng), e);
-            std::sort(order.begin(), order.end());
-            UnionFind uf(n);
-            std::vector<std::vector<int>> tree(n);
-            for (const auto& [w, e] : order)
-                if (uf.join(edges[e].a, edges[e].b)) {
-                    tree[at(edges[e].a)].push_back(edges[e].b);
-                    tree[at(edges[e].b)].push_back(edges[e].a);
-                }
-            // Subtree households from a random root.
-            const int root = static_cast<int>(std::uniform_int_distribution<std::size_t>(0, n - 1)(m_rng));
-            std::vector<int> parent(n, -1), visit{root};
-            std::vector<char> seen(n, 0);
-            seen[at(root)] = 1;
-            for (std::size_t i = 0; i < visit.size(); ++i)
-                for (int c : tree[at(visit[i])])
-                    if (!seen[at(c)]) {
-                        seen[at(c)] = 1;
-                        parent[at(c)] = visit[i];
-                        visit.push_back(c);
-                    }
-            if (visit.size() != n) continue; // not connected: the caller splits components
-            std::vector<long> below(n, 0);
-            for (std::size_t i = n; i-- > 0;) {
-                const int v = visit[i];
-                below[at(v)] += m_g.households[at(atoms[at(v)])];
-                if (parent[at(v)] >= 0) below[at(parent[at(v)])] += below[at(v)];
-            }
-            // Candidate cuts: the subtree is the k1 side or the k2 side.
-            std::vector<std::pair<double, int>> candidates; // (miss, node); miss 0 = in range
-            for (std::size_t v = 0; v < n; ++v) {
-                if (parent[v] < 0) continue;
-                const long s = below[v];
-                auto miss = [&](long value) {
-                    return value < lo ? static_cast<double>(lo - value) : value > hi ? static_cast<double>(value - hi) : 0.0;
-                };
-                const double m = std::min(miss(s), miss(h - s));
-                const double off = std::min(std::abs(static_cast<double>(s) - ideal), std::abs(static_cast<double>(h - s) - ideal));
-                candidates.emplace_back(m * 1e6 + off, static_cast<int>(v));
-            }
-            std::sort(candidates.begin(), candidates.end());
-            const std::size_t keep = std::min<std::size_t>(candidates.size(), 6);
-            for (std::size_t c = 0; c < keep; ++c) {
-                const int v = candidates[c].second;
-                // Mark the subtree of v.
-                std::fill(side.begin(), side.end(), 0);
-                std::vector<int> stack{v};
-                side[at(v)] = 1;
-                while (!stack.empty()) {
-                    const int u = stack.back();
-                    stack.pop_back();
-                    for (int w : tree[at(u)])
-                        if (w != parent[at(u)] && !side[at(w)]) {
-                            side[at(w)] = 1;
-                            stack.push_back(w);
-                        }
-                }
-                // The subtree holds the k1 side when that fits the range better.
-                long s = below[at(v)];
-                auto miss = [&](long value) { return value < lo ? lo - value : value > hi ? value - hi : 0L; };
-                if (miss(h - s) < miss(s) || (miss(h - s) == miss(s) && std::abs(static_cast<double>(h - s) - ideal) <
-                                                                          std::abs(static_cast<double>(s) - ideal))) {
-                    for (auto& x : side) x = static_cast<char>(!x);
-                    s = h - s;
-                }
-                const double score = score_split(atoms, local, side, s, lo, hi, ideal, h);
-                if (score > best_score) {
-                    best_score = score;
-                    best_side = side;
-                }
-            }
+            const SpanningTree tree = spanning_tree(sg);
+            if (tree.order.size() != n) continue; // not connected: the caller splits components
+            best = std::max(best, best_cut(sg, tree, h, lo, hi, k1, k), [](const Cut& l, const Cut& r) { return l.score < r.score; });
         }
-        if (best_side.empty()) return {atoms};
+        if (best.side.empty()) return {atoms};
         Atoms a1, a2;
-        for (std::size_t i = 0; i < n; ++i) (best_side[i] ? a1 : a2).push_back(atoms[i]);
+        for (std::size_t i = 0; i < n; ++i) (best.side[i] ? a1 : a2).push_back(atoms[i]);
         std::vector<Atoms> out = split(a1, k1);
         for (Atoms& piece : split(a2, k2)) out.push_back(std::move(piece));
         return out;
     }
 
-    double score_split(const Atoms& atoms, const std::map<int, int>& local, const std::vector<char>& side, long s,
-                       long lo, long hi, double ideal, long h) const {
-        double area[2] = {0, 0}, perimeter[2] = {0, 0}, cut = 0, cut_off_road = 0;
-        for (std::size_t i = 0; i < atoms.size(); ++i) {
+    // The atoms of one split numbered 0..n-1, their edges inside the set once each, and the
+    // boundary of each atom that no other atom of the set shares (the outer edge of the set).
+    struct SplitEdge {
+        int a, b;
+        double base; // centre distance: the spanning trees follow short edges
+        double length_m;
+        bool road;
+    };
+    struct SplitGraph {
+        std::vector<SplitEdge> edges;
+        std::vector<int> households;
+        std::vector<double> area, outside;
+        double total_area = 0, total_outside = 0;
+    };
+    SplitGraph split_graph(const Atoms& atoms) {
+        const std::size_t n = atoms.size();
+        for (std::size_t i = 0; i < n; ++i) m_local[at(atoms[i])] = static_cast<int>(i);
+        SplitGraph sg;
+        sg.households.resize(n);
+        sg.area.resize(n);
+        sg.outside.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
             const int a = atoms[i];
-            const int sd = side[i] ? 0 : 1;
-            area[sd] += m_g.area_m2[at(a)];
-            perimeter[sd] += m_g.outer_m[at(a)];
+            sg.households[i] = m_g.households[at(a)];
+            sg.area[i] = m_g.area_m2[at(a)];
+            sg.outside[i] = m_g.outer_m[at(a)];
             for (const Edge& e : m_g.adjacency[at(a)]) {
-                auto it = local.find(e.to);
-                if (it == local.end()) {
-                    perimeter[sd] += e.length_m; // edge of the area being split
-                } else if ((side[at(it->second)] ? 0 : 1) != sd) {
-                    perimeter[sd] += e.length_m;
-                    cut += e.length_m / 2;
-                    if (!e.road) cut_off_road += e.length_m / 2;
+                const int j = m_local[at(e.to)];
+                if (j < 0) {
+                    sg.outside[i] += e.length_m;
+                } else if (j > static_cast<int>(i)) {
+                    const double d = std::hypot(m_g.x[at(a)] - m_g.x[at(e.to)], m_g.y[at(a)] - m_g.y[at(e.to)]);
+                    sg.edges.push_back({static_cast<int>(i), j, d + 1e-6, e.length_m, e.road});
                 }
             }
+            sg.total_area += sg.area[i];
+            sg.total_outside += sg.outside[i];
         }
-        double pp = 0;
-        for (int sd = 0; sd < 2; ++sd)
-            pp += perimeter[sd] > 0 ? 4 * pi * area[sd] / (perimeter[sd] * perimeter[sd]) : 0;
-        const double miss = s < lo ? static_cast<double>(lo - s) : s > hi ? static_cast<double>(s - hi) : 0.0;
-        const double off_road = cut > 0 ? cut_off_road / cut : 0;
-        return pp / 2 - 0.25 * off_road - 0.5 * std::abs(static_cast<double>(s) - ideal) / static_cast<double>(h) -
-               10 * miss / static_cast<double>(std::max(1, m_o.band.min));
+        for (int a : atoms) m_local[at(a)] = -1;
+        return sg;
+    }
+
+    // A random spanning tree in depth-first preorder: the subtree of the node at position p is
+    // the run of positions [p, p + size[p]), so "is atom i on the cut side" is one comparison.
+    struct SpanningTree {
+        std::vector<int> order;    // position -> atom
+        std::vector<int> position; // atom -> position
+        std::vector<int> size;     // by position: atoms in the subtree
+    };
+    SpanningTree spanning_tree(const SplitGraph& sg) {
+        const std::size_t n = sg.households.size();
+        // Kruskal on jittered lengths: short edges first, so the tree follows neighbourhoods.
+        std::uniform_real_distribution<double> jitter(0.5, 1.5);
+        std::vector<std::pair<double, std::size_t>> order;
+        order.reserve(sg.edges.size());
+        for (std::size_t e = 0; e < sg.edges.size(); ++e) order.emplace_back(sg.edges[e].base * jitter(m_rng), e);
+        std::sort(order.begin(), order.end());
+        UnionFind uf(n);
+        std::vector<int> degree(n + 1, 0);
+        std::vector<std::pair<int, int>> links;
+        links.reserve(n);
+        for (const auto& [w, e] : order)
+            if (uf.join(sg.edges[e].a, sg.edges[e].b)) {
+                links.emplace_back(sg.edges[e].a, sg.edges[e].b);
+                ++degree[at(sg.edges[e].a) + 1];
+                ++degree[at(sg.edges[e].b) + 1];
+            }
+        for (std::size_t i = 0; i < n; ++i) degree[i + 1] += degree[i]; // now offsets
+        std::vector<int> next(degree.begin(), degree.end() - 1), neighbours(2 * links.size());
+        for (const auto& [a, b] : links) {
+            neighbours[at(next[at(a)]++)] = b;
+            neighbours[at(next[at(b)]++)] = a;
+        }
+        // Preorder from a random root.
+        SpanningTree t;
+        const int root = static_cast<int>(std::uniform_int_distribution<std::size_t>(0, n - 1)(m_rng));
+        t.position.assign(n, -1);
+        std::vector<int> stack{root}, parent(n, -1);
+        while (!stack.empty()) {
+            const int u = stack.back();
+            stack.pop_back();
+            t.position[at(u)] = static_cast<int>(t.order.size());
+            t.order.push_back(u);
+            for (int p = degree[at(u)]; p < degree[at(u) + 1]; ++p)
+                if (const int w = neighbours[at(p)]; w != parent[at(u)]) {
+                    parent[at(w)] = u;
+                    stack.push_back(w);
+                }
+        }
+        t.size.assign(t.order.size(), 1);
+        for (std::size_t p = t.order.size(); p-- > 1;) {
+            const int u = t.order[p];
+            t.size[at(t.position[at(parent[at(u)])])] += t.size[p];
+        }
+        return t;
+    }
+
+    struct Cut {
+        double score = -1e300;
+        std::vector<char> side; // per atom of the split: 1 on the side of k1 zones
+    };
+    // The best cut of one tree: the cuts that balance best are scored by the mean Polsby-Popper
+    // of the two sides, the share of the cut off roads, and the distance from the ideal split.
+    Cut best_cut(const SplitGraph& sg, const SpanningTree& t, long h, long lo, long hi, int k1, int k) {
+        const std::size_t n = t.order.size();
+        const double ideal = static_cast<double>(h) * k1 / k;
+        // Subtree sums, by position: each subtree is a run of positions.
+        std::vector<long> below(n, 0);
+        std::vector<double> area(n + 1, 0), outside(n + 1, 0); // prefix sums
+        for (std::size_t p = 0; p < n; ++p) {
+            const int u = t.order[p];
+            area[p + 1] = area[p] + sg.area[at(u)];
+            outside[p + 1] = outside[p] + sg.outside[at(u)];
+        }
+        std::vector<long> households(n + 1, 0);
+        for (std::size_t p = 0; p < n; ++p) households[p + 1] = households[p] + sg.households[at(t.order[p])];
+        for (std::size_t p = 0; p < n; ++p) below[p] = households[p + at(t.size[p])] - households[p];
+        auto miss = [&](long value) { return value < lo ? lo - value : value > hi ? value - hi : 0L; };
+        auto off_ideal = [&](long value) { return std::abs(static_cast<double>(value) - ideal); };
+        // Candidate cuts (the edge above each node but the root): the subtree is the k1 side or the k2 side.
+        std::vector<std::pair<double, int>> candidates; // (miss, atom); miss 0 = in range
+        candidates.reserve(n);
+        for (std::size_t p = 1; p < n; ++p) {
+            const long s = below[p];
+            const double m = static_cast<double>(std::min(miss(s), miss(h - s)));
+            candidates.emplace_back(m * 1e6 + std::min(off_ideal(s), off_ideal(h - s)), t.order[p]);
+        }
+        std::sort(candidates.begin(), candidates.end());
+        candidates.resize(std::min<std::size_t>(candidates.size(), 6));
+        Cut best;
+        for (const auto& [key, v] : candidates) {
+            const std::size_t first = at(t.position[at(v)]), last = first + at(t.size[first]);
+            auto inside = [&](int i) {
+                const auto p = at(t.position[at(i)]);
+                return p >= first && p < last;
+            };
+            double cut = 0, cut_off_road = 0;
+            for (const SplitEdge& e : sg.edges)
+                if (inside(e.a) != inside(e.b)) {
+                    cut += e.length_m;
+                    if (!e.road) cut_off_road += e.length_m;
+                }
+            const double sub_area = area[last] - area[first], sub_outside = outside[last] - outside[first];
+            const double pp_sub = polsby_popper(sub_area, sub_outside + cut);
+            const double pp_rest = polsby_popper(sg.total_area - sub_area, sg.total_outside - sub_outside + cut);
+            // The subtree holds the k1 side when that fits the range better.
+            long s = below[first];
+            const bool flip = miss(h - s) < miss(s) || (miss(h - s) == miss(s) && off_ideal(h - s) < off_ideal(s));
+            if (flip) s = h - s;
+            const double off_road = cut > 0 ? cut_off_road / cut : 0;
+            const double score = (pp_sub + pp_rest) / 2 - 0.25 * off_road - 0.5 * off_ideal(s) / static_cast<double>(h) -
+                                 10 * static_cast<double>(miss(s)) / static_cast<double>(std::max(1, m_o.band.min));
+            if (score <= best.score) continue;
+            best.score = score;
+            best.side.assign(n, 0);
+            for (std::size_t i = 0; i < n; ++i) best.side[i] = static_cast<char>(inside(static_cast<int>(i)) != flip);
+        }
+        return best;
     }
 
     // --- repairing today's zones ---
@@ -411,6 +458,14 @@ private:
             if (m_zone[a] < 0) unzoned.push_back(static_cast<int>(a));
         std::vector<char> bad(members.size(), 0), done(members.size(), 0);
         for (std::size_t z = 0; z < members.size(); ++z) bad[z] = needs_work(members[z]);
+        // A zone out of the band first trades a few boundary atoms with neighbours that have room;
+        // only when that fails is it divided again with its neighbours (which moves far more).
+        std::vector<long> hh(members.size(), 0);
+        for (std::size_t z = 0; z < members.size(); ++z) hh[z] = sum_households(m_g, members[z]);
+        for (std::size_t z = 0; z < members.size(); ++z)
+            if (bad[z] && components(m_g, members[z], m_member).size() == 1 &&
+                trade_into_band(static_cast<int>(z), members, hh, bad))
+                bad[z] = 0;
 
         for (std::size_t z = 0; z < members.size(); ++z) {
             if (!bad[z] || done[z]) continue;
@@ -447,6 +502,65 @@ private:
         }
         if (!unzoned.empty()) divide(unzoned);
         // Zones emptied by the repair are dropped in finish().
+    }
+
+    // Brings zone z back into the band by trading boundary atoms with neighbouring zones that
+    // are in the band and stay there: a zone above max gives atoms away, one below min takes
+    // them in. The atoms of fewest households go first (fewest households moved; then the one
+    // sharing most boundary with its new zone), each keeping both zones contiguous, and only while
+    // z is out of the band. When z cannot be brought into the band so, nothing is changed.
+    bool trade_into_band(int z, std::vector<Atoms>& members, std::vector<long>& hh, const std::vector<char>& bad) {
+        const long min = m_o.band.min, max = m_o.band.max;
+        const auto zones = static_cast<int>(members.size());
+        auto steady = [&](int y) { return y >= 0 && y < zones && y != z && !bad[at(y)] && hh[at(y)] >= min && hh[at(y)] <= max; };
+        auto shared_with = [&](int a, int zone) {
+            double length = 0;
+            for (const Edge& e : m_g.adjacency[at(a)])
+                if (m_zone[at(e.to)] == zone) length += e.length_m;
+            return length;
+        };
+        struct Move {
+            int households;
+            double shared;
+            int atom, from, to;
+        };
+        std::vector<Move> made;
+        while (hh[at(z)] > max || hh[at(z)] < min) {
+            const bool give = hh[at(z)] > max;
+            std::vector<Move> moves;
+            for (int a : members[at(z)])
+                for (const Edge& e : m_g.adjacency[at(a)]) {
+                    const int y = m_zone[at(e.to)];
+                    if (!steady(y)) continue;
+                    const int atom = give ? a : e.to;
+                    const int h = m_g.households[at(atom)];
+                    if (h == 0) continue;
+                    const bool fits = give ? hh[at(y)] + h <= max && hh[at(z)] - h >= min
+                                           : hh[at(y)] - h >= min && hh[at(z)] + h <= max;
+                    if (fits) moves.push_back({h, shared_with(atom, give ? y : z), atom, give ? z : y, give ? y : z});
+                }
+            std::sort(moves.begin(), moves.end(), [](const Move& l, const Move& r) {
+                return std::tie(l.households, r.shared, l.atom, l.to) < std::tie(r.households, l.shared, r.atom, r.to);
+            });
+            const auto ok = std::find_if(moves.begin(), moves.end(),
+                                         [&](const Move& m) { return stays_connected(members[at(m.from)], m.atom); });
+            if (ok == moves.end()) {
+                for (auto m = made.rbegin(); m != made.rend(); ++m) move_atom(m->atom, m->to, m->from, members, hh);
+                return false;
+            }
+            move_atom(ok->atom, ok->from, ok->to, members, hh);
+            made.push_back(*ok);
+        }
+        return true;
+    }
+
+    void move_atom(int a, int from, int to, std::vector<Atoms>& members, std::vector<long>& hh) {
+        m_zone[at(a)] = to;
+        auto& fm = members[at(from)];
+        fm.erase(std::find(fm.begin(), fm.end(), a));
+        members[at(to)].push_back(a);
+        hh[at(from)] -= m_g.households[at(a)];
+        hh[at(to)] += m_g.households[at(a)];
     }
 
     bool needs_work(const Atoms& zone) {
@@ -625,6 +739,7 @@ private:
     std::vector<int> m_zone;
     std::vector<Violation> m_violation;
     std::vector<char> m_member; // scratch for components()
+    std::vector<int> m_local;   // scratch for split_graph(): atom -> index in the split, -1 outside
     int m_first_new = 0;        // zones numbered from here were made by this run (repair)
 };
 

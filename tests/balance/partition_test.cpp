@@ -192,6 +192,60 @@ TEST_CASE("partition: zones already in band are left as they are", "[balance]") 
     CHECK(balance::households_moved(g, today.zone_of, again.zone_of, again.zones) == 0);
 }
 
+namespace {
+
+// Today's zones of an 18 x 10 lattice: three zones of six columns each.
+std::vector<int> three_column_zones() {
+    std::vector<int> zones;
+    for (int r = 0; r < 10; ++r)
+        for (int c = 0; c < 18; ++c) zones.push_back(c / 6);
+    return zones;
+}
+
+} // namespace
+
+TEST_CASE("partition: a zone just above max hands a few boundary atoms to neighbours with room", "[balance]") {
+    // The middle zone grew to 60 x 9 = 540 households, its neighbours hold 60 x 5 = 300: giving
+    // five atoms of 9 away puts every zone in band; a split of the middle zone would move at
+    // least 250.
+    const auto after = test::lattice(18, 10, [](int c, int) { return c / 6 == 1 ? 9 : 5; });
+    PartitionOptions o;
+    o.current = three_column_zones();
+    const Partition p = balance::partition(after, o);
+    check_partition(after, p, o.band);
+    CHECK(zones_out_of_band(p) == 0);
+    CHECK(p.zones == 3);
+    const long moved = balance::households_moved(after, o.current, p.zone_of, p.zones);
+    CHECK(moved >= 45);
+    CHECK(moved <= 54);
+}
+
+TEST_CASE("partition: a zone just below min takes a few boundary atoms from neighbours with room", "[balance]") {
+    // The middle zone shrank to 60 x 4 = 240 households, its neighbours hold 60 x 6 = 360.
+    const auto after = test::lattice(18, 10, [](int c, int) { return c / 6 == 1 ? 4 : 6; });
+    PartitionOptions o;
+    o.current = three_column_zones();
+    const Partition p = balance::partition(after, o);
+    check_partition(after, p, o.band);
+    CHECK(zones_out_of_band(p) == 0);
+    CHECK(p.zones == 3);
+    const long moved = balance::households_moved(after, o.current, p.zone_of, p.zones);
+    CHECK(moved >= 12);
+    CHECK(moved <= 18);
+}
+
+TEST_CASE("partition: a zone above max whose neighbours have no room is divided again with them", "[balance]") {
+    // 540 households between two zones of 480: no atom can be handed over, so the three zones
+    // (1,500 households) are divided anew into four.
+    const auto after = test::lattice(18, 10, [](int c, int) { return c / 6 == 1 ? 9 : 8; });
+    PartitionOptions o;
+    o.current = three_column_zones();
+    const Partition p = balance::partition(after, o);
+    check_partition(after, p, o.band);
+    CHECK(zones_out_of_band(p) == 0);
+    CHECK(p.zones == 4);
+}
+
 TEST_CASE("partition: bad graphs are refused", "[balance]") {
     balance::AtomGraph g = test::lattice(3, 3, [](int, int) { return 1; });
     g.adjacency[0].push_back({8, 1.0, false}); // one-way edge
