@@ -4,6 +4,7 @@
 #include <future>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace wangge::api {
 
@@ -108,7 +109,28 @@ Response error_response(int status, std::string_view code, std::string_view mess
     return res;
 }
 
-Response error_response(const Error& e) { return error_response(http_status(e.kind()), e.code(), e.what()); }
+Response error_response(const Error& e) {
+    Response r = error_response(http_status(e.kind()), e.code(), e.what());
+    if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
+    if (e.kind() == ErrorKind::unavailable) r.set_header("Retry-After", "1");
+    if (e.kind() == ErrorKind::unauthorized) r.set_header("WWW-Authenticate", "Bearer");
+    return r;
+}
+
+Response error_response(const std::exception_ptr& error, std::string_view context) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& e) {
+        Response r = error_response(e);
+        if (r.status >= 500) spdlog::error("{}: {} ({})", context, e.what(), e.code());
+        return r;
+    } catch (const std::exception& e) {
+        spdlog::error("{}: {}", context, e.what());
+    } catch (...) {
+        spdlog::error("{}: an exception that is not a std::exception", context);
+    }
+    return error_response(500, "internal", "internal error; the server log has the details");
+}
 
 std::string request_origin(const Request& req) {
     const auto host = req.header("host");

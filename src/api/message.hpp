@@ -3,7 +3,9 @@
 // no sockets involved; the http module moves them over the wire.
 #include "core/error.hpp"
 
+#include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,7 +37,11 @@ using Completion = std::function<void(Response)>;
 struct Response {
     int status = 200;
     std::string content_type = "application/json";
+    // The body is `body`, or, when set, `shared_body`: bytes held by a cache (a tile), which the
+    // server sends from where they are instead of copying them into each response. bytes()
+    // reads whichever it is.
     std::string body;
+    std::shared_ptr<const std::string> shared_body;
     std::vector<std::pair<std::string, std::string>> headers; // extra headers
     // Set when the answer is not ready yet (a tile being rendered): the caller hands it a
     // completion and is free to do other work; the response itself is then only a placeholder.
@@ -43,6 +49,7 @@ struct Response {
     std::function<void(Completion)> deferred;
 
     void set_header(std::string name, std::string value);
+    std::string_view bytes() const noexcept { return shared_body ? std::string_view(*shared_body) : body; }
 };
 
 // The final response: `r` itself, or, when it is deferred, what its completion receives
@@ -60,9 +67,17 @@ Request make_request(std::string method, std::string_view target);
 
 std::string percent_decode(std::string_view text, bool plus_is_space);
 
-// The JSON error envelope {"code": ..., "message": ...} with the status of the error's kind.
-Response error_response(const Error& e);
+// The JSON error envelope {"code": ..., "message": ...}: the one place it is made.
 Response error_response(int status, std::string_view code, std::string_view message);
+// The envelope of `e` with the status of its kind and the header that kind calls for: Allow:
+// GET, HEAD for 405 (a family that takes other methods sets its own), Retry-After: 1 for 503,
+// WWW-Authenticate: Bearer for 401.
+Response error_response(const Error& e);
+// The answer to a failure caught at a boundary (a request handler, a render completion):
+// wangge::Error as above, anything else a 500 whose detail (SQL, paths, GEOS messages) goes to
+// the log under `context` (what failed, e.g. "GET /tiles/..."), never to the client. Errors of
+// status 500 and up are logged too.
+Response error_response(const std::exception_ptr& error, std::string_view context);
 Response json_response(std::string body, int status = 200);
 
 } // namespace wangge::api

@@ -1,10 +1,9 @@
 #include "api/raster_endpoints.hpp"
 
-#include <spdlog/spdlog.h>
-
+#include <array>
 #include <exception>
 #include <mutex>
-
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,12 +24,15 @@ bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::vector<std::string_view> split(std::string_view path, char separator) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        const auto at = path.find(separator);
-        parts.push_back(path.substr(0, at));
-        if (at == std::string_view::npos) return parts;
+// The '/'-separated parts of a path when there are exactly N of them.
+template <std::size_t N>
+std::optional<std::array<std::string_view, N>> split_exactly(std::string_view path) {
+    std::array<std::string_view, N> parts;
+    for (std::size_t i = 0;; ++i) {
+        const auto at = path.find('/');
+        if (i == N) return std::nullopt;
+        parts[i] = path.substr(0, at);
+        if (at == std::string_view::npos) return i + 1 == N ? std::optional(parts) : std::nullopt;
         path.remove_prefix(at + 1);
     }
 }
@@ -38,6 +40,7 @@ std::vector<std::string_view> split(std::string_view path, char separator) {
 // The response to one request for a tile, given the tile.
 Response tile_response(const Request& req, const tiles::CachedTile& cached) {
     Response res;
+    res.headers.reserve(2);
     res.set_header("ETag", cached.etag);
     res.set_header("Cache-Control", std::string(cache_control));
     if (req.not_modified(cached.etag)) {
@@ -46,21 +49,8 @@ Response tile_response(const Request& req, const tiles::CachedTile& cached) {
         return res;
     }
     res.content_type = "image/png";
-    res.body = *cached.bytes;
+    res.shared_body = cached.bytes;
     return res;
-}
-
-Response failure_response(const std::exception_ptr& error, const std::string& what) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const Error& e) {
-        return error_response(e);
-    } catch (const std::exception& e) {
-        spdlog::error("rendering {}: {}", what, e.what());
-    } catch (...) {
-        spdlog::error("rendering {}: unknown exception", what);
-    }
-    return error_response(500, "internal", "internal error; the server log has the details");
 }
 
 } // namespace
@@ -93,20 +83,20 @@ std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::
     require_read(req);
     path.remove_prefix(prefix.size());
     path.remove_suffix(png_suffix.size());
-    const std::vector<std::string_view> parts = split(path, '/');
-    if (parts.size() != 4)
+    const auto parts = split_exactly<4>(path);
+    if (!parts)
         throw Error(ErrorKind::bad_request, "invalid_tile",
                     "expected /tiles/{style}/{z}/{x}/{y}.png or {y}@2x.png, not " + req.path);
-    const std::string style(parts[0]);
+    const std::string style((*parts)[0]);
     if (!m_pool->renderer().has_style(style))
         throw Error(ErrorKind::not_found, "unknown_style", "no style named '" + style + "'");
-    std::string_view y = parts[3];
+    std::string_view y = (*parts)[3];
     int scale = 1;
     if (ends_with(y, retina_suffix)) {
         y.remove_suffix(retina_suffix.size());
         scale = 2;
     }
-    const tiles::TileId tile = tiles::parse_tile(parts[1], parts[2], y);
+    const tiles::TileId tile = tiles::parse_tile((*parts)[1], (*parts)[2], y);
     const tiles::TileKey key{"png/" + style + (scale == 2 ? std::string(retina_suffix) : std::string()), tile};
     const std::int64_t version = snapshot.version();
     if (m_cache)
@@ -124,11 +114,10 @@ std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::
                 return;
             }
             if (flights->waiting.size() >= max) {
-                // The render queue is full: refuse at once rather than queue without bound.
-                Response busy = error_response(Error(ErrorKind::unavailable, "render_busy",
-                                                     "too many tiles are waiting to be rendered; retry in a moment"));
-                busy.set_header("Retry-After", "1");
-                done(std::move(busy));
+                // The render queue is full: refuse at once rather than queue without bound (503
+                // with Retry-After).
+                done(error_response(Error(ErrorKind::unavailable, "render_busy",
+                                          "too many tiles are waiting to be rendered; retry in a moment")));
                 return;
             }
             flights->waiting[flight].push_back({req, std::move(done)});
@@ -155,7 +144,8 @@ std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::
                 waiters = std::move(it->second);
                 flights->waiting.erase(it);
             }
-            for (auto& w : waiters) w.done(made ? tile_response(w.request, *made) : failure_response(error, flight));
+            for (auto& w : waiters)
+                w.done(made ? tile_response(w.request, *made) : error_response(error, "rendering " + flight));
         };
         try {
             pool->submit(style, key.tile, scale, finish);

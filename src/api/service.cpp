@@ -1,7 +1,5 @@
 #include "api/service.hpp"
 
-#include <spdlog/spdlog.h>
-
 namespace wangge::api {
 
 void require_read(const Request& req) {
@@ -19,16 +17,8 @@ Response Service::handle(const Request& req) const {
         for (const auto& family : m_families)
             if (auto response = family->handle(req, *snapshot)) return std::move(*response);
         throw Error(ErrorKind::not_found, "not_found", "no resource at " + req.path);
-    } catch (const Error& e) {
-        Response r = error_response(e);
-        if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
-        if (e.kind() == ErrorKind::unavailable) r.set_header("Retry-After", "1");
-        if (e.kind() == ErrorKind::unauthorized) r.set_header("WWW-Authenticate", "Bearer");
-        return r;
-    } catch (const std::exception& e) {
-        // The detail (SQL, paths, GEOS messages) goes to the log, not to the client.
-        spdlog::error("{} {}: {}", req.method, req.target, e.what());
-        return error_response(500, "internal", "internal error; the server log has the details");
+    } catch (...) {
+        return error_response(std::current_exception(), req.method + " " + req.target);
     }
 }
 

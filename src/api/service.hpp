@@ -1,7 +1,8 @@
 #pragma once
 // Wangge's HTTP API as a pure function Request -> Response over the current snapshot. The
 // Service takes the snapshot once per request (readers never lock), asks each endpoint family
-// in turn, and is the one place where errors become the JSON envelope.
+// in turn, and is the boundary where a failure of any of them becomes the JSON envelope (through
+// error_response, which makes it).
 #include "api/endpoints.hpp"
 
 #include <memory>

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
-#include <vector>
 
 namespace wangge::api {
 
@@ -24,12 +24,13 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-    std::vector<std::string_view> out;
+// Calls f on each part of s between separators, in order (one empty part for an empty s).
+template <typename F>
+void for_each_part(std::string_view s, char sep, F&& f) {
     for (;;) {
         auto at = s.find(sep);
-        out.push_back(s.substr(0, at));
-        if (at == std::string_view::npos) return out;
+        f(s.substr(0, at));
+        if (at == std::string_view::npos) return;
         s.remove_prefix(at + 1);
     }
 }
@@ -42,12 +43,16 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // The q-value of one Accept-Encoding element ("gzip;q=0.5"); 1 when absent.
 double q_value(std::string_view params) {
-    for (std::string_view p : split(params, ';')) {
+    double q = 1.0;
+    bool found = false;
+    for_each_part(params, ';', [&](std::string_view p) {
         p = trim(p);
-        if (p.size() > 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
-            return std::strtod(std::string(p.substr(2)).c_str(), nullptr);
-    }
-    return 1.0;
+        if (!found && p.size() > 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+            q = std::strtod(std::string(p.substr(2)).c_str(), nullptr);
+            found = true;
+        }
+    });
+    return q;
 }
 
 // The identity (uncompressed) representation has its own strong ETag, derived from the gzip one.
@@ -59,19 +64,20 @@ std::string identity_etag(const std::string& gzip_etag) {
 
 bool accepts_gzip(std::string_view accept_encoding) {
     std::optional<double> gzip, any;
-    for (std::string_view element : detail::split(accept_encoding, ',')) {
+    detail::for_each_part(accept_encoding, ',', [&](std::string_view element) {
         auto semi = element.find(';');
         std::string_view coding = detail::trim(element.substr(0, semi));
         double q = semi == std::string_view::npos ? 1.0 : detail::q_value(element.substr(semi + 1));
         if (detail::iequals(coding, "gzip") || detail::iequals(coding, "x-gzip")) gzip = q;
         else if (coding == "*") any = q;
-    }
+    });
     if (gzip) return *gzip > 0;
     return any && *any > 0;
 }
 
 TileEndpoints::TileEndpoints(std::shared_ptr<tiles::TileCache> cache, TileEndpointOptions options)
-    : m_cache(std::move(cache)), m_options(std::move(options)) {}
+    : m_cache(std::move(cache)), m_options(std::move(options)),
+      m_cache_control("public, max-age=" + std::to_string(std::max(0, m_options.max_age_s))) {}
 
 std::optional<Response> TileEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
     constexpr std::string_view prefix = "/tiles/";
@@ -79,8 +85,13 @@ std::optional<Response> TileEndpoints::handle(const Request& req, const grid::Sn
     if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
     std::string_view rest = path.substr(prefix.size());
     if (detail::ends_with(rest, ".mvt")) {
-        std::vector<std::string_view> parts = detail::split(rest.substr(0, rest.size() - 4), '/');
-        if (parts.size() != 4)
+        std::array<std::string_view, 4> parts;
+        std::size_t n = 0;
+        detail::for_each_part(rest.substr(0, rest.size() - 4), '/', [&](std::string_view part) {
+            if (n < parts.size()) parts[n] = part;
+            ++n;
+        });
+        if (n != parts.size())
             throw Error(ErrorKind::bad_request, "invalid_tile",
                         "a vector tile is /tiles/{layer}/{z}/{x}/{y}.mvt, got " + req.path);
         require_read(req);
@@ -96,10 +107,6 @@ std::optional<Response> TileEndpoints::handle(const Request& req, const grid::Sn
     return std::nullopt;
 }
 
-std::string TileEndpoints::cache_control() const {
-    return "public, max-age=" + std::to_string(std::max(0, m_options.max_age_s));
-}
-
 Response TileEndpoints::tile(const Request& req, const grid::Snapshot& snapshot, tiles::VectorLayer layer,
                              const tiles::TileId& id) const {
     const tiles::TileKey key{"mvt/" + std::string(tiles::to_string(layer)), id};
@@ -109,14 +116,16 @@ Response TileEndpoints::tile(const Request& req, const grid::Snapshot& snapshot,
         return raw.empty() ? raw : tiles::gzip(raw);
     });
     const bool gzip = accepts_gzip(req.header("accept-encoding").value_or(""));
-    const std::string etag = gzip ? cached.etag : detail::identity_etag(cached.etag);
+    std::string etag = gzip ? std::move(cached.etag) : detail::identity_etag(cached.etag);
 
     Response res;
-    res.set_header("ETag", etag);
-    res.set_header("Cache-Control", cache_control());
+    res.headers.reserve(4);
+    const bool not_modified = req.not_modified(etag);
+    res.set_header("ETag", std::move(etag));
+    res.set_header("Cache-Control", m_cache_control);
     res.set_header("Vary", "Accept-Encoding");
-    res.content_type = std::string(detail::mvt_type);
-    if (req.not_modified(etag)) {
+    res.content_type = detail::mvt_type;
+    if (not_modified) {
         res.status = 304;
         return res;
     }
@@ -127,12 +136,12 @@ Response TileEndpoints::tile(const Request& req, const grid::Snapshot& snapshot,
     }
     if (gzip) {
         res.set_header("Content-Encoding", "gzip");
-        res.body = *cached.bytes;
+        res.shared_body = std::move(cached.bytes);
     } else {
         // The few clients that do not take gzip get the plain bytes, cached too (the same cache,
         // so a change invalidates both), rather than a gunzip per request.
         const tiles::TileKey plain{"mvt-plain/" + std::string(tiles::to_string(layer)), id};
-        res.body = *m_cache->get(plain, snapshot.version(), [&] { return tiles::gunzip(*cached.bytes); }).bytes;
+        res.shared_body = m_cache->get(plain, snapshot.version(), [&] { return tiles::gunzip(*cached.bytes); }).bytes;
     }
     return res;
 }
@@ -159,7 +168,7 @@ Response TileEndpoints::tilejson(const Request& req, const grid::Snapshot& snaps
         {"wangge:band", {snapshot.band().min, snapshot.band().max}},
     };
     Response res = json_response(j.dump());
-    res.set_header("Cache-Control", cache_control());
+    res.set_header("Cache-Control", m_cache_control);
     return res;
 }
 

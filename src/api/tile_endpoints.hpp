@@ -12,6 +12,8 @@
 #include "tiles/vector_tiles.hpp"
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 namespace wangge::api {
 
@@ -29,10 +31,11 @@ private:
     Response tile(const Request& req, const grid::Snapshot& snapshot, tiles::VectorLayer layer,
                   const tiles::TileId& id) const;
     Response tilejson(const Request& req, const grid::Snapshot& snapshot, tiles::VectorLayer layer) const;
-    std::string cache_control() const;
 
     std::shared_ptr<tiles::TileCache> m_cache;
     TileEndpointOptions m_options;
+    std::string m_cache_control; // "public, max-age=N", made once
+
 };
 
 // Whether an Accept-Encoding header value allows gzip (RFC 9110 §12.5.3, q-values honoured).

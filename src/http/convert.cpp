@@ -1,14 +1,20 @@
 #include "http/convert.hpp"
 
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/status.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
+#include <iterator>
+#include <stdexcept>
+#include <string>
 
 namespace wangge::http::detail {
 
 namespace beast = boost::beast;
+namespace net = boost::asio;
 namespace wire = boost::beast::http;
 
 namespace {
@@ -23,20 +29,38 @@ std::string lower_case(std::string_view text) {
     return out;
 }
 
-api::Response internal_error() { return api::error_response(500, "internal", "internal server error"); }
+// RFC 9110 §5.6.2: a field name is a token.
+bool is_token(std::string_view name) {
+    constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+    return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               extra.find(c) != std::string_view::npos;
+    });
+}
+
+// A CR or LF in a value would let a handler inject a response of its own.
+bool is_safe_value(std::string_view value) {
+    return std::none_of(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
 
 // Framing headers belong to the server: a handler setting them could desynchronise the
-// connection, and a CR or LF in a header would let it inject a response of its own.
-// Content-Type comes from Response::content_type, so a second one would contradict it.
+// connection. Content-Type comes from Response::content_type, so a second one would contradict it.
 bool may_copy_header(std::string_view name, std::string_view value) {
-    auto unsafe = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
-    if (name.empty() || std::any_of(name.begin(), name.end(), unsafe) ||
-        std::any_of(value.begin(), value.end(), unsafe))
-        return false;
+    if (!is_token(name) || !is_safe_value(value)) return false;
     for (std::string_view owned : {"content-length", "transfer-encoding", "connection", "content-type", "server"})
         if (beast::iequals(beast::string_view(name.data(), name.size()), beast::string_view(owned.data(), owned.size())))
             return false;
     return true;
+}
+
+void append_field(std::string& head, std::string_view name, std::string_view value) {
+    head.append(name).append(": ").append(value).append("\r\n");
+}
+
+void append_number(std::string& head, std::size_t n) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    head.append(digits, end);
 }
 
 } // namespace
@@ -45,6 +69,7 @@ api::Request to_api_request(WireRequest& wire) {
     const bool head = wire.method() == wire::verb::head;
     api::Request request = api::make_request(head ? std::string("GET") : std::string(to_std(wire.method_string())),
                                              to_std(wire.target()));
+    request.headers.reserve(static_cast<std::size_t>(std::distance(wire.begin(), wire.end())));
     for (const auto& field : wire)
         request.headers.emplace_back(lower_case(to_std(field.name_string())), std::string(to_std(field.value())));
     request.body = std::move(wire.body());
@@ -54,48 +79,73 @@ api::Request to_api_request(WireRequest& wire) {
 api::Response respond(const Handler& handler, WireRequest& wire) {
     try {
         return handler(to_api_request(wire));
-    } catch (const Error& e) {
-        api::Response response = api::error_response(e);
-        if (response.status >= 500)
-            spdlog::error("{} {}: {} ({})", to_std(wire.method_string()),
-                          to_std(wire.target()), e.what(), e.code());
-        return response;
-    } catch (const std::exception& e) {
-        // The client learns only that it failed; the reason may name files or SQL.
-        spdlog::error("{} {}: unhandled exception: {}",
-                      to_std(wire.method_string()),
-                      to_std(wire.target()), e.what());
-        return internal_error();
     } catch (...) {
-        spdlog::error("{} {}: unhandled non-standard exception",
-                      to_std(wire.method_string()),
-                      to_std(wire.target()));
-        return internal_error();
+        std::string context(to_std(wire.method_string()));
+        context.append(" ").append(to_std(wire.target()));
+        return api::error_response(std::current_exception(), context);
     }
+}
+
+std::array<net::const_buffer, 2> WireResponse::buffers() const noexcept {
+    return {net::buffer(m_head), net::buffer(m_body.data(), m_body.size())};
+}
+
+void WireResponse::clear() noexcept {
+    m_head.clear();
+    m_owned = std::string();
+    m_shared.reset();
+    m_body = {};
+    m_last = false;
 }
 
 std::size_t to_wire_response(api::Response&& response, WireResponse& out, unsigned version, bool keep_alive,
                              bool head) {
-    if (response.status < 200 || response.status > 599) {
-        spdlog::error("handler returned invalid HTTP status {}", response.status);
-        response = internal_error();
+    if (response.status < 200 || response.status > 599)
+        response = api::error_response(
+            std::make_exception_ptr(std::logic_error("invalid HTTP status " + std::to_string(response.status))),
+            "a handler's response");
+    const auto status = static_cast<unsigned>(response.status);
+    out.clear();
+    std::string& h = out.m_head;
+    h.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    append_number(h, status);
+    h.append(" ").append(to_std(wire::obsolete_reason(wire::int_to_status(status)))).append("\r\n");
+    append_field(h, "Server", server_name);
+    if (!response.content_type.empty()) {
+        if (is_safe_value(response.content_type))
+            append_field(h, "Content-Type", response.content_type);
+        else
+            spdlog::warn("dropped a response Content-Type holding CR, LF or NUL");
     }
-    out.version(version);
-    out.result(static_cast<unsigned>(response.status));
-    out.set(wire::field::server, beast::string_view(server_name.data(), server_name.size()));
-    if (!response.content_type.empty()) out.set(wire::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) {
         if (may_copy_header(name, value))
-            out.insert(name, value);
+            append_field(h, name, value);
         else
             spdlog::warn("dropped response header '{}' set by the handler", name);
     }
-    out.keep_alive(keep_alive);
+    // HTTP/1.1 connections persist unless closed, HTTP/1.0 ones close unless kept alive.
+    if (!keep_alive && version != 10) append_field(h, "Connection", "close");
+    if (keep_alive && version == 10) append_field(h, "Connection", "keep-alive");
+    out.m_last = !keep_alive;
+
+    std::size_t length = 0;
     // RFC 9110 §8.6: 204 and 304 carry neither a body nor (for 204) a Content-Length.
-    if (response.status == 204 || response.status == 304) return 0;
-    const std::size_t length = response.body.size();
-    out.content_length(length);
-    if (!head) out.body() = std::move(response.body);
+    if (status != 204 && status != 304) {
+        length = response.bytes().size();
+        h.append("Content-Length: ");
+        append_number(h, length);
+        h.append("\r\n");
+        if (!head) {
+            if (response.shared_body) {
+                out.m_shared = std::move(response.shared_body);
+                out.m_body = *out.m_shared;
+            } else {
+                out.m_owned = std::move(response.body);
+                out.m_body = out.m_owned;
+            }
+        }
+    }
+    h.append("\r\n");
     return length;
 }
 

@@ -2,17 +2,18 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 
 namespace wangge::http::detail {
 
@@ -71,8 +72,8 @@ WireResponse& ResponseQueue::push() {
 }
 
 void ResponseQueue::pop() {
-    // Reset the slot so a large body is freed now rather than when the ring comes round.
-    m_slots[m_head] = WireResponse{};
+    // A large body is freed now rather than when the ring comes round; the head's buffer stays.
+    m_slots[m_head].clear();
     m_head = (m_head + 1) % m_slots.size();
     --m_size;
 }
@@ -151,10 +152,10 @@ void Session::answer_request() {
 }
 
 void Session::send_answer(const Answering& a, api::Response response) {
-    if (response.deferred) { // a completion must hand over a final response
-        spdlog::error("{} {}: a deferred response completed with another deferred response", a.method, a.target);
-        response = api::error_response(500, "internal", "internal server error");
-    }
+    if (response.deferred) // a completion must hand over a final response
+        response = api::error_response(
+            std::make_exception_ptr(std::logic_error("completed with another deferred response")),
+            "a deferred response");
     const int status = response.status;
     const std::size_t bytes = to_wire_response(std::move(response), m_queue.push(), a.version, a.keep_alive, a.head);
     if (m_context.options.access_log) {
@@ -183,7 +184,8 @@ void Session::reject(int status, std::string_view code, std::string_view message
 void Session::do_write() {
     // Also bounds how long a client that does not read its responses can hold the connection.
     m_stream.expires_after(m_context.options.request_timeout);
-    wire::async_write(m_stream, m_queue.front(), beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    net::async_write(m_stream, m_queue.front().buffers(),
+                     beast::bind_front_handler(&Session::on_write, shared_from_this()));
 }
 
 void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
@@ -192,7 +194,7 @@ void Session::on_write(beast::error_code ec, std::size_t /*bytes*/) {
         do_close();
         return;
     }
-    const bool last = m_queue.front().need_eof();
+    const bool last = m_queue.front().last();
     m_queue.pop();
     if (last) {
         // Reading stopped when this response was queued, so nothing follows it.

@@ -90,6 +90,12 @@ std::vector<std::pair<std::uint32_t, fs::path>> numbered(const fs::path& dir, st
 
 } // namespace detail
 
+std::size_t TileKeyHash::operator()(const TileKey& key) const noexcept {
+    const std::uint64_t tile = (static_cast<std::uint64_t>(key.tile.x) << 32 | key.tile.y) ^
+                               static_cast<std::uint64_t>(key.tile.z) << 58;
+    return static_cast<std::size_t>(detail::mix(detail::fnv1a(key.source) ^ detail::mix(tile)));
+}
+
 std::string etag_of(std::string_view bytes) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "\"%016llx%016llx\"", static_cast<unsigned long long>(detail::fnv1a(bytes)),
@@ -112,7 +118,7 @@ TileCache::TileCache(Options options) : m_options(std::move(options)) {
 
 TileCache::~TileCache() = default;
 
-std::optional<CachedTile> TileCache::lookup(const TileKey& key, const std::string& id, std::int64_t version) {
+std::optional<CachedTile> TileCache::lookup(const TileKey& key, std::int64_t version) {
     detail::require_safe_source(key.source);
     {
         std::unique_lock lock(m_mutex);
@@ -120,7 +126,7 @@ std::optional<CachedTile> TileCache::lookup(const TileKey& key, const std::strin
         lock.unlock();
         if (behind) adopt(version);
     }
-    if (auto hit = from_memory(id, version)) return hit;
+    if (auto hit = from_memory(key, version)) return hit;
     if (!m_options.disk_dir) return std::nullopt;
     std::shared_lock disk(m_disk_mutex);
     if (!is_current(version)) return std::nullopt;
@@ -128,20 +134,20 @@ std::optional<CachedTile> TileCache::lookup(const TileKey& key, const std::strin
     if (!bytes) return std::nullopt;
     CachedTile t{std::make_shared<const std::string>(std::move(*bytes)), {}};
     t.etag = etag_of(*t.bytes);
-    remember(key, id, t, version);
+    remember(key, t, version);
     std::lock_guard lock(m_mutex);
     ++m_hits;
     return t;
 }
 
-CachedTile TileCache::store(const TileKey& key, std::string id, std::int64_t version, std::string bytes) {
+CachedTile TileCache::store(const TileKey& key, std::int64_t version, std::string bytes) {
     CachedTile t{std::make_shared<const std::string>(std::move(bytes)), {}};
     t.etag = etag_of(*t.bytes);
     if (m_options.disk_dir) {
         std::shared_lock disk(m_disk_mutex);
         if (is_current(version)) write_file(key, *t.bytes, version);
     }
-    remember(key, std::move(id), t, version);
+    remember(key, t, version);
     std::lock_guard lock(m_mutex);
     ++m_misses;
     return t;
@@ -149,19 +155,16 @@ CachedTile TileCache::store(const TileKey& key, std::string id, std::int64_t ver
 
 CachedTile TileCache::put(const TileKey& key, std::int64_t version, std::string bytes) {
     detail::require_safe_source(key.source);
-    return store(key, key.source + "/" + to_string(key.tile), version, std::move(bytes));
+    return store(key, version, std::move(bytes));
 }
 
-std::optional<CachedTile> TileCache::peek(const TileKey& key, std::int64_t version) {
-    return lookup(key, key.source + "/" + to_string(key.tile), version);
-}
+std::optional<CachedTile> TileCache::peek(const TileKey& key, std::int64_t version) { return lookup(key, version); }
 
 CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make) {
-    std::string id = key.source + "/" + to_string(key.tile);
-    if (auto hit = lookup(key, id, version)) return *hit;
+    if (auto hit = lookup(key, version)) return *hit;
 
     // Single flight: the first miss of a key at a version makes the tile, later ones wait for it.
-    const std::string flight = id + "@" + std::to_string(version);
+    const std::string flight = key.source + "/" + to_string(key.tile) + "@" + std::to_string(version);
     std::promise<CachedTile> leader;
     {
         std::unique_lock lock(m_mutex);
@@ -177,7 +180,7 @@ CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::f
         m_in_flight.erase(flight);
     };
     try {
-        CachedTile t = store(key, std::move(id), version, make());
+        CachedTile t = store(key, version, make());
         leader.set_value(t);
         land();
         return t;
@@ -193,32 +196,32 @@ bool TileCache::is_current(std::int64_t version) const {
     return m_version == version;
 }
 
-std::optional<CachedTile> TileCache::from_memory(const std::string& id, std::int64_t version) {
+std::optional<CachedTile> TileCache::from_memory(const TileKey& key, std::int64_t version) {
     std::lock_guard lock(m_mutex);
     if (m_version != version) return std::nullopt;
-    auto it = m_by_id.find(id);
-    if (it == m_by_id.end()) return std::nullopt;
+    auto it = m_by_key.find(key);
+    if (it == m_by_key.end()) return std::nullopt;
     m_lru.splice(m_lru.begin(), m_lru, it->second);
     ++m_hits;
     return it->second->tile;
 }
 
-void TileCache::remember(const TileKey& key, std::string id, const CachedTile& tile, std::int64_t version) {
-    const std::size_t cost = tile.bytes->size() + id.size();
+void TileCache::remember(const TileKey& key, const CachedTile& tile, std::int64_t version) {
+    const std::size_t cost = tile.bytes->size() + key.source.size() + 1 + to_string(key.tile).size();
     std::lock_guard lock(m_mutex);
     // A tile made from an older snapshot may be stale for the current version: not kept.
     if (m_version != version || cost > m_options.memory_bytes) return;
-    if (auto it = m_by_id.find(id); it != m_by_id.end()) {
+    if (auto it = m_by_key.find(key); it != m_by_key.end()) {
         m_bytes -= it->second->cost;
         m_lru.erase(it->second);
-        m_by_id.erase(it);
+        m_by_key.erase(it);
     }
-    m_lru.push_front(Entry{id, key, tile, cost});
-    m_by_id.emplace(std::move(id), m_lru.begin());
+    m_lru.push_front(Entry{key, tile, cost});
+    m_by_key.emplace(key, m_lru.begin());
     m_bytes += cost;
     while (m_bytes > m_options.memory_bytes) {
         m_bytes -= m_lru.back().cost;
-        m_by_id.erase(m_lru.back().id);
+        m_by_key.erase(m_lru.back().key);
         m_lru.pop_back();
     }
 }
@@ -231,7 +234,7 @@ void TileCache::adopt(std::int64_t version) {
         if (m_version && version <= *m_version) return; // another thread got here first
         first = !m_version;
         m_lru.clear();
-        m_by_id.clear();
+        m_by_key.clear();
         m_bytes = 0;
         m_version = version;
     }
@@ -263,7 +266,7 @@ void TileCache::invalidate(std::int64_t new_version, const std::vector<BBox>& ch
                     continue;
                 }
                 m_bytes -= it->cost;
-                m_by_id.erase(it->id);
+                m_by_key.erase(it->key);
                 it = m_lru.erase(it);
             }
         }

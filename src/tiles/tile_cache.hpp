@@ -39,8 +39,15 @@ namespace wangge::tiles {
 struct TileKey {
     std::string source;
     TileId tile;
+    friend bool operator==(const TileKey&, const TileKey&) = default;
 };
 
+struct TileKeyHash {
+    std::size_t operator()(const TileKey& key) const noexcept;
+};
+
+// A tile as the cache hands it out: `bytes` are the cache's own, shared rather than copied, so
+// every hit on a tile sees the same string (which the HTTP server sends as it is).
 struct CachedTile {
     std::shared_ptr<const std::string> bytes;
     std::string etag;
@@ -88,20 +95,19 @@ public:
 
 private:
     struct Entry {
-        std::string id; // source + "/" + z/x/y
         TileKey key;
         CachedTile tile;
-        std::size_t cost = 0;
+        std::size_t cost = 0; // the bytes and the key, as "source/z/x/y"
     };
     using Lru = std::list<Entry>;
 
-    CachedTile store(const TileKey& key, std::string id, std::int64_t version, std::string bytes);
-    std::optional<CachedTile> lookup(const TileKey& key, const std::string& id, std::int64_t version);
+    CachedTile store(const TileKey& key, std::int64_t version, std::string bytes);
+    std::optional<CachedTile> lookup(const TileKey& key, std::int64_t version);
     // Learns or moves to `version` when the cache is behind it; wipes what it cannot vouch for.
     void adopt(std::int64_t version);
     bool is_current(std::int64_t version) const;
-    std::optional<CachedTile> from_memory(const std::string& id, std::int64_t version);
-    void remember(const TileKey& key, std::string id, const CachedTile& tile, std::int64_t version);
+    std::optional<CachedTile> from_memory(const TileKey& key, std::int64_t version);
+    void remember(const TileKey& key, const CachedTile& tile, std::int64_t version);
     bool tile_touched(const TileId& t, const std::vector<BBox>& changed) const;
     // --- disk: callers hold m_disk_mutex (shared to read or write a tile file, exclusive for
     // the rest); write_index and drop_files also need m_sources_mutex ---
@@ -118,11 +124,12 @@ private:
     mutable std::mutex m_mutex;
     std::optional<std::int64_t> m_version;
     Lru m_lru;
-    std::unordered_map<std::string, Lru::iterator> m_by_id;
+    // By key rather than by a string made of it: a hit allocates nothing.
+    std::unordered_map<TileKey, Lru::iterator, TileKeyHash> m_by_key;
     std::size_t m_bytes = 0;
     std::size_t m_hits = 0;
     std::size_t m_misses = 0;
-    // Tiles being made, by id + "@" + version (single flight).
+    // Tiles being made, by "source/z/x/y@version" (single flight).
     std::unordered_map<std::string, std::shared_future<CachedTile>> m_in_flight;
     // Disk reads and writes share it; adopt() and invalidate() take it exclusively, so no file
     // for an old version is written after they have moved on.

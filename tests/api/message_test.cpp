@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <stdexcept>
+#include <string>
+
 using namespace wangge;
 
 TEST_CASE("api: request targets are split and decoded", "[api]") {
@@ -22,6 +26,53 @@ TEST_CASE("api: the error envelope carries code and message", "[api]") {
     CHECK(r.status == 422);
     CHECK(r.content_type == "application/json");
     CHECK(r.body == R"({"code":"invalid_code","message":"grid code 'x' must be 15 digits"})");
+}
+
+TEST_CASE("api: each error kind brings the header it calls for", "[api]") {
+    auto header = [](const api::Response& r, std::string_view name) {
+        std::string found;
+        for (const auto& [k, v] : r.headers)
+            if (k == name) found = v;
+        return found;
+    };
+    const auto method = api::error_response(Error(ErrorKind::method_not_allowed, "method_not_allowed", "use GET"));
+    CHECK(method.status == 405);
+    CHECK(header(method, "Allow") == "GET, HEAD");
+    const auto busy = api::error_response(Error(ErrorKind::unavailable, "render_busy", "retry"));
+    CHECK(busy.status == 503);
+    CHECK(header(busy, "Retry-After") == "1");
+    const auto auth = api::error_response(Error(ErrorKind::unauthorized, "unauthorized", "token"));
+    CHECK(auth.status == 401);
+    CHECK(header(auth, "WWW-Authenticate") == "Bearer");
+    CHECK(api::error_response(Error(ErrorKind::not_found, "not_found", "no grid")).headers.empty());
+}
+
+TEST_CASE("api: a caught failure becomes the envelope, its detail kept from the client", "[api]") {
+    const auto known = api::error_response(
+        std::make_exception_ptr(Error(ErrorKind::not_found, "no_such_grid", "grid 320102002001001 not found")),
+        "GET /api/v1/grids/320102002001001");
+    CHECK(known.status == 404);
+    CHECK(known.body == R"({"code":"no_such_grid","message":"grid 320102002001001 not found"})");
+
+    const auto unknown = api::error_response(
+        std::make_exception_ptr(std::runtime_error("database /srv/wangge/secret.sqlite is locked")), "GET /x");
+    CHECK(unknown.status == 500);
+    CHECK(unknown.content_type == "application/json");
+    CHECK(unknown.body.find("\"code\":\"internal\"") != std::string::npos);
+    CHECK(unknown.body.find("secret") == std::string::npos);
+
+    const auto odd = api::error_response(std::make_exception_ptr(42), "GET /y");
+    CHECK(odd.status == 500);
+    CHECK(odd.body == unknown.body);
+}
+
+TEST_CASE("api: a response body is owned or shared, and bytes() reads either", "[api]") {
+    api::Response owned = api::json_response("{}");
+    CHECK(owned.bytes() == "{}");
+    api::Response shared;
+    shared.shared_body = std::make_shared<const std::string>("tile bytes");
+    CHECK(shared.bytes() == "tile bytes");
+    CHECK(shared.bytes().data() == shared.shared_body->data());
 }
 
 TEST_CASE("request origin: from a plain Host header only", "[api]") {

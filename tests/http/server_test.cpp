@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -33,6 +34,16 @@ ServerOptions test_options() {
     options.port = 0;
     options.threads = 2;
     return options;
+}
+
+// What /shared answers with, held like a cache holds a tile: one string for every response.
+const std::shared_ptr<const std::string>& shared_bytes() {
+    static const auto bytes = [] {
+        auto s = std::make_shared<std::string>(big_body_size, '\0');
+        for (std::size_t i = 0; i < s->size(); ++i) (*s)[i] = static_cast<char>('a' + i * 7 % 26);
+        return std::shared_ptr<const std::string>(std::move(s));
+    }();
+    return bytes;
 }
 
 // Deferred answers to /gated wait for this.
@@ -67,7 +78,9 @@ Response test_handler(const Request& request) {
         };
         return response;
     }
-    if (request.path == "/big") {
+    if (request.path == "/shared") {
+        response.shared_body = shared_bytes();
+    } else if (request.path == "/big") {
         response.body.assign(big_body_size, 'x');
     } else if (request.path == "/huge") {
         response.body.assign(huge_body_size, 'x');
@@ -220,6 +233,35 @@ TEST_CASE("HEAD announces the GET length and sends no body", "[http]") {
 
     auto raw = client.raw("HEAD /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     CHECK(raw.substr(raw.size() - 4) == "\r\n\r\n"); // headers only
+}
+
+TEST_CASE("a shared body is sent whole, and kept alive while it is being written", "[http]") {
+    RunningServer running;
+    HttpClient client(running.port());
+    const long owners = shared_bytes().use_count();
+    auto r = client.get("/shared");
+    CHECK(r.status == 200);
+    CHECK(r.body == *shared_bytes());
+    CHECK(r.header("content-length") == std::to_string(big_body_size));
+    auto head = client.request("HEAD", "/shared");
+    CHECK(head.body.empty());
+    CHECK(head.header("content-length") == std::to_string(big_body_size));
+
+    // Pipelined: every response shares the one string, each arrives complete, in order.
+    std::string requests;
+    for (int i = 0; i < 6; ++i)
+        requests += "GET /shared?i=" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n" +
+                    (i == 5 ? "Connection: close\r\n" : "") + "\r\n";
+    auto responses = parse_responses(client.raw(requests));
+    REQUIRE(responses.size() == 6);
+    int whole = 0;
+    for (int i = 0; i < 6; ++i) {
+        const auto& p = responses[static_cast<std::size_t>(i)];
+        if (p.header("x-target") == "/shared?i=" + std::to_string(i) && p.body == *shared_bytes()) ++whole;
+    }
+    CHECK(whole == 6);
+    // Written responses let go of the bytes.
+    CHECK(shared_bytes().use_count() == owners);
 }
 
 TEST_CASE("HTTP/1.0 requests are answered in kind", "[http]") {

@@ -59,16 +59,16 @@ TEST_CASE("raster endpoints: a tile is a PNG with an ETag and Cache-Control", "[
     const api::Response r = f.get(f.centre(14));
     REQUIRE(r.status == 200);
     CHECK(r.content_type == "image/png");
-    CHECK(render::decode_png(r.body).width == 256);
+    CHECK(render::decode_png(r.bytes()).width == 256);
     REQUIRE(f.header(r, "ETag"));
     CHECK(f.header(r, "ETag")->front() == '"');
     CHECK(f.header(r, "Cache-Control") == std::optional<std::string_view>("public, max-age=60"));
     // The same bytes the renderer gives.
-    CHECK(r.body == test::RenderFixture::get().renderer()->render_png("default", tiles::tile_at(test::demo_centre, 14), 1));
+    CHECK(r.bytes() == test::RenderFixture::get().renderer()->render_png("default", tiles::tile_at(test::demo_centre, 14), 1));
 
     const api::Response retina = f.get(f.centre(14, "@2x.png"));
     REQUIRE(retina.status == 200);
-    CHECK(render::decode_png(retina.body).width == 512);
+    CHECK(render::decode_png(retina.bytes()).width == 512);
     CHECK(f.header(retina, "ETag") != f.header(r, "ETag"));
 }
 
@@ -91,7 +91,7 @@ TEST_CASE("raster endpoints: If-None-Match answers 304", "[render][api]") {
         INFO("If-None-Match: " << header);
         const api::Response again = f.get(f.centre(16), header);
         CHECK(again.status == 304);
-        CHECK(again.body.empty());
+        CHECK(again.bytes().empty());
         CHECK(f.header(again, "ETag") == std::optional<std::string_view>(etag));
     }
     CHECK(f.get(f.centre(16), "\"other\"").status == 200);
@@ -167,7 +167,7 @@ TEST_CASE("raster endpoints: a cold tile is answered later, by the render pool, 
     for (auto& a : answers) {
         const api::Response r = a.get();
         REQUIRE(r.status == 200);
-        bodies.insert(r.body);
+        bodies.insert(std::string(r.bytes()));
     }
     CHECK(bodies.size() == 1);
     CHECK(render::decode_png(*bodies.begin()).width == 256);

@@ -78,6 +78,31 @@ TEST_CASE("tile cache: hits, misses and LRU eviction by bytes", "[cache]") {
     CHECK(cache.stats().bytes <= 3 * cost);
 }
 
+TEST_CASE("tile cache: hits hand out the same shared bytes, not copies", "[cache]") {
+    TileCache cache(options(plenty));
+    Renderer r;
+    const auto made = cache.get(key(5, 5), 1, r(key(5, 5), 1));
+    const auto hit = cache.get(key(5, 5), 1, r(key(5, 5), 1));
+    const auto peeked = cache.peek(key(5, 5), 1);
+    CHECK(r.calls == 1);
+    REQUIRE(made.bytes);
+    CHECK(hit.bytes.get() == made.bytes.get());
+    REQUIRE(peeked);
+    CHECK(peeked->bytes.get() == made.bytes.get());
+    CHECK(hit.etag == made.etag);
+    // Another source at the same tile, and the same source at another tile, are other entries.
+    const auto other_source = cache.get(key(5, 5, "png/default"), 1, r(key(5, 5, "png/default"), 1));
+    const auto other_tile = cache.get(key(5, 6), 1, r(key(5, 6), 1));
+    CHECK(other_source.bytes.get() != made.bytes.get());
+    CHECK(other_tile.bytes.get() != made.bytes.get());
+    CHECK(*other_source.bytes != *made.bytes);
+    CHECK(r.calls == 3);
+    // put() hands back the bytes it keeps, and later hits share them.
+    const auto put = cache.put(key(7, 7), 1, "made elsewhere");
+    CHECK(cache.get(key(7, 7), 1, r(key(7, 7), 1)).bytes.get() == put.bytes.get());
+    CHECK(r.calls == 3);
+}
+
 TEST_CASE("tile cache: a change drops exactly the tiles it touches", "[cache]") {
     TileCache cache(options(plenty));
     Renderer r;

@@ -40,10 +40,12 @@ std::string header(const api::Response& r, const std::string& name) {
 
 std::string error_code(const api::Response& r) { return nlohmann::json::parse(r.body).at("code"); }
 
-std::string centre_tile(int z) {
+tiles::TileId centre_id(int z) {
     BBox b = tiles::data_bounds(*test::demo_district().snapshot);
-    return tiles::to_string(tiles::tile_at({(b.min_lon + b.max_lon) / 2, (b.min_lat + b.max_lat) / 2}, z));
+    return tiles::tile_at({(b.min_lon + b.max_lon) / 2, (b.min_lat + b.max_lat) / 2}, z);
 }
+
+std::string centre_tile(int z) { return tiles::to_string(centre_id(z)); }
 
 } // namespace
 
@@ -56,15 +58,15 @@ TEST_CASE("tile endpoints: gzip when accepted, identity otherwise, with cache he
     CHECK(header(gz, "Content-Encoding") == "gzip");
     CHECK(header(gz, "Vary") == "Accept-Encoding");
     CHECK(header(gz, "Cache-Control") == "public, max-age=60");
-    CHECK(tiles::is_gzip(gz.body));
-    auto layers = test::mvt::decode(tiles::gunzip(gz.body));
+    CHECK(tiles::is_gzip(gz.bytes()));
+    auto layers = test::mvt::decode(tiles::gunzip(gz.bytes()));
     CHECK(layers.size() == 5);
 
     api::Response plain = f.get(target);
     REQUIRE(plain.status == 200);
     CHECK(header(plain, "Content-Encoding").empty());
     CHECK(header(plain, "Vary") == "Accept-Encoding");
-    CHECK(plain.body == tiles::gunzip(gz.body));
+    CHECK(plain.bytes() == tiles::gunzip(gz.bytes()));
     // Each representation has its own strong ETag.
     CHECK_FALSE(header(gz, "ETag").empty());
     CHECK(header(plain, "ETag") != header(gz, "ETag"));
@@ -78,6 +80,28 @@ TEST_CASE("tile endpoints: gzip when accepted, identity otherwise, with cache he
     CHECK(f.cache->stats().hits >= 4);
 }
 
+TEST_CASE("tile endpoints: a cached tile is answered with the cache's own bytes, not a copy", "[endpoints]") {
+    Fixture f;
+    const tiles::TileId id = centre_id(14);
+    const std::string target = "/tiles/grids/" + tiles::to_string(id) + ".mvt";
+    api::Response first = f.get(target, {{"accept-encoding", "gzip"}});
+    api::Response second = f.get(target, {{"accept-encoding", "gzip"}});
+    REQUIRE(first.status == 200);
+    REQUIRE(first.shared_body);
+    CHECK(first.body.empty());
+    CHECK(first.shared_body.get() == second.shared_body.get());
+    const auto cached = f.cache->peek({"mvt/grids", id}, f.snapshot->version());
+    REQUIRE(cached);
+    CHECK(cached->bytes.get() == first.shared_body.get());
+
+    api::Response plain = f.get(target);
+    api::Response plain_again = f.get(target);
+    REQUIRE(plain.shared_body);
+    CHECK(plain.shared_body.get() == plain_again.shared_body.get());
+    CHECK(plain.shared_body.get() != first.shared_body.get());
+    CHECK(*plain.shared_body == tiles::gunzip(*first.shared_body));
+}
+
 TEST_CASE("tile endpoints: If-None-Match answers 304 without a body", "[endpoints]") {
     Fixture f;
     const std::string target = "/tiles/grids/" + centre_tile(14) + ".mvt";
@@ -86,7 +110,7 @@ TEST_CASE("tile endpoints: If-None-Match answers 304 without a body", "[endpoint
     const std::string etag = header(first, "ETag");
     api::Response again = f.get(target, {{"accept-encoding", "gzip"}, {"if-none-match", etag}});
     CHECK(again.status == 304);
-    CHECK(again.body.empty());
+    CHECK(again.bytes().empty());
     CHECK(header(again, "ETag") == etag);
     CHECK(header(again, "Cache-Control") == "public, max-age=60");
     CHECK(f.get(target, {{"accept-encoding", "gzip"}, {"if-none-match", "\"other\", W/" + etag}}).status == 304);
@@ -102,7 +126,7 @@ TEST_CASE("tile endpoints: an empty tile is 204, max-age is configurable", "[end
     Fixture f(options);
     api::Response r = f.get("/tiles/hierarchy/14/0/0.mvt", {{"accept-encoding", "gzip"}});
     CHECK(r.status == 204);
-    CHECK(r.body.empty());
+    CHECK(r.bytes().empty());
     CHECK(header(r, "Cache-Control") == "public, max-age=300");
     CHECK_FALSE(header(r, "ETag").empty());
 }
