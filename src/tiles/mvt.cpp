@@ -4,6 +4,9 @@
 #include <protozero/varint.hpp>
 
 #include <algorithm>
+#include <bit>
+#include <functional>
+#include <type_traits>
 
 namespace wangge::tiles::mvt {
 
@@ -36,64 +39,36 @@ std::uint32_t command(Command id, std::size_t count) {
 
 std::uint32_t zigzag(std::int32_t n) { return protozero::encode_zigzag32(n); }
 
-// Writes command integers; the cursor carries over between parts of one feature (spec 4.3.1).
-class GeometryWriter {
-public:
-    void move_to(Point p) {
-        m_out.push_back(command(cmd_move_to, 1));
-        delta(p);
-    }
-    void line_to(const std::vector<Point>& points, std::size_t from) {
-        m_out.push_back(command(cmd_line_to, points.size() - from));
-        for (std::size_t i = from; i < points.size(); ++i) delta(points[i]);
-    }
-    void close_path() { m_out.push_back(command(cmd_close_path, 1)); }
-    const std::vector<std::uint32_t>& data() const noexcept { return m_out; }
+// Appends the delta from `cursor` to `p` and moves the cursor (it carries over between the
+// parts of one feature, spec 4.3.1).
+void delta(std::vector<std::uint32_t>& out, Point& cursor, Point p) {
+    out.push_back(zigzag(p.x - cursor.x));
+    out.push_back(zigzag(p.y - cursor.y));
+    cursor = p;
+}
 
-private:
-    void delta(Point p) {
-        m_out.push_back(zigzag(p.x - m_cursor.x));
-        m_out.push_back(zigzag(p.y - m_cursor.y));
-        m_cursor = p;
-    }
-    std::vector<std::uint32_t> m_out;
-    Point m_cursor;
-};
+// Appends a MoveTo and a LineTo of points[0..n) (n >= 2).
+void move_and_line_to(std::vector<std::uint32_t>& out, Point& cursor, const Point* points, std::size_t n) {
+    out.push_back(command(cmd_move_to, 1));
+    delta(out, cursor, points[0]);
+    out.push_back(command(cmd_line_to, n - 1));
+    for (std::size_t i = 1; i < n; ++i) delta(out, cursor, points[i]);
+}
 
-// Drops consecutive repeats (and, for rings, a closing point equal to the first).
-std::vector<Point> without_repeats(const std::vector<Point>& in, bool ring) {
-    std::vector<Point> out;
-    out.reserve(in.size());
+// `out` = `in` without consecutive repeats (and, for rings, without a closing point equal to
+// the first).
+void without_repeats(const std::vector<Point>& in, bool ring, std::vector<Point>& out) {
+    out.clear();
     for (const Point& p : in)
         if (out.empty() || !(out.back() == p)) out.push_back(p);
     while (ring && out.size() > 1 && out.front() == out.back()) out.pop_back();
-    return out;
 }
 
-// The ring cleaned and wound as the spec wants, or empty when it has no area.
-Ring oriented(const Ring& in, bool exterior) {
-    Ring r = without_repeats(in, true);
-    if (r.size() < 3) return {};
-    std::int64_t a = doubled_area(r);
-    if (a == 0) return {};
-    if ((a > 0) != exterior) std::reverse(r.begin() + 1, r.end());
-    return r;
-}
-
-std::string encode_value(const Value& value) {
-    std::string out;
-    protozero::pbf_writer w{out};
-    std::visit(
-        [&w](const auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::string>) w.add_string(value_string, v);
-            else if constexpr (std::is_same_v<T, double>) w.add_double(value_double, v);
-            else if constexpr (std::is_same_v<T, bool>) w.add_bool(value_bool, v);
-            else if (v >= 0) w.add_uint64(value_uint, static_cast<std::uint64_t>(v));
-            else w.add_sint64(value_sint, v);
-        },
-        value);
-    return out;
+std::uint64_t mix(std::uint64_t h) noexcept {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
 }
 
 } // namespace detail
@@ -108,97 +83,152 @@ std::int64_t doubled_area(const Ring& ring) noexcept {
     return sum;
 }
 
+std::uint32_t ValueTable::index(const Value& value) {
+    Entry e;
+    std::string_view text;
+    std::visit(
+        [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string_view>) text = v;
+            else if constexpr (std::is_same_v<T, std::int64_t>) e.kind = Kind::integer, e.bits = std::bit_cast<std::uint64_t>(v);
+            else if constexpr (std::is_same_v<T, double>) e.kind = Kind::real, e.bits = std::bit_cast<std::uint64_t>(v);
+            else e.kind = Kind::boolean, e.bits = v ? 1 : 0;
+        },
+        value);
+    e.hash = detail::mix((e.kind == Kind::text ? std::hash<std::string_view>{}(text) : e.bits) +
+                         static_cast<std::uint64_t>(e.kind));
+    if (2 * (m_entries.size() + 1) > m_slots.size()) grow();
+    const std::size_t mask = m_slots.size() - 1;
+    for (std::size_t i = e.hash >> m_shift;; i = (i + 1) & mask) {
+        const std::uint32_t slot = m_slots[i];
+        if (slot == 0) {
+            if (e.kind == Kind::text) {
+                e.offset = static_cast<std::uint32_t>(m_text.size());
+                e.length = static_cast<std::uint32_t>(text.size());
+                m_text += text;
+            }
+            m_entries.push_back(e);
+            m_slots[i] = static_cast<std::uint32_t>(m_entries.size());
+            return static_cast<std::uint32_t>(m_entries.size() - 1);
+        }
+        const Entry& x = m_entries[slot - 1];
+        if (x.hash == e.hash && x.kind == e.kind && x.bits == e.bits &&
+            (e.kind != Kind::text || std::string_view(m_text).substr(x.offset, x.length) == text))
+            return slot - 1;
+    }
+}
+
+void ValueTable::grow() {
+    const std::size_t capacity = std::max<std::size_t>(32, 2 * m_slots.size());
+    m_slots.assign(capacity, 0);
+    m_shift = 64 - std::countr_zero(capacity);
+    const std::size_t mask = capacity - 1;
+    for (std::size_t k = 0; k < m_entries.size(); ++k) {
+        std::size_t i = m_entries[k].hash >> m_shift;
+        while (m_slots[i] != 0) i = (i + 1) & mask;
+        m_slots[i] = static_cast<std::uint32_t>(k + 1);
+    }
+}
+
+Value ValueTable::operator[](std::size_t i) const {
+    const Entry& e = m_entries[i];
+    switch (e.kind) {
+    case Kind::text: return std::string_view(m_text).substr(e.offset, e.length);
+    case Kind::integer: return std::bit_cast<std::int64_t>(e.bits);
+    case Kind::real: return std::bit_cast<double>(e.bits);
+    case Kind::boolean: return e.bits != 0;
+    }
+    return false;
+}
+
 LayerBuilder::LayerBuilder(std::string name, std::uint32_t extent) : m_name(std::move(name)), m_extent(extent) {}
+
+bool LayerBuilder::write_ring(const Ring& ring, bool exterior) {
+    detail::without_repeats(ring, true, m_ring);
+    if (m_ring.size() < 3) return false;
+    const std::int64_t a = doubled_area(m_ring);
+    if (a == 0) return false;
+    if ((a > 0) != exterior) std::reverse(m_ring.begin() + 1, m_ring.end());
+    detail::move_and_line_to(m_geometry, m_cursor, m_ring.data(), m_ring.size());
+    m_geometry.push_back(detail::command(detail::cmd_close_path, 1));
+    return true;
+}
 
 bool LayerBuilder::add_polygons(std::optional<std::uint64_t> id, const std::vector<Polygon>& polygons,
                                 const std::vector<Property>& properties) {
-    detail::GeometryWriter g;
-    for (const Polygon& polygon : polygons) {
-        for (std::size_t i = 0; i < polygon.size(); ++i) {
-            Ring r = detail::oriented(polygon[i], i == 0);
-            if (r.empty()) {
-                if (i == 0) break; // no shell: its holes go with it
-                continue;
-            }
-            g.move_to(r[0]);
-            g.line_to(r, 1);
-            g.close_path();
-        }
-    }
-    return write_feature(id, detail::geom_polygon, g.data(), properties);
+    m_geometry.clear();
+    m_cursor = {};
+    for (const Polygon& polygon : polygons)
+        for (std::size_t i = 0; i < polygon.size(); ++i)
+            if (!write_ring(polygon[i], i == 0) && i == 0) break; // no shell: its holes go with it
+    return write_feature(id, detail::geom_polygon, properties);
 }
 
 bool LayerBuilder::add_lines(std::optional<std::uint64_t> id, const std::vector<Line>& lines,
                              const std::vector<Property>& properties) {
-    detail::GeometryWriter g;
+    m_geometry.clear();
+    m_cursor = {};
     for (const Line& line : lines) {
-        Line l = detail::without_repeats(line, false);
-        if (l.size() < 2) continue;
-        g.move_to(l[0]);
-        g.line_to(l, 1);
+        detail::without_repeats(line, false, m_ring);
+        if (m_ring.size() >= 2) detail::move_and_line_to(m_geometry, m_cursor, m_ring.data(), m_ring.size());
     }
-    return write_feature(id, detail::geom_linestring, g.data(), properties);
+    return write_feature(id, detail::geom_linestring, properties);
 }
 
 bool LayerBuilder::add_points(std::optional<std::uint64_t> id, const std::vector<Point>& points,
                               const std::vector<Property>& properties) {
-    std::vector<std::uint32_t> geometry;
+    m_geometry.clear();
+    m_cursor = {};
     if (!points.empty()) {
-        geometry.push_back(detail::command(detail::cmd_move_to, points.size()));
-        Point cursor;
-        for (const Point& p : points) {
-            geometry.push_back(detail::zigzag(p.x - cursor.x));
-            geometry.push_back(detail::zigzag(p.y - cursor.y));
-            cursor = p;
-        }
+        m_geometry.push_back(detail::command(detail::cmd_move_to, points.size()));
+        for (const Point& p : points) detail::delta(m_geometry, m_cursor, p);
     }
-    return write_feature(id, detail::geom_point, geometry, properties);
+    return write_feature(id, detail::geom_point, properties);
 }
 
-bool LayerBuilder::write_feature(std::optional<std::uint64_t> id, int type, const std::vector<std::uint32_t>& geometry,
-                                 const std::vector<Property>& properties) {
-    if (geometry.empty()) return false;
-    std::vector<std::uint32_t> tags;
-    tags.reserve(2 * properties.size());
+bool LayerBuilder::write_feature(std::optional<std::uint64_t> id, int type, const std::vector<Property>& properties) {
+    if (m_geometry.empty()) return false;
+    m_tags.clear();
     for (const Property& p : properties) {
-        tags.push_back(key_index(p.key));
-        tags.push_back(value_index(p.value));
+        m_tags.push_back(m_keys.index(p.key));
+        m_tags.push_back(m_values.index(p.value));
     }
     protozero::pbf_writer layer{m_feature_data};
     protozero::pbf_writer feature{layer, detail::layer_features};
     if (id) feature.add_uint64(detail::feature_id, *id);
-    if (!tags.empty()) feature.add_packed_uint32(detail::feature_tags, tags.begin(), tags.end());
+    if (!m_tags.empty()) feature.add_packed_uint32(detail::feature_tags, m_tags.begin(), m_tags.end());
     feature.add_enum(detail::feature_type, type);
-    feature.add_packed_uint32(detail::feature_geometry, geometry.begin(), geometry.end());
+    feature.add_packed_uint32(detail::feature_geometry, m_geometry.begin(), m_geometry.end());
     ++m_features;
     return true;
-}
-
-std::uint32_t LayerBuilder::key_index(std::string_view key) {
-    auto [it, added] = m_key_index.try_emplace(std::string(key), static_cast<std::uint32_t>(m_keys.size()));
-    if (added) m_keys.emplace_back(key);
-    return it->second;
-}
-
-std::uint32_t LayerBuilder::value_index(const Value& value) {
-    // Deduplicated by encoded bytes, so 1 (integer) and 1.0 (double) stay distinct values.
-    std::string encoded = detail::encode_value(value);
-    auto [it, added] = m_value_index.try_emplace(encoded, static_cast<std::uint32_t>(m_values.size()));
-    if (added) m_values.push_back(std::move(encoded));
-    return it->second;
 }
 
 std::string LayerBuilder::serialize() const {
     // Field order as vtzero and mapnik-vector-tile write it: header, features, then the tables.
     std::string out;
-    out.reserve(m_feature_data.size() + 64 * (m_keys.size() + m_values.size()) + 64);
+    out.reserve(m_feature_data.size() + 32 * (m_keys.size() + m_values.size()) + 64);
     protozero::pbf_writer layer{out};
     layer.add_uint32(detail::layer_version, 2);
     layer.add_string(detail::layer_name, m_name);
     layer.add_uint32(detail::layer_extent, m_extent);
     out += m_feature_data;
-    for (const std::string& k : m_keys) layer.add_string(detail::layer_keys, k);
-    for (const std::string& v : m_values) layer.add_message(detail::layer_values, v);
+    for (std::size_t i = 0; i < m_keys.size(); ++i) {
+        const auto key = std::get<std::string_view>(m_keys[i]);
+        layer.add_string(detail::layer_keys, key.data(), key.size());
+    }
+    for (std::size_t i = 0; i < m_values.size(); ++i) {
+        protozero::pbf_writer v{layer, detail::layer_values};
+        std::visit(
+            [&v](const auto& x) {
+                using T = std::decay_t<decltype(x)>;
+                if constexpr (std::is_same_v<T, std::string_view>) v.add_string(detail::value_string, x.data(), x.size());
+                else if constexpr (std::is_same_v<T, double>) v.add_double(detail::value_double, x);
+                else if constexpr (std::is_same_v<T, bool>) v.add_bool(detail::value_bool, x);
+                else if (x >= 0) v.add_uint64(detail::value_uint, static_cast<std::uint64_t>(x));
+                else v.add_sint64(detail::value_sint, x);
+            },
+            m_values[i]);
+    }
     return out;
 }
 

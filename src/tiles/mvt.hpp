@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -31,10 +30,41 @@ using Line = std::vector<Point>;
 using Polygon = std::vector<Ring>;
 
 // A property value; integers are written as uint_value when non-negative, sint_value otherwise.
-using Value = std::variant<std::string, std::int64_t, double, bool>;
+// Text is viewed, not owned: it must live until the feature has been added (the layer keeps its
+// own copy of each distinct value).
+using Value = std::variant<std::string_view, std::int64_t, double, bool>;
 struct Property {
     std::string_view key;
     Value value;
+};
+
+// The distinct values of a layer (or its keys, as text values), each numbered in the order first
+// seen. Values of different types stay distinct (1 and 1.0 and true are three values), as do
+// doubles of different bits (0.0 and -0.0). A hash table over typed values: no value is encoded
+// or copied to be looked up, only the first time it is seen.
+class ValueTable {
+public:
+    // The index of `value`, added when new.
+    std::uint32_t index(const Value& value);
+    std::size_t size() const noexcept { return m_entries.size(); }
+    // The value at `i` (< size()); text views the table's own copy.
+    Value operator[](std::size_t i) const;
+
+private:
+    enum class Kind : std::uint8_t { text, integer, real, boolean };
+    struct Entry {
+        std::uint64_t hash = 0;
+        std::uint64_t bits = 0;      // integer, double or bool; 0 for text
+        std::uint32_t offset = 0;    // text: where it is in m_text
+        std::uint32_t length = 0;
+        Kind kind = Kind::text;
+    };
+    void grow();
+
+    std::vector<Entry> m_entries;
+    std::string m_text;
+    std::vector<std::uint32_t> m_slots; // entry index + 1, 0 when empty; at most half full
+    int m_shift = 64;
 };
 
 // Twice the signed area (surveyor's formula) of an open ring in tile coordinates; positive for an
@@ -63,19 +93,23 @@ public:
     std::string serialize() const;
 
 private:
-    bool write_feature(std::optional<std::uint64_t> id, int type, const std::vector<std::uint32_t>& geometry,
-                       const std::vector<Property>& properties);
-    std::uint32_t key_index(std::string_view key);
-    std::uint32_t value_index(const Value& value);
+    bool write_feature(std::optional<std::uint64_t> id, int type, const std::vector<Property>& properties);
+    // Appends the ring to m_geometry cleaned (no repeated points) and wound as the spec wants;
+    // false, writing nothing, when it has no area.
+    bool write_ring(const Ring& ring, bool exterior);
 
     std::string m_name;
     std::uint32_t m_extent;
     std::string m_feature_data; // encoded Feature fields of the Layer message, in order added
     std::size_t m_features = 0;
-    std::vector<std::string> m_keys;
-    std::unordered_map<std::string, std::uint32_t> m_key_index;
-    std::vector<std::string> m_values; // encoded Value messages
-    std::unordered_map<std::string, std::uint32_t> m_value_index;
+    ValueTable m_keys;
+    ValueTable m_values;
+    // Reused from feature to feature: the geometry commands being written, their cursor, the
+    // tags, and a ring being cleaned.
+    std::vector<std::uint32_t> m_geometry;
+    Point m_cursor;
+    std::vector<std::uint32_t> m_tags;
+    Ring m_ring;
 };
 
 // The Tile message: the non-empty layers in the order given. A tile without features is the

@@ -1,6 +1,7 @@
 #include "tiles/simplify.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <utility>
@@ -28,18 +29,29 @@ double squared_distance_to_segment(Point p, Point a, Point b) noexcept {
     return px * px + py * py;
 }
 
-// Douglas-Peucker keeping both ends; iterative, so long chains cannot exhaust the stack. Ties
-// go to the first point, which is why callers must pass a chain in its canonical direction.
-std::vector<Point> douglas_peucker(const std::vector<Point>& chain, double tolerance) {
+// Buffers reused from chain to chain and ring to ring, so that simplifying a tile allocates
+// only while they grow.
+struct Scratch {
+    std::vector<Point> chain;
+    std::vector<char> keep;
+    std::vector<std::pair<std::size_t, std::size_t>> stack;
+    mvt::Ring ring;
+};
+
+// Douglas-Peucker keeping both ends: marks in `s.keep` the points of `chain` that stay.
+// Iterative, so long chains cannot exhaust the stack. Ties go to the first point, which is why
+// callers must pass a chain in its canonical direction.
+void douglas_peucker(const std::vector<Point>& chain, double tolerance, Scratch& s) {
     const std::size_t n = chain.size();
-    if (n < 3) return chain;
-    std::vector<char> keep(n, 0);
-    keep[0] = keep[n - 1] = 1;
+    s.keep.assign(n, 0);
+    s.keep[0] = s.keep[n - 1] = 1;
+    if (n < 3) return;
     const double tol2 = tolerance * tolerance;
-    std::vector<std::pair<std::size_t, std::size_t>> stack{{0, n - 1}};
-    while (!stack.empty()) {
-        auto [first, last] = stack.back();
-        stack.pop_back();
+    s.stack.clear();
+    s.stack.emplace_back(0, n - 1);
+    while (!s.stack.empty()) {
+        auto [first, last] = s.stack.back();
+        s.stack.pop_back();
         double worst = -1;
         std::size_t at = first;
         for (std::size_t i = first + 1; i < last; ++i) {
@@ -48,25 +60,28 @@ std::vector<Point> douglas_peucker(const std::vector<Point>& chain, double toler
         }
         // Strictly greater: with tolerance 0, exactly collinear points go.
         if (at == first || worst <= tol2) continue;
-        keep[at] = 1;
-        stack.emplace_back(first, at);
-        stack.emplace_back(at, last);
+        s.keep[at] = 1;
+        s.stack.emplace_back(first, at);
+        s.stack.emplace_back(at, last);
     }
-    std::vector<Point> out;
-    for (std::size_t i = 0; i < n; ++i)
-        if (keep[i]) out.push_back(chain[i]);
-    return out;
 }
 
-// Simplifies a chain identically whichever way it is walked.
-std::vector<Point> simplify_chain(std::vector<Point> chain, double tolerance) {
+// Appends to `out` the simplified chain s.chain without its last point (the next chain's first),
+// simplified identically whichever way the chain is walked.
+void append_simplified_chain(double tolerance, Scratch& s, mvt::Ring& out) {
+    std::vector<Point>& chain = s.chain;
     const std::size_t n = chain.size();
     bool reverse = key(chain.back()) < key(chain.front());
     if (chain.front() == chain.back() && n > 3) reverse = key(chain[n - 2]) < key(chain[1]);
     if (reverse) std::reverse(chain.begin(), chain.end());
-    std::vector<Point> out = douglas_peucker(chain, tolerance);
-    if (reverse) std::reverse(out.begin(), out.end());
-    return out;
+    douglas_peucker(chain, tolerance, s);
+    if (reverse) {
+        for (std::size_t i = n - 1; i > 0; --i)
+            if (s.keep[i]) out.push_back(chain[i]);
+    } else {
+        for (std::size_t i = 0; i + 1 < n; ++i)
+            if (s.keep[i]) out.push_back(chain[i]);
+    }
 }
 
 void remove_repeats(mvt::Ring& ring) {
@@ -74,34 +89,11 @@ void remove_repeats(mvt::Ring& ring) {
     while (ring.size() > 1 && ring.front() == ring.back()) ring.pop_back();
 }
 
-// Vertices with other than two distinct neighbours over all rings, sorted by key.
-std::vector<std::uint64_t> find_nodes(const std::vector<std::vector<mvt::Polygon>>& features) {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> edges;
-    for (const auto& polygons : features)
-        for (const auto& polygon : polygons)
-            for (const auto& ring : polygon)
-                for (std::size_t i = 0, n = ring.size(); i < n; ++i) {
-                    std::uint64_t a = key(ring[i]), b = key(ring[(i + 1) % n]);
-                    edges.emplace_back(a, b);
-                    edges.emplace_back(b, a);
-                }
-    std::sort(edges.begin(), edges.end());
-    edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
-    std::vector<std::uint64_t> nodes;
-    for (std::size_t i = 0; i < edges.size();) {
-        std::size_t j = i;
-        while (j < edges.size() && edges[j].first == edges[i].first) ++j;
-        if (j - i != 2) nodes.push_back(edges[i].first);
-        i = j;
-    }
-    return nodes;
-}
-
-mvt::Ring simplify_ring(const mvt::Ring& ring, const std::vector<std::uint64_t>& nodes, double tolerance) {
+mvt::Ring simplify_ring(const mvt::Ring& ring, const NodeSet& nodes, double tolerance, Scratch& s) {
     const std::size_t n = ring.size();
     std::vector<std::size_t> at;
     for (std::size_t i = 0; i < n; ++i)
-        if (std::binary_search(nodes.begin(), nodes.end(), key(ring[i]))) at.push_back(i);
+        if (nodes.contains(ring[i])) at.push_back(i);
     if (at.empty()) {
         // A ring touching nothing else (or shared whole): start at its smallest point, as the
         // other side of a shared ring will.
@@ -113,11 +105,9 @@ mvt::Ring simplify_ring(const mvt::Ring& ring, const std::vector<std::uint64_t>&
     mvt::Ring out;
     for (std::size_t c = 0; c < at.size(); ++c) {
         const std::size_t from = at[c], to = c + 1 < at.size() ? at[c + 1] : at[0] + n;
-        std::vector<Point> chain;
-        chain.reserve(to - from + 1);
-        for (std::size_t i = from; i <= to; ++i) chain.push_back(ring[i % n]);
-        std::vector<Point> kept = simplify_chain(std::move(chain), tolerance);
-        out.insert(out.end(), kept.begin(), kept.end() - 1); // the last is the next chain's first
+        s.chain.clear();
+        for (std::size_t i = from; i <= to; ++i) s.chain.push_back(ring[i < n ? i : i - n]);
+        append_simplified_chain(tolerance, s, out);
     }
     return out;
 }
@@ -130,14 +120,95 @@ bool large_enough(const mvt::Ring& ring, double min_area) {
 
 } // namespace detail
 
+// --- NodeSet ---
+
+namespace {
+std::size_t slot_of(std::uint64_t key, int shift) noexcept {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift);
+}
+} // namespace
+
+void NodeSet::reserve(std::size_t points) {
+    const std::size_t capacity = std::bit_ceil(std::max<std::size_t>(16, 2 * points));
+    if (capacity <= m_slots.size()) return;
+    std::vector<Slot> old = std::move(m_slots);
+    m_slots.assign(capacity, Slot{});
+    m_shift = 64 - std::countr_zero(capacity);
+    m_used = 0;
+    for (const Slot& s : old)
+        if (s.neighbours != 0) *find(s.key) = s, ++m_used;
+}
+
+NodeSet::Slot* NodeSet::find(std::uint64_t key) noexcept {
+    const std::size_t mask = m_slots.size() - 1;
+    for (std::size_t i = slot_of(key, m_shift);; i = (i + 1) & mask) {
+        Slot& s = m_slots[i];
+        if (s.neighbours == 0 || s.key == key) return &s;
+    }
+}
+
+const NodeSet::Slot* NodeSet::find(std::uint64_t key) const noexcept {
+    return const_cast<NodeSet*>(this)->find(key);
+}
+
+void NodeSet::add_neighbour(std::uint64_t point, std::uint64_t neighbour) {
+    if (2 * (m_used + 1) > m_slots.size()) reserve(m_slots.size() + 1);
+    Slot* s = find(point);
+    switch (s->neighbours) {
+    case 0:
+        *s = Slot{point, neighbour, 0, 1};
+        ++m_used;
+        break;
+    case 1:
+        if (neighbour != s->first) s->second = neighbour, s->neighbours = 2;
+        break;
+    case 2:
+        if (neighbour != s->first && neighbour != s->second) s->neighbours = 3;
+        break;
+    default: break; // three or more: a node whatever comes
+    }
+}
+
+void NodeSet::add_ring(const mvt::Ring& ring) {
+    const std::size_t n = ring.size();
+    reserve(m_used + n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t a = detail::key(ring[i]), b = detail::key(ring[i + 1 < n ? i + 1 : 0]);
+        if (a == b) continue;
+        add_neighbour(a, b);
+        add_neighbour(b, a);
+    }
+}
+
+bool NodeSet::contains(mvt::Point p) const noexcept {
+    if (m_slots.empty()) return false;
+    const Slot* s = find(detail::key(p));
+    return s->neighbours != 0 && s->neighbours != 2;
+}
+
+void NodeSet::clear() noexcept {
+    std::fill(m_slots.begin(), m_slots.end(), Slot{});
+    m_used = 0;
+}
+
+// --- coverage and lines ---
+
 void simplify_coverage(std::vector<std::vector<mvt::Polygon>>& features, const SimplifyOptions& options) {
+    std::size_t points = 0;
     for (auto& polygons : features)
         for (auto& polygon : polygons)
             for (auto& ring : polygon) {
                 detail::remove_repeats(ring);
                 if (ring.size() < 3) ring.clear(); // a collapsed ring would add false nodes
+                points += ring.size();
             }
-    const std::vector<std::uint64_t> nodes = detail::find_nodes(features);
+    NodeSet nodes;
+    nodes.reserve(points);
+    for (const auto& polygons : features)
+        for (const auto& polygon : polygons)
+            for (const auto& ring : polygon) nodes.add_ring(ring);
+
+    detail::Scratch scratch;
     for (auto& polygons : features) {
         std::vector<mvt::Polygon> kept;
         for (const auto& polygon : polygons) {
@@ -145,7 +216,7 @@ void simplify_coverage(std::vector<std::vector<mvt::Polygon>>& features, const S
             mvt::Polygon simplified;
             for (std::size_t i = 0; i < polygon.size(); ++i) {
                 if (polygon[i].empty()) continue;
-                mvt::Ring r = detail::simplify_ring(polygon[i], nodes, options.tolerance);
+                mvt::Ring r = detail::simplify_ring(polygon[i], nodes, options.tolerance, scratch);
                 detail::remove_repeats(r);
                 if (detail::large_enough(r, options.min_area)) simplified.push_back(std::move(r));
                 else if (i == 0) break; // no shell, no polygon
@@ -157,11 +228,15 @@ void simplify_coverage(std::vector<std::vector<mvt::Polygon>>& features, const S
 }
 
 void simplify_lines(std::vector<mvt::Line>& lines, const SimplifyOptions& options) {
+    detail::Scratch scratch;
     std::vector<mvt::Line> kept;
     for (auto& line : lines) {
         line.erase(std::unique(line.begin(), line.end()), line.end());
         if (line.size() < 2) continue;
-        mvt::Line s = detail::douglas_peucker(line, options.tolerance);
+        detail::douglas_peucker(line, options.tolerance, scratch);
+        mvt::Line s;
+        for (std::size_t i = 0; i < line.size(); ++i)
+            if (scratch.keep[i]) s.push_back(line[i]);
         if (s.size() >= 2) kept.push_back(std::move(s));
     }
     lines = std::move(kept);

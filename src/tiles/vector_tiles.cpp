@@ -148,7 +148,7 @@ std::optional<std::uint64_t> numeric_id(std::string_view code) {
 std::vector<mvt::Property> area_properties(const grid::Area& a, Level level) {
     std::vector<mvt::Property> p{{"code", a.code},
                                  {"name", a.name},
-                                 {"level", std::string(to_string(level))},
+                                 {"level", to_string(level)},
                                  {"households", std::int64_t{a.stats.households}},
                                  {"buildings", static_cast<std::int64_t>(a.stats.buildings)}};
     if (!a.parent_code.empty()) p.push_back({"parent", a.parent_code});
@@ -171,8 +171,8 @@ void collect_areas(const grid::Snapshot& s, Level level, const TileContext& ctx,
         if (f.polygons.empty()) continue;
         if (level == Level::grid) {
             const grid::GridArea& g = s.grids()[i];
-            f.properties.push_back({"kind", std::string(store::to_string(g.kind))});
-            f.properties.push_back({"load", std::string(grid::to_string(g.load))});
+            f.properties.push_back({"kind", store::to_string(g.kind)});
+            f.properties.push_back({"load", grid::to_string(g.load)});
             f.properties.push_back({"version", g.version});
         }
         out.push_back(std::move(f));

@@ -6,7 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 using namespace wangge;
 namespace enc = tiles::mvt;
@@ -174,4 +177,103 @@ TEST_CASE("simplify: rings smaller than the minimum area go, lines keep their en
     tiles::simplify_lines(lines, {.tolerance = 2, .min_area = 0});
     REQUIRE(lines.size() == 1);
     CHECK(lines[0] == enc::Line{{0, 0}, {100, 0}});
+}
+
+TEST_CASE("mvt: the value table numbers each distinct typed value once, in the order seen", "[mvt]") {
+    enc::ValueTable table;
+    std::string text = "320101001001001";
+    CHECK(table.index(std::string_view(text)) == 0);
+    CHECK(table.index(std::int64_t{1}) == 1);
+    CHECK(table.index(1.0) == 2);
+    CHECK(table.index(true) == 3);
+    CHECK(table.index(std::string_view("1")) == 4);
+    CHECK(table.index(0.0) == 5);
+    CHECK(table.index(-0.0) == 6); // other bits, another value
+    CHECK(table.index(std::int64_t{-1}) == 7);
+    CHECK(table.index(false) == 8);
+    CHECK(table.index(std::string_view()) == 9);
+    // Seen again: the same numbers, whatever buffer the text is in.
+    const std::string again = text;
+    text = "overwritten";
+    CHECK(table.index(std::string_view(again)) == 0);
+    CHECK(table.index(std::int64_t{1}) == 1);
+    CHECK(table.index(true) == 3);
+    CHECK(table.index(std::string_view("")) == 9);
+    REQUIRE(table.size() == 10);
+    CHECK(std::get<std::string_view>(table[0]) == "320101001001001"); // the table's own copy
+    CHECK(std::get<std::int64_t>(table[1]) == 1);
+    CHECK(std::get<double>(table[2]) == 1.0);
+    CHECK(std::get<bool>(table[3]));
+    CHECK(std::signbit(std::get<double>(table[6])));
+    CHECK(std::get<std::int64_t>(table[7]) == -1);
+
+    // Thousands of values (the table grows many times) keep their numbers.
+    enc::ValueTable many;
+    std::vector<std::string> names;
+    for (int i = 0; i < 5000; ++i) names.push_back("楼栋 " + std::to_string(i));
+    for (int i = 0; i < 5000; ++i) {
+        REQUIRE(many.index(std::string_view(names[i])) == std::uint32_t(2 * i));
+        REQUIRE(many.index(std::int64_t{i}) == std::uint32_t(2 * i + 1));
+    }
+    for (int i = 4999; i >= 0; --i) {
+        REQUIRE(many.index(std::int64_t{i}) == std::uint32_t(2 * i + 1));
+        REQUIRE(many.index(std::string_view(names[i])) == std::uint32_t(2 * i));
+    }
+    CHECK(many.size() == 10000);
+    CHECK(std::get<std::string_view>(many[2 * 4321]) == "楼栋 4321");
+}
+
+TEST_CASE("mvt: a layer's tables hold each key and value once, as the decoder reads them", "[mvt]") {
+    enc::LayerBuilder layer("buildings");
+    for (int i = 0; i < 300; ++i) {
+        const std::string name = "楼 " + std::to_string(i % 100); // 100 distinct names
+        REQUIRE(layer.add_polygons(std::uint64_t(i), {{square(i, i, 10)}},
+                                   {{"name", name}, {"floors", std::int64_t{i % 7}}, {"estimated", i % 2 == 0}}));
+    }
+    auto layers = dec::decode(enc::serialize_tile({layer}));
+    const dec::Layer& l = layers.at(0);
+    CHECK(l.keys == std::vector<std::string>{"name", "floors", "estimated"});
+    CHECK(l.values.size() == 100 + 7 + 2);
+    REQUIRE(l.features.size() == 300);
+    CHECK(l.features[257].text("name") == "楼 57");
+    CHECK(l.features[257].integer("floors") == 257 % 7);
+    CHECK(std::get<bool>(l.features[257].properties.at("estimated")) == false);
+}
+
+TEST_CASE("simplify: the node set holds the points with other than two neighbours", "[simplify]") {
+    // Two squares side by side share the edge x = 100 from (100,0) to (100,100); a third square
+    // below the right one meets it along y = 100 and touches the left one at (100,100) only.
+    tiles::NodeSet nodes;
+    nodes.add_ring(square(0, 0, 100));
+    nodes.add_ring(square(100, 0, 100));
+    CHECK(nodes.contains({100, 0}));   // three neighbours: (0,0), (200,0), (100,100)
+    CHECK(nodes.contains({100, 100})); // three
+    CHECK_FALSE(nodes.contains({0, 0}));
+    CHECK_FALSE(nodes.contains({200, 100}));
+    CHECK_FALSE(nodes.contains({50, 50})); // not a point of any ring
+    nodes.add_ring(square(100, 100, 100));
+    CHECK(nodes.contains({100, 100}));  // four: where the left square only touches
+    CHECK(nodes.contains({200, 100}));  // three
+    CHECK_FALSE(nodes.contains({200, 200}));
+
+    // A ring walked twice (a hole and the island filling it) adds no nodes; repeated points
+    // are skipped.
+    tiles::NodeSet shared;
+    enc::Ring ring{{0, 0}, {10, 0}, {10, 0}, {10, 10}, {0, 10}};
+    enc::Ring back(ring.rbegin(), ring.rend());
+    shared.add_ring(ring);
+    shared.add_ring(back);
+    for (auto p : ring) CHECK_FALSE(shared.contains(p));
+    shared.clear();
+    CHECK_FALSE(shared.contains({0, 0}));
+
+    // A grid of 40 x 40 cells: every inner corner has four neighbours, a border corner three
+    // (except the four outer corners); no mid-edge point exists. The set grows many times.
+    tiles::NodeSet cells;
+    for (int i = 0; i < 40; ++i)
+        for (int j = 0; j < 40; ++j) cells.add_ring(square(10 * i, 10 * j, 10));
+    int found = 0;
+    for (int i = 0; i <= 40; ++i)
+        for (int j = 0; j <= 40; ++j) found += cells.contains({10 * i, 10 * j});
+    CHECK(found == 41 * 41 - 4);
 }
