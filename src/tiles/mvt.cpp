@@ -83,9 +83,8 @@ std::int64_t doubled_area(const Ring& ring) noexcept {
     return sum;
 }
 
-std::uint32_t ValueTable::index(const Value& value) {
+ValueTable::Entry ValueTable::entry_of(const Value& value, std::string_view& text) noexcept {
     Entry e;
-    std::string_view text;
     std::visit(
         [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
@@ -95,6 +94,22 @@ std::uint32_t ValueTable::index(const Value& value) {
             else e.kind = Kind::boolean, e.bits = v ? 1 : 0;
         },
         value);
+    return e;
+}
+
+bool ValueTable::same(const Entry& stored, const Entry& e, std::string_view text) const noexcept {
+    return stored.kind == e.kind && stored.bits == e.bits &&
+           (e.kind != Kind::text || std::string_view(m_text).substr(stored.offset, stored.length) == text);
+}
+
+bool ValueTable::holds(std::size_t i, const Value& value) const noexcept {
+    std::string_view text;
+    return same(m_entries[i], entry_of(value, text), text);
+}
+
+std::uint32_t ValueTable::index(const Value& value) {
+    std::string_view text;
+    Entry e = entry_of(value, text);
     e.hash = detail::mix((e.kind == Kind::text ? std::hash<std::string_view>{}(text) : e.bits) +
                          static_cast<std::uint64_t>(e.kind));
     if (2 * (m_entries.size() + 1) > m_slots.size()) grow();
@@ -112,9 +127,7 @@ std::uint32_t ValueTable::index(const Value& value) {
             return static_cast<std::uint32_t>(m_entries.size() - 1);
         }
         const Entry& x = m_entries[slot - 1];
-        if (x.hash == e.hash && x.kind == e.kind && x.bits == e.bits &&
-            (e.kind != Kind::text || std::string_view(m_text).substr(x.offset, x.length) == text))
-            return slot - 1;
+        if (x.hash == e.hash && same(x, e, text)) return slot - 1;
     }
 }
 
@@ -190,9 +203,13 @@ bool LayerBuilder::write_feature(std::optional<std::uint64_t> id, int type, cons
     if (m_geometry.empty()) return false;
     m_tags.clear();
     for (const Property& p : properties) {
-        m_tags.push_back(m_keys.index(p.key));
-        m_tags.push_back(m_values.index(p.value));
+        const std::size_t at = m_tags.size();
+        const bool again = at + 1 < m_last_tags.size();
+        m_tags.push_back(again && m_keys.holds(m_last_tags[at], p.key) ? m_last_tags[at] : m_keys.index(p.key));
+        m_tags.push_back(again && m_values.holds(m_last_tags[at + 1], p.value) ? m_last_tags[at + 1]
+                                                                                : m_values.index(p.value));
     }
+    m_last_tags = m_tags;
     protozero::pbf_writer layer{m_feature_data};
     protozero::pbf_writer feature{layer, detail::layer_features};
     if (id) feature.add_uint64(detail::feature_id, *id);

@@ -49,6 +49,8 @@ public:
     std::size_t size() const noexcept { return m_entries.size(); }
     // The value at `i` (< size()); text views the table's own copy.
     Value operator[](std::size_t i) const;
+    // True when the value at `i` (< size()) is `value`, by the rules of index().
+    bool holds(std::size_t i, const Value& value) const noexcept;
 
 private:
     enum class Kind : std::uint8_t { text, integer, real, boolean };
@@ -59,6 +61,9 @@ private:
         std::uint32_t length = 0;
         Kind kind = Kind::text;
     };
+    // `value` as an entry without its hash; `text` set for text.
+    static Entry entry_of(const Value& value, std::string_view& text) noexcept;
+    bool same(const Entry& stored, const Entry& e, std::string_view text) const noexcept;
     void grow();
 
     std::vector<Entry> m_entries;
@@ -110,6 +115,9 @@ private:
     Point m_cursor;
     std::vector<std::uint32_t> m_tags;
     Ring m_ring;
+    // The tags of the last feature: the features of a layer mostly list the same keys in the
+    // same order and often repeat values, which are then found without hashing.
+    std::vector<std::uint32_t> m_last_tags;
 };
 
 // The Tile message: the non-empty layers in the order given. A tile without features is the

@@ -35,7 +35,8 @@ struct Scratch {
     std::vector<Point> chain;
     std::vector<char> keep;
     std::vector<std::pair<std::size_t, std::size_t>> stack;
-    mvt::Ring ring;
+    std::vector<std::size_t> at; // where the nodes of a ring are
+    mvt::Ring ring;              // a simplified ring
 };
 
 // Douglas-Peucker keeping both ends: marks in `s.keep` the points of `chain` that stay.
@@ -89,27 +90,27 @@ void remove_repeats(mvt::Ring& ring) {
     while (ring.size() > 1 && ring.front() == ring.back()) ring.pop_back();
 }
 
-mvt::Ring simplify_ring(const mvt::Ring& ring, const NodeSet& nodes, double tolerance, Scratch& s) {
+// Simplifies `ring` into s.ring, chain by chain between its nodes.
+void simplify_ring(const mvt::Ring& ring, const NodeSet& nodes, double tolerance, Scratch& s) {
     const std::size_t n = ring.size();
-    std::vector<std::size_t> at;
+    s.at.clear();
     for (std::size_t i = 0; i < n; ++i)
-        if (nodes.contains(ring[i])) at.push_back(i);
-    if (at.empty()) {
+        if (nodes.contains(ring[i])) s.at.push_back(i);
+    if (s.at.empty()) {
         // A ring touching nothing else (or shared whole): start at its smallest point, as the
         // other side of a shared ring will.
         std::size_t lowest = 0;
         for (std::size_t i = 1; i < n; ++i)
             if (key(ring[i]) < key(ring[lowest])) lowest = i;
-        at.push_back(lowest);
+        s.at.push_back(lowest);
     }
-    mvt::Ring out;
-    for (std::size_t c = 0; c < at.size(); ++c) {
-        const std::size_t from = at[c], to = c + 1 < at.size() ? at[c + 1] : at[0] + n;
+    s.ring.clear();
+    for (std::size_t c = 0; c < s.at.size(); ++c) {
+        const std::size_t from = s.at[c], to = c + 1 < s.at.size() ? s.at[c + 1] : s.at[0] + n;
         s.chain.clear();
         for (std::size_t i = from; i <= to; ++i) s.chain.push_back(ring[i < n ? i : i - n]);
-        append_simplified_chain(tolerance, s, out);
+        append_simplified_chain(tolerance, s, s.ring);
     }
-    return out;
 }
 
 bool large_enough(const mvt::Ring& ring, double min_area) {
@@ -208,22 +209,26 @@ void simplify_coverage(std::vector<std::vector<mvt::Polygon>>& features, const S
         for (const auto& polygon : polygons)
             for (const auto& ring : polygon) nodes.add_ring(ring);
 
+    // In place: a polygon's simplified rings move to its front, kept polygons to the front of
+    // their feature, and the buffers of what is dropped are reused.
     detail::Scratch scratch;
     for (auto& polygons : features) {
-        std::vector<mvt::Polygon> kept;
-        for (const auto& polygon : polygons) {
+        std::size_t kept = 0;
+        for (std::size_t p = 0; p < polygons.size(); ++p) {
+            mvt::Polygon& polygon = polygons[p];
             if (polygon.empty() || polygon[0].empty()) continue;
-            mvt::Polygon simplified;
+            std::size_t rings = 0;
             for (std::size_t i = 0; i < polygon.size(); ++i) {
                 if (polygon[i].empty()) continue;
-                mvt::Ring r = detail::simplify_ring(polygon[i], nodes, options.tolerance, scratch);
-                detail::remove_repeats(r);
-                if (detail::large_enough(r, options.min_area)) simplified.push_back(std::move(r));
+                detail::simplify_ring(polygon[i], nodes, options.tolerance, scratch);
+                detail::remove_repeats(scratch.ring);
+                if (detail::large_enough(scratch.ring, options.min_area)) std::swap(polygon[rings++], scratch.ring);
                 else if (i == 0) break; // no shell, no polygon
             }
-            if (!simplified.empty()) kept.push_back(std::move(simplified));
+            polygon.resize(rings);
+            if (rings > 0) std::swap(polygons[kept++], polygon);
         }
-        polygons = std::move(kept);
+        polygons.resize(kept);
     }
 }
 

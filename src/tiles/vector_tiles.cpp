@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 
@@ -64,12 +65,60 @@ public:
     }
     double x(double lon) const noexcept { return (lon_to_mercator_x(lon) - m_min_x) * m_scale; }
     double y(double lat) const noexcept { return (m_max_y - lat_to_mercator_y(lat)) * m_scale; }
-    mvt::Point operator()(LonLat p) const noexcept {
-        return {static_cast<std::int32_t>(std::lround(x(p.lon))), static_cast<std::int32_t>(std::lround(y(p.lat)))};
+    mvt::Point operator()(LonLat p) const { return {round(x(p.lon)), rounded_y(p.lat)}; }
+    // std::lround (halves away from zero) without the call: exact for tile coordinates, which
+    // are far below 2^31.
+    static std::int32_t round(double v) noexcept {
+        auto r = static_cast<std::int32_t>(v); // towards zero
+        const double rest = v - r;             // exact
+        if (rest >= 0.5) ++r;
+        else if (rest <= -0.5) --r;
+        return r;
     }
 
 private:
+    // A latitude costs a log and a tan; the areas of a tile share their boundaries, so most of
+    // their latitudes come again (two grids, their communities and streets along one edge). Each
+    // distinct latitude of the tile is projected once and kept, by its bits, in a hash table.
+    std::int32_t rounded_y(double lat) const {
+        const auto bits = std::bit_cast<std::uint64_t>(lat);
+        if (2 * (m_known + 1) > m_slots.size()) grow();
+        const std::size_t mask = m_slots.size() - 1;
+        for (std::size_t i = slot_of(bits);; i = (i + 1) & mask) {
+            Slot& s = m_slots[i];
+            if (s.used && s.bits == bits) return s.y;
+            if (!s.used) {
+                s = Slot{bits, round(y(lat)), true};
+                ++m_known;
+                return s.y;
+            }
+        }
+    }
+    struct Slot {
+        std::uint64_t bits = 0;
+        std::int32_t y = 0;
+        bool used = false;
+    };
+    std::size_t slot_of(std::uint64_t bits) const noexcept {
+        return static_cast<std::size_t>(((bits ^ (bits >> 29)) * 0x9E3779B97F4A7C15ull) >> m_shift);
+    }
+    void grow() const {
+        std::vector<Slot> old = std::move(m_slots);
+        const std::size_t capacity = std::max<std::size_t>(1024, 2 * old.size());
+        m_slots.assign(capacity, Slot{});
+        m_shift = 64 - std::countr_zero(capacity);
+        for (const Slot& s : old) {
+            if (!s.used) continue;
+            std::size_t i = slot_of(s.bits);
+            while (m_slots[i].used) i = (i + 1) & (capacity - 1);
+            m_slots[i] = s;
+        }
+    }
+
     double m_min_x = 0, m_max_y = 0, m_scale = 1;
+    mutable std::vector<Slot> m_slots; // one tile's own: a Projector is made for each tile
+    mutable std::size_t m_known = 0;
+    mutable int m_shift = 64;
 };
 
 struct TileContext {
@@ -100,40 +149,39 @@ struct TileContext {
     }
 };
 
-std::vector<mvt::Polygon> tile_polygons(const geo::Geometry& g, const BBox& bbox, const TileContext& ctx) {
-    if (ctx.too_small(bbox)) return {};
+// Appends the polygons of `g` (clipped to the tile's buffer unless wholly inside it) in tile
+// coordinates; nothing when the feature's box is smaller than the minimum area.
+void tile_polygons(const geo::Geometry& g, const BBox& bbox, const TileContext& ctx, std::vector<mvt::Polygon>& out) {
+    if (ctx.too_small(bbox)) return;
     geo::Geometry cut = ctx.clipped(g, bbox);
-    std::vector<mvt::Polygon> out;
     for (const auto& rings : geo::polygon_rings(cut ? cut : g)) {
-        mvt::Polygon polygon;
+        mvt::Polygon& polygon = out.emplace_back();
         polygon.reserve(rings.size());
         for (const auto& ring : rings) {
-            mvt::Ring r;
-            r.reserve(ring.size());
-            for (const LonLat& p : ring) r.push_back(ctx.project(p));
-            polygon.push_back(std::move(r));
+            // Rings are open in tile coordinates: the closing point is not projected.
+            const bool closed =
+                ring.size() > 1 && ring.front().lon == ring.back().lon && ring.front().lat == ring.back().lat;
+            const std::size_t n = closed ? ring.size() - 1 : ring.size();
+            mvt::Ring& r = polygon.emplace_back();
+            r.reserve(n);
+            for (std::size_t k = 0; k < n; ++k) r.push_back(ctx.project(ring[k]));
         }
-        out.push_back(std::move(polygon));
     }
-    return out;
 }
 
-std::vector<mvt::Line> tile_lines(const geo::Geometry& g, const BBox& bbox, const TileContext& ctx) {
+void tile_lines(const geo::Geometry& g, const BBox& bbox, const TileContext& ctx, std::vector<mvt::Line>& out) {
     geo::Geometry cut = ctx.clipped(g, bbox);
-    std::vector<mvt::Line> out;
     for (const auto& line : geo::line_strings(cut ? cut : g)) {
-        mvt::Line l;
+        mvt::Line& l = out.emplace_back();
         l.reserve(line.size());
         for (const LonLat& p : line) l.push_back(ctx.project(p));
-        out.push_back(std::move(l));
     }
-    return out;
 }
 
-// A feature waiting for its layer's simplification before it is encoded.
+// A feature waiting for its layer's simplification before it is encoded: its index in its
+// snapshot vector (its properties are read from there when it is encoded) and its geometry.
 struct Pending {
-    std::optional<std::uint64_t> id;
-    std::vector<mvt::Property> properties;
+    std::uint32_t index = 0;
     std::vector<mvt::Polygon> polygons;
     std::vector<mvt::Line> lines;
 };
@@ -145,16 +193,6 @@ std::optional<std::uint64_t> numeric_id(std::string_view code) {
     return v;
 }
 
-std::vector<mvt::Property> area_properties(const grid::Area& a, Level level) {
-    std::vector<mvt::Property> p{{"code", a.code},
-                                 {"name", a.name},
-                                 {"level", to_string(level)},
-                                 {"households", std::int64_t{a.stats.households}},
-                                 {"buildings", static_cast<std::int64_t>(a.stats.buildings)}};
-    if (!a.parent_code.empty()) p.push_back({"parent", a.parent_code});
-    return p;
-}
-
 const grid::Area& area_at(const grid::Snapshot& s, Level level, std::uint32_t i) {
     switch (level) {
     case Level::street: return s.streets()[i];
@@ -164,44 +202,80 @@ const grid::Area& area_at(const grid::Snapshot& s, Level level, std::uint32_t i)
     return s.grids()[i];
 }
 
+// The id and properties of a feature of source layer `source`; the properties view the snapshot.
+std::optional<std::uint64_t> feature_properties(const grid::Snapshot& s, Source source, std::uint32_t i,
+                                                std::vector<mvt::Property>& p) {
+    p.clear();
+    switch (source) {
+    case src_streets:
+    case src_communities:
+    case src_grids: {
+        const Level level = source == src_streets ? Level::street
+                            : source == src_communities ? Level::community
+                                                        : Level::grid;
+        const grid::Area& a = area_at(s, level, i);
+        p.push_back({"code", a.code});
+        p.push_back({"name", a.name});
+        p.push_back({"level", to_string(level)});
+        p.push_back({"households", std::int64_t{a.stats.households}});
+        p.push_back({"buildings", static_cast<std::int64_t>(a.stats.buildings)});
+        if (!a.parent_code.empty()) p.push_back({"parent", a.parent_code});
+        if (level == Level::grid) {
+            const grid::GridArea& g = s.grids()[i];
+            p.push_back({"kind", store::to_string(g.kind)});
+            p.push_back({"load", grid::to_string(g.load)});
+            p.push_back({"version", g.version});
+        }
+        return numeric_id(a.code);
+    }
+    case src_roads: {
+        const grid::Road& r = s.roads()[i];
+        p.push_back({"name", r.row.name});
+        p.push_back({"kind", r.row.kind});
+        return static_cast<std::uint64_t>(r.row.id);
+    }
+    case src_buildings:
+    case src_count: break;
+    }
+    const grid::Building& b = s.buildings()[i];
+    p.push_back({"id", b.row.id});
+    p.push_back({"name", b.row.name});
+    p.push_back({"use", b.row.use});
+    p.push_back({"households", std::int64_t{b.row.households}});
+    p.push_back({"estimated", b.row.households_estimated});
+    if (b.row.floors) p.push_back({"floors", std::int64_t{*b.row.floors}});
+    if (b.row.grid_code) p.push_back({"grid_code", *b.row.grid_code});
+    return static_cast<std::uint64_t>(b.row.id);
+}
+
 void collect_areas(const grid::Snapshot& s, Level level, const TileContext& ctx, std::vector<Pending>& out) {
     for (std::uint32_t i : s.query(level, ctx.clip)) {
         const grid::Area& a = area_at(s, level, i);
-        Pending f{numeric_id(a.code), area_properties(a, level), tile_polygons(a.geom, a.bbox, ctx), {}};
-        if (f.polygons.empty()) continue;
-        if (level == Level::grid) {
-            const grid::GridArea& g = s.grids()[i];
-            f.properties.push_back({"kind", store::to_string(g.kind)});
-            f.properties.push_back({"load", grid::to_string(g.load)});
-            f.properties.push_back({"version", g.version});
-        }
-        out.push_back(std::move(f));
+        Pending& f = out.emplace_back();
+        f.index = i;
+        tile_polygons(a.geom, a.bbox, ctx, f.polygons);
+        if (f.polygons.empty()) out.pop_back();
     }
 }
 
 void collect_buildings(const grid::Snapshot& s, const TileContext& ctx, std::vector<Pending>& out) {
     for (std::uint32_t i : s.query_buildings(ctx.clip)) {
         const grid::Building& b = s.buildings()[i];
-        Pending f{static_cast<std::uint64_t>(b.row.id), {}, tile_polygons(b.row.geom, b.bbox, ctx), {}};
-        if (f.polygons.empty()) continue;
-        f.properties = {{"id", b.row.id},
-                        {"name", b.row.name},
-                        {"use", b.row.use},
-                        {"households", std::int64_t{b.row.households}},
-                        {"estimated", b.row.households_estimated}};
-        if (b.row.floors) f.properties.push_back({"floors", std::int64_t{*b.row.floors}});
-        if (b.row.grid_code) f.properties.push_back({"grid_code", *b.row.grid_code});
-        out.push_back(std::move(f));
+        Pending& f = out.emplace_back();
+        f.index = i;
+        tile_polygons(b.row.geom, b.bbox, ctx, f.polygons);
+        if (f.polygons.empty()) out.pop_back();
     }
 }
 
 void collect_roads(const grid::Snapshot& s, const TileContext& ctx, std::vector<Pending>& out) {
     for (std::uint32_t i : s.query_roads(ctx.clip)) {
         const grid::Road& r = s.roads()[i];
-        Pending f{static_cast<std::uint64_t>(r.row.id), {{"name", r.row.name}, {"kind", r.row.kind}}, {},
-                  tile_lines(r.row.geom, r.bbox, ctx)};
+        Pending& f = out.emplace_back();
+        f.index = i;
+        tile_lines(r.row.geom, r.bbox, ctx, f.lines);
         simplify_lines(f.lines, ctx.simplify);
-        if (!f.lines.empty()) out.push_back(std::move(f));
+        if (f.lines.empty()) out.pop_back();
     }
 }
 
@@ -216,11 +290,14 @@ void simplify_together(const std::vector<std::vector<Pending>*>& layers, const S
         for (auto& f : *layer) f.polygons = std::move(all[k++]);
 }
 
-mvt::LayerBuilder encode(std::string_view name, const std::vector<Pending>& features) {
-    mvt::LayerBuilder layer{std::string(name)};
+mvt::LayerBuilder encode(const grid::Snapshot& s, Source source, const std::vector<Pending>& features) {
+    mvt::LayerBuilder layer{std::string(layer_table()[source].id)};
+    std::vector<mvt::Property> properties;
     for (const Pending& f : features) {
-        if (!f.polygons.empty()) layer.add_polygons(f.id, f.polygons, f.properties);
-        else if (!f.lines.empty()) layer.add_lines(f.id, f.lines, f.properties);
+        if (f.polygons.empty() && f.lines.empty()) continue;
+        const std::optional<std::uint64_t> id = feature_properties(s, source, f.index, properties);
+        if (!f.polygons.empty()) layer.add_polygons(id, f.polygons, properties);
+        else layer.add_lines(id, f.lines, properties);
     }
     return layer;
 }
@@ -327,9 +404,8 @@ std::string make_vector_tile(const grid::Snapshot& snapshot, VectorLayer layer, 
     detail::simplify_together({&found[detail::src_buildings]}, ctx.simplify);
 
     std::vector<mvt::LayerBuilder> layers;
-    const auto& table = detail::layer_table();
     for (std::size_t s = 0; s < detail::src_count; ++s)
-        layers.push_back(detail::encode(table[s].id, found[s]));
+        layers.push_back(detail::encode(snapshot, static_cast<detail::Source>(s), found[s]));
     return mvt::serialize_tile(layers);
 }
 
