@@ -40,6 +40,7 @@ struct PartitionOptions {
     // Today's zone of each atom (>= 0), or -1 for an atom in none; empty: divide from nothing.
     std::vector<int> current;
     int trees = 24; // random spanning trees tried for each split
+    int starts = 4; // complete divisions from nothing (other trees), the best kept; not for a repair
 };
 
 // Why a zone is out of the band although the partitioner tried.
@@ -58,7 +59,8 @@ struct Partition {
     std::vector<Violation> violation; // per zone
 };
 
-// Throws Error(bad_request, "invalid_band") unless 0 < min <= max, and
+// Throws Error(bad_request, "invalid_band") unless 0 < min <= max,
+// Error(bad_request, "invalid_options") for fewer than one tree or start, and
 // Error(bad_request, "invalid_graph") for an asymmetric graph or a current of the wrong size.
 Partition partition(const AtomGraph& graph, const PartitionOptions& options);
 

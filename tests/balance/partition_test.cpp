@@ -246,6 +246,49 @@ TEST_CASE("partition: a zone above max whose neighbours have no room is divided 
     CHECK(p.zones == 4);
 }
 
+TEST_CASE("partition: of several complete divisions the most compact is kept", "[balance]") {
+    // No roads: the final score is the mean Polsby-Popper. The first start is the division a
+    // single start makes, so more starts can only keep it or find a more compact one.
+    const auto g = test::lattice(20, 20, random_households(6, 0, 12));
+    auto mean_pp = [&](const Partition& p) {
+        double sum = 0;
+        for (const auto& z : balance::measure(g, p.zone_of, p.zones)) sum += z.polsby_popper();
+        return sum / p.zones;
+    };
+    PartitionOptions one;
+    one.starts = 1;
+    PartitionOptions several = one;
+    several.starts = 6;
+    const Partition first = balance::partition(g, one);
+    const Partition best = balance::partition(g, several);
+    check_partition(g, best, several.band);
+    CHECK(zones_out_of_band(best) == 0);
+    INFO("one start " << mean_pp(first) << ", six " << mean_pp(best));
+    CHECK(mean_pp(best) >= mean_pp(first));
+    // Fewer starts try a prefix of the same divisions: none is more compact than the best of six
+    // (the choice is by score, not by order).
+    for (int starts = 2; starts <= 6; ++starts) {
+        PartitionOptions o = one;
+        o.starts = starts;
+        CHECK(mean_pp(balance::partition(g, o)) <= mean_pp(best) + 1e-12);
+    }
+}
+
+TEST_CASE("partition: fewer than one tree or start is refused", "[balance]") {
+    const auto g = test::lattice(4, 4, [](int, int) { return 20; });
+    for (auto [trees, starts] : {std::pair{0, 4}, std::pair{24, 0}, std::pair{-1, -1}}) {
+        PartitionOptions o;
+        o.trees = trees;
+        o.starts = starts;
+        try {
+            balance::partition(g, o);
+            FAIL("trees " << trees << ", starts " << starts << " were accepted");
+        } catch (const Error& e) {
+            CHECK(e.code() == "invalid_options");
+        }
+    }
+}
+
 TEST_CASE("partition: bad graphs are refused", "[balance]") {
     balance::AtomGraph g = test::lattice(3, 3, [](int, int) { return 1; });
     g.adjacency[0].push_back({8, 1.0, false}); // one-way edge
