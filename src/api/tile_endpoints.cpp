@@ -119,12 +119,12 @@ Response TileEndpoints::tile(const Request& req, const grid::Snapshot& snapshot,
     std::string etag = gzip ? std::move(cached.etag) : detail::identity_etag(cached.etag);
 
     Response res;
+    res.content_type = detail::mvt_type;
     res.headers.reserve(4);
     const bool not_modified = req.not_modified(etag);
     res.set_header("ETag", std::move(etag));
     res.set_header("Cache-Control", m_cache_control);
     res.set_header("Vary", "Accept-Encoding");
-    res.content_type = detail::mvt_type;
     if (not_modified) {
         res.status = 304;
         return res;

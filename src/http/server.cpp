@@ -42,7 +42,7 @@ private:
 
     void listen();
     void do_accept();
-    void on_accept(const error_code& ec, tcp::socket socket);
+    void on_accept(const error_code& ec, detail::Socket socket);
     void run_worker();
     void join();
 
@@ -104,10 +104,10 @@ void Server::Impl::listen() {
 void Server::Impl::do_accept() {
     // Each connection gets its own strand, so its handlers never run concurrently.
     m_acceptor.async_accept(net::make_strand(m_io),
-                            [this](const error_code& ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+                            [this](const error_code& ec, detail::Socket socket) { on_accept(ec, std::move(socket)); });
 }
 
-void Server::Impl::on_accept(const error_code& ec, tcp::socket socket) {
+void Server::Impl::on_accept(const error_code& ec, detail::Socket socket) {
     if (!m_acceptor.is_open()) return; // stopped
     if (ec) {
         // Out of file descriptors and similar: accepting again at once would spin.

@@ -78,7 +78,7 @@ void ResponseQueue::pop() {
     --m_size;
 }
 
-Session::Session(tcp::socket&& socket, ServerContext& context)
+Session::Session(Socket&& socket, ServerContext& context)
     : m_context(context), m_stream(std::move(socket)), m_executor(m_stream.get_executor()),
       m_queue(context.options.max_pipelined) {}
 

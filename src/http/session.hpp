@@ -5,9 +5,11 @@
 #include "http/convert.hpp"
 #include "http/server.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
 #include <chrono>
@@ -23,6 +25,13 @@
 namespace wangge::http::detail {
 
 class Session;
+
+// Each connection runs on a strand of the server's io_context. The concrete executor type (not
+// Beast's tcp_stream, whose type-erased executor allocates and counts references on every
+// operation) keeps the per-request cost of Asio small.
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Strand>;
+using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Strand>;
 
 // The open sessions, so that stop() can close idle keep-alive connections that would
 // otherwise keep the io_context running. Locked only when a connection opens or closes.
@@ -69,8 +78,8 @@ private:
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    // `socket` must use a strand executor: the session's handlers rely on it for ordering.
-    Session(boost::asio::ip::tcp::socket&& socket, ServerContext& context);
+    // The session's handlers rely on the socket's strand for ordering.
+    Session(Socket&& socket, ServerContext& context);
     ~Session();
 
     Session(const Session&) = delete;
@@ -103,8 +112,8 @@ private:
     void do_close();
 
     ServerContext& m_context;
-    boost::beast::tcp_stream m_stream;
-    boost::beast::tcp_stream::executor_type m_executor; // a strand; copied so close() can post to it
+    Stream m_stream;
+    Strand m_executor; // copied so that close() can post to it
     boost::beast::flat_buffer m_buffer;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> m_parser;
     ResponseQueue m_queue;

@@ -160,9 +160,7 @@ CachedTile TileCache::put(const TileKey& key, std::int64_t version, std::string 
 
 std::optional<CachedTile> TileCache::peek(const TileKey& key, std::int64_t version) { return lookup(key, version); }
 
-CachedTile TileCache::get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make) {
-    if (auto hit = lookup(key, version)) return *hit;
-
+CachedTile TileCache::make_once(const TileKey& key, std::int64_t version, const std::function<std::string()>& make) {
     // Single flight: the first miss of a key at a version makes the tile, later ones wait for it.
     const std::string flight = key.source + "/" + to_string(key.tile) + "@" + std::to_string(version);
     std::promise<CachedTile> leader;

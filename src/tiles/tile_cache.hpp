@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace wangge::tiles {
@@ -77,7 +78,13 @@ public:
     // callers of the same key and version wait for its bytes (or its exception) instead of
     // making it again. Throws Error(internal, "invalid_source") for a source that is not a safe
     // relative path.
-    CachedTile get(const TileKey& key, std::int64_t version, const std::function<std::string()>& make);
+    // `make` is any callable returning the bytes; it is wrapped in a std::function only on a
+    // miss, so a hit allocates nothing.
+    template <typename Make>
+    CachedTile get(const TileKey& key, std::int64_t version, Make&& make) {
+        if (auto hit = lookup(key, version)) return std::move(*hit);
+        return make_once(key, version, std::function<std::string()>(std::forward<Make>(make)));
+    }
     // Stores bytes made elsewhere (asynchronously) for `key` at `version`, as get() stores what
     // make() returns; returns them with their ETag. Not kept when `version` is no longer current.
     CachedTile put(const TileKey& key, std::int64_t version, std::string bytes);
@@ -101,6 +108,8 @@ private:
     };
     using Lru = std::list<Entry>;
 
+    // The miss of get(): makes the tile once per key and version (single flight) and stores it.
+    CachedTile make_once(const TileKey& key, std::int64_t version, const std::function<std::string()>& make);
     CachedTile store(const TileKey& key, std::int64_t version, std::string bytes);
     std::optional<CachedTile> lookup(const TileKey& key, std::int64_t version);
     // Learns or moves to `version` when the cache is behind it; wipes what it cannot vouch for.
