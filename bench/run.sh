@@ -8,8 +8,10 @@
 # Each table has absolute numbers, ratios and the targets; raw outputs go to bench/results/<timestamp>/.
 #
 #   bash bench/run.sh [--only locate|tiles|balance] [--sizes 100000,3500000] [--duration 10] [--rounds 3]
-#                     [--points 100000] [--per-zoom 40]
+#                     [--points 100000] [--per-zoom 40] [--no-tiles-http]
 #
+# --no-tiles-http leaves out the cached tiles over HTTP (wangge serve and nginx): the tiles table
+# then has generation and rendering only, and no HTTP rows.
 # Each timed measurement runs --rounds times, each round next to its peer's, and the best round
 # counts: on a shared machine the best round is the least disturbed one.
 # Needs root (installs missing Debian packages, runs PostgreSQL as the postgres user). Every
@@ -28,11 +30,12 @@ POINTS=100000        # benchmark points per district
 PER_ZOOM=40          # benchmark tiles per zoom, z12..z16
 TILE_SECONDS=3       # least time of one in-process or in-server tile measurement (whole passes)
 ONLY=                # locate, tiles, balance, or empty for all three
+TILES_HTTP=1         # 0: no cached tiles over HTTP (--no-tiles-http)
 VALIDATE_HTTP=50     # points checked over HTTP before timing
 VALIDATE_PG=200      # points checked in PostGIS before timing
 THREADS=$(nproc)
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -44,6 +47,7 @@ while (($#)); do
         --points) POINTS=$2; shift 2 ;;
         --per-zoom) PER_ZOOM=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
+        --no-tiles-http) TILES_HTTP=0; shift ;;
         -h | --help) usage ;;
         *) log "unknown argument: $1"; usage 2 ;;
     esac
@@ -762,6 +766,7 @@ compute_tiles_ratios() {
         for z in 14 15 16; do worst=$(max "$worst" "${M[$size,t_png_z${z}_median]}"); done
         M[$size,t_png_worst]=$(calc "%.1f ms" "$worst")
         M[$size,t_verdict_png]=$(verdict_below "$worst" 50)
+        ((TILES_HTTP == 1)) || continue
         for kind in mvt_gzip mvt_plain png; do
             M[$size,t_ratio_http_$kind]=$(calc "%.0f%%" \
                 "100 * ${M[$size,t_http_${kind}_wangge]} / ${M[$size,t_http_${kind}_nginx]}")
@@ -789,7 +794,7 @@ main() {
         echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "commit: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
         echo "sizes: ${SIZES[*]}; points: $POINTS; duration: ${DURATION}s; rounds: $ROUNDS (best counts); threads: $THREADS"
-        echo "parts: ${ONLY:-locate tiles}; tiles per zoom: $PER_ZOOM; seconds per tile measurement: $TILE_SECONDS"
+        echo "parts: ${ONLY:-locate tiles}$( ((TILES_HTTP == 1)) || echo ' (tiles without HTTP)'); tiles per zoom: $PER_ZOOM; seconds per tile measurement: $TILE_SECONDS"
         echo "postgres: $("$PG_BIN/postgres" --version); wrk: $(wrk -v 2>&1 | head -n 1)"
         ! want tiles || echo "nginx: $(nginx -v 2>&1)"
     } >"$results/environment.txt"
@@ -807,7 +812,7 @@ main() {
         if want tiles; then
             tiles_list "$size" "$out" "$db" "$tiles"
             tiles_generation "$size" "$out" "$db" "$tiles"
-            tiles_http "$size" "$out" "$db" "$tiles"
+            ((TILES_HTTP == 0)) || tiles_http "$size" "$out" "$db" "$tiles"
         fi
         rm -f "$db" "$db"-wal "$db"-shm
     done

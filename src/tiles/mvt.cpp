@@ -64,6 +64,8 @@ void without_repeats(const std::vector<Point>& in, bool ring, std::vector<Point>
     while (ring && out.size() > 1 && out.front() == out.back()) out.pop_back();
 }
 
+// Spreads the bits of a value over its hash (the first half of MurmurHash3's finaliser): the
+// table indexes its slots by the top bits.
 std::uint64_t mix(std::uint64_t h) noexcept {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
@@ -74,12 +76,11 @@ std::uint64_t mix(std::uint64_t h) noexcept {
 } // namespace detail
 
 std::int64_t doubled_area(const Ring& ring) noexcept {
-    std::int64_t sum = 0;
-    for (std::size_t i = 0, n = ring.size(); i < n; ++i) {
-        const Point& a = ring[i];
-        const Point& b = ring[(i + 1) % n];
-        sum += std::int64_t{a.x} * b.y - std::int64_t{b.x} * a.y;
-    }
+    const std::size_t n = ring.size();
+    if (n == 0) return 0;
+    auto cross = [](const Point& a, const Point& b) { return std::int64_t{a.x} * b.y - std::int64_t{b.x} * a.y; };
+    std::int64_t sum = cross(ring[n - 1], ring[0]);
+    for (std::size_t i = 0; i + 1 < n; ++i) sum += cross(ring[i], ring[i + 1]);
     return sum;
 }
 
