@@ -3,6 +3,8 @@
 // no sockets involved; the http module moves them over the wire.
 #include "core/error.hpp"
 
+#include <array>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -66,6 +68,20 @@ std::string request_origin(const Request& req);
 Request make_request(std::string method, std::string_view target);
 
 std::string percent_decode(std::string_view text, bool plus_is_space);
+
+// The `separator`-separated parts of `text` when there are exactly N of them (empty ones count),
+// else nullopt: how endpoints take /tiles/{a}/{z}/{x}/{y} apart without allocating.
+template <std::size_t N>
+std::optional<std::array<std::string_view, N>> split_exactly(std::string_view text, char separator = '/') {
+    std::array<std::string_view, N> parts;
+    for (std::size_t i = 0; i < N; ++i) {
+        const auto at = text.find(separator);
+        parts[i] = text.substr(0, at);
+        if (at == std::string_view::npos) return i + 1 == N ? std::optional(parts) : std::nullopt;
+        text.remove_prefix(at + 1);
+    }
+    return std::nullopt; // more than N
+}
 
 // The JSON error envelope {"code": ..., "message": ...}: the one place it is made.
 Response error_response(int status, std::string_view code, std::string_view message);

@@ -1,9 +1,7 @@
 #include "api/raster_endpoints.hpp"
 
-#include <array>
 #include <exception>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,23 +17,6 @@ constexpr std::string_view retina_suffix = "@2x";
 // The URL names no data version, so a browser must come back to learn of a change; a minute is
 // how stale a map may look, and the ETag makes the revalidation after it a cheap 304.
 constexpr std::string_view cache_control = "public, max-age=60";
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// The '/'-separated parts of a path when there are exactly N of them.
-template <std::size_t N>
-std::optional<std::array<std::string_view, N>> split_exactly(std::string_view path) {
-    std::array<std::string_view, N> parts;
-    for (std::size_t i = 0;; ++i) {
-        const auto at = path.find('/');
-        if (i == N) return std::nullopt;
-        parts[i] = path.substr(0, at);
-        if (at == std::string_view::npos) return i + 1 == N ? std::optional(parts) : std::nullopt;
-        path.remove_prefix(at + 1);
-    }
-}
 
 // The response to one request for a tile, given the tile.
 Response tile_response(const Request& req, const tiles::CachedTile& cached) {
@@ -79,7 +60,7 @@ RasterEndpoints::~RasterEndpoints() = default;
 
 std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
     std::string_view path = req.path;
-    if (path.substr(0, prefix.size()) != prefix || !ends_with(path, png_suffix)) return std::nullopt;
+    if (!path.starts_with(prefix) || !path.ends_with(png_suffix)) return std::nullopt;
     require_read(req);
     path.remove_prefix(prefix.size());
     path.remove_suffix(png_suffix.size());
@@ -92,7 +73,7 @@ std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::
         throw Error(ErrorKind::not_found, "unknown_style", "no style named '" + style + "'");
     std::string_view y = (*parts)[3];
     int scale = 1;
-    if (ends_with(y, retina_suffix)) {
+    if (y.ends_with(retina_suffix)) {
         y.remove_suffix(retina_suffix.size());
         scale = 2;
     }

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cstdlib>
 
 namespace wangge::api {
@@ -13,10 +12,6 @@ namespace wangge::api {
 namespace detail {
 
 constexpr std::string_view mvt_type = "application/vnd.mapbox-vector-tile";
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -82,25 +77,20 @@ TileEndpoints::TileEndpoints(std::shared_ptr<tiles::TileCache> cache, TileEndpoi
 std::optional<Response> TileEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
     constexpr std::string_view prefix = "/tiles/";
     std::string_view path = req.path;
-    if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
+    if (!path.starts_with(prefix)) return std::nullopt;
     std::string_view rest = path.substr(prefix.size());
-    if (detail::ends_with(rest, ".mvt")) {
-        std::array<std::string_view, 4> parts;
-        std::size_t n = 0;
-        detail::for_each_part(rest.substr(0, rest.size() - 4), '/', [&](std::string_view part) {
-            if (n < parts.size()) parts[n] = part;
-            ++n;
-        });
-        if (n != parts.size())
+    if (rest.ends_with(".mvt")) {
+        const auto parts = split_exactly<4>(rest.substr(0, rest.size() - 4));
+        if (!parts)
             throw Error(ErrorKind::bad_request, "invalid_tile",
                         "a vector tile is /tiles/{layer}/{z}/{x}/{y}.mvt, got " + req.path);
         require_read(req);
-        tiles::VectorLayer layer = tiles::require_vector_layer(parts[0]);
-        tiles::TileId id = tiles::parse_tile(parts[1], parts[2], parts[3]);
+        tiles::VectorLayer layer = tiles::require_vector_layer((*parts)[0]);
+        tiles::TileId id = tiles::parse_tile((*parts)[1], (*parts)[2], (*parts)[3]);
         tiles::require_zoom(layer, id);
         return tile(req, snapshot, layer, id);
     }
-    if (detail::ends_with(rest, ".json") && rest.find('/') == std::string_view::npos) {
+    if (rest.ends_with(".json") && rest.find('/') == std::string_view::npos) {
         require_read(req);
         return tilejson(req, snapshot, tiles::require_vector_layer(rest.substr(0, rest.size() - 5)));
     }

@@ -30,7 +30,6 @@ public:
     std::array<boost::asio::const_buffer, 2> buffers() const noexcept;
     // Whether the connection closes once this response is written.
     bool last() const noexcept { return m_last; }
-    const std::string& head() const noexcept { return m_head; }
     // Frees the body (a large one now, rather than when the slot comes round again); keeps the
     // head's capacity.
     void clear() noexcept;

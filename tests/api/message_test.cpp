@@ -21,6 +21,21 @@ TEST_CASE("api: request targets are split and decoded", "[api]") {
     CHECK_THROWS_AS(api::make_request("GET", "/x?y=%4"), Error);
 }
 
+TEST_CASE("api: split_exactly takes a path apart only when it has that many parts", "[api]") {
+    const auto four = api::split_exactly<4>("grids/14/13598/6650");
+    REQUIRE(four);
+    CHECK((*four)[0] == "grids");
+    CHECK((*four)[3] == "6650");
+    CHECK_FALSE(api::split_exactly<4>("grids/14/13598"));
+    CHECK_FALSE(api::split_exactly<4>("grids/14/13598/6650/1"));
+    const auto empty_parts = api::split_exactly<3>("a//");
+    REQUIRE(empty_parts);
+    CHECK((*empty_parts)[1].empty());
+    CHECK((*empty_parts)[2].empty());
+    CHECK(api::split_exactly<1>("") == std::optional(std::array<std::string_view, 1>{""}));
+    CHECK(api::split_exactly<2>("gzip;q=0.5", ';').value()[1] == "q=0.5");
+}
+
 TEST_CASE("api: the error envelope carries code and message", "[api]") {
     auto r = api::error_response(Error(ErrorKind::unprocessable, "invalid_code", "grid code 'x' must be 15 digits"));
     CHECK(r.status == 422);
