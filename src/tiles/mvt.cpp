@@ -221,15 +221,19 @@ bool LayerBuilder::write_feature(std::optional<std::uint64_t> id, int type, cons
     return true;
 }
 
-std::string LayerBuilder::serialize() const {
-    // Field order as vtzero and mapnik-vector-tile write it: header, features, then the tables.
+std::string LayerBuilder::head() const {
     std::string out;
-    out.reserve(m_feature_data.size() + 32 * (m_keys.size() + m_values.size()) + 64);
     protozero::pbf_writer layer{out};
     layer.add_uint32(detail::layer_version, 2);
     layer.add_string(detail::layer_name, m_name);
     layer.add_uint32(detail::layer_extent, m_extent);
-    out += m_feature_data;
+    return out;
+}
+
+std::string LayerBuilder::tables() const {
+    std::string out;
+    out.reserve(32 * (m_keys.size() + m_values.size()));
+    protozero::pbf_writer layer{out};
     for (std::size_t i = 0; i < m_keys.size(); ++i) {
         const auto key = std::get<std::string_view>(m_keys[i]);
         layer.add_string(detail::layer_keys, key.data(), key.size());
@@ -250,11 +254,23 @@ std::string LayerBuilder::serialize() const {
     return out;
 }
 
+std::string LayerBuilder::serialize() const {
+    // Field order as vtzero and mapnik-vector-tile write it: header, features, then the tables.
+    return head() + m_feature_data + tables();
+}
+
 std::string serialize_tile(const std::vector<LayerBuilder>& layers) {
+    std::size_t size = 0;
+    for (const LayerBuilder& layer : layers) size += layer.m_feature_data.size() + 64;
     std::string out;
+    out.reserve(size);
     protozero::pbf_writer tile{out};
-    for (const LayerBuilder& layer : layers)
-        if (!layer.empty()) tile.add_message(detail::tile_layers, layer.serialize());
+    for (const LayerBuilder& layer : layers) {
+        if (layer.empty()) continue;
+        // Each layer's features are copied once, straight into the tile.
+        const std::string head = layer.head(), tables = layer.tables();
+        tile.add_bytes_vectored(detail::tile_layers, head, layer.m_feature_data, tables);
+    }
     return out;
 }
 

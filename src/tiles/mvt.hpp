@@ -98,6 +98,11 @@ public:
     std::string serialize() const;
 
 private:
+    friend std::string serialize_tile(const std::vector<LayerBuilder>& layers);
+    // The fields of the Layer message before its features (version, name, extent) and after
+    // them (the key and value tables).
+    std::string head() const;
+    std::string tables() const;
     bool write_feature(std::optional<std::uint64_t> id, int type, const std::vector<Property>& properties);
     // Appends the ring to m_geometry cleaned (no repeated points) and wound as the spec wants;
     // false, writing nothing, when it has no area.
