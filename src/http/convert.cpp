@@ -87,14 +87,13 @@ api::Response respond(const Handler& handler, WireRequest& wire) {
 }
 
 std::array<net::const_buffer, 2> WireResponse::buffers() const noexcept {
-    return {net::buffer(m_head), net::buffer(m_body.data(), m_body.size())};
+    return {net::buffer(m_head), net::buffer(m_shared ? *m_shared : m_owned)};
 }
 
 void WireResponse::clear() noexcept {
     m_head.clear();
     m_owned = std::string();
     m_shared.reset();
-    m_body = {};
     m_last = false;
 }
 
@@ -136,13 +135,10 @@ std::size_t to_wire_response(api::Response&& response, WireResponse& out, unsign
         append_number(h, length);
         h.append("\r\n");
         if (!head) {
-            if (response.shared_body) {
+            if (response.shared_body)
                 out.m_shared = std::move(response.shared_body);
-                out.m_body = *out.m_shared;
-            } else {
+            else
                 out.m_owned = std::move(response.body);
-                out.m_body = out.m_owned;
-            }
         }
     }
     h.append("\r\n");

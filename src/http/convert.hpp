@@ -38,9 +38,9 @@ private:
     friend std::size_t to_wire_response(api::Response&& response, WireResponse& out, unsigned version,
                                         bool keep_alive, bool head);
     std::string m_head;
+    // The body to send: m_shared when set, else m_owned (both empty when nothing is sent).
     std::string m_owned;
     std::shared_ptr<const std::string> m_shared;
-    std::string_view m_body;
     bool m_last = false;
 };
 
