@@ -632,9 +632,17 @@ private:
             }
             move_atom(ok->atom, ok->from, ok->to, members, hh);
             made.push_back(*ok);
+            mark_traded(ok->from);
+            mark_traded(ok->to);
         }
         return true;
     }
+
+    void mark_traded(int z) {
+        if (m_traded.size() <= at(z)) m_traded.resize(at(z) + 1, 0);
+        m_traded[at(z)] = 1;
+    }
+    bool traded(int z) const { return at(z) < m_traded.size() && m_traded[at(z)]; }
 
     void move_atom(int a, int from, int to, std::vector<Atoms>& members, std::vector<long>& hh) {
         m_zone[at(a)] = to;
@@ -740,7 +748,8 @@ private:
                     if (v_after == v_before && gain <= 1e-9) continue;
                     // Today's zones that the repair left alone stay as they are: only zones it
                     // made may trade atoms, unless a move takes a zone closer to the band.
-                    if (stable && v_after == v_before && from < m_first_new && to < m_first_new) continue;
+                    if (stable && v_after == v_before && from < m_first_new && to < m_first_new && !(traded(from) && traded(to)))
+                        continue;
                     const long cut = v_before - v_after;
                     if (best_to >= 0 && (cut < best_cut || (cut == best_cut && gain <= best_gain))) continue;
                     best_to = to;
@@ -820,6 +829,7 @@ private:
     std::vector<char> m_member; // scratch for components()
     std::vector<int> m_local;   // scratch for split_graph(): atom -> index in the split, -1 outside
     int m_first_new = 0;        // zones numbered from here were made by this run (repair)
+    std::vector<char> m_traded; // today's zones that traded atoms in the repair: improvement may polish them
     double m_scale;             // square root of the whole area: boundary lengths over it are comparable to PP
 };
 
