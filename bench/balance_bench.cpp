@@ -18,6 +18,7 @@
 #include "balance/partition.hpp"
 #include "geo/geometry.hpp"
 
+#include <CLI/CLI.hpp>
 #include <metis.h>
 #include <nlohmann/json.hpp>
 
@@ -64,32 +65,25 @@ struct Options {
     std::string instance; // only the instances whose name starts with this
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-    std::fprintf(stderr,
-                 "balance_bench: %s\n"
-                 "usage: balance_bench [--walnut-hills FILE] [--runs R] [--seeds S] [--only partition|mip]\n"
-                 "                     [--mip-dir DIR] [--mip-seconds S] [--cbc PATH] [--instance PREFIX]\n",
-                 problem.c_str());
-    std::exit(2);
-}
-
+// Exits with CLI11's message and status on bad arguments or --help.
 Options parse(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (i + 1 >= argc) usage("missing value after " + std::string(arg));
-        const std::string value = argv[++i];
-        if (arg == "--walnut-hills") o.walnut_hills = value;
-        else if (arg == "--runs") o.runs = std::max(1, std::stoi(value));
-        else if (arg == "--seeds") o.seeds = std::max(1, std::stoi(value));
-        else if (arg == "--only") o.only = value;
-        else if (arg == "--mip-dir") o.mip_dir = value;
-        else if (arg == "--mip-seconds") o.mip_seconds = std::max(1, std::stoi(value));
-        else if (arg == "--cbc") o.cbc = value;
-        else if (arg == "--instance") o.instance = value;
-        else usage("unknown argument " + std::string(arg));
+    CLI::App app{"Grid division against METIS and an exact MIP (bench/balance.sh)", "balance_bench"};
+    app.add_option("--walnut-hills", o.walnut_hills, "Walnut Hills census blocks (GeoJSON); left out when missing");
+    app.add_option("--runs", o.runs, "timed runs of each partition (median)")->capture_default_str()->check(CLI::Range(1, 1000));
+    app.add_option("--seeds", o.seeds, "instances and seeds of each family")->capture_default_str()->check(CLI::Range(1, 100000));
+    app.add_option("--only", o.only, "only the partition table or only the MIPs")->check(CLI::IsMember({"partition", "mip"}));
+    app.add_option("--mip-dir", o.mip_dir, "where the MIPs' LP, start, solution and log files go")->capture_default_str();
+    app.add_option("--mip-seconds", o.mip_seconds, "cbc's limit per instance, CPU seconds")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
+    app.add_option("--cbc", o.cbc, "the cbc solver")->capture_default_str();
+    app.add_option("--instance", o.instance, "only the instances whose name starts with this");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::exit(app.exit(e));
     }
-    if (!o.only.empty() && o.only != "partition" && o.only != "mip") usage("--only takes partition or mip");
     return o;
 }
 
