@@ -133,6 +133,7 @@ Response error_response(const std::exception_ptr& error, std::string_view contex
 }
 
 std::string request_origin(const Request& req) {
+    if (!req.public_origin.empty()) return std::string(req.public_origin);
     const auto host = req.header("host");
     if (!host || host->empty() || host->size() > 255) return {};
     for (char c : *host)
@@ -142,6 +143,31 @@ std::string request_origin(const Request& req) {
     for (char& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const bool https = proto == "https";
     return std::string(https ? "https://" : "http://") + std::string(*host);
+}
+
+std::string public_origin_of(std::string_view url) {
+    auto refuse = [&](std::string_view why) -> std::string {
+        throw Error(ErrorKind::bad_request, "invalid_public_url",
+                    "public URL '" + std::string(url) + "': " + std::string(why) +
+                        " (expected http[s]://host[:port][/path])");
+    };
+    std::string_view rest = url;
+    if (rest.starts_with("http://")) rest.remove_prefix(7);
+    else if (rest.starts_with("https://")) rest.remove_prefix(8);
+    else return refuse("the scheme must be http or https");
+    const std::size_t slash = rest.find('/');
+    const std::string_view authority = rest.substr(0, slash);
+    if (authority.empty()) return refuse("no host");
+    for (char c : authority)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+            return refuse("the host may hold letters, digits, '.', '-', a port and [IPv6] only");
+    const std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    for (char c : path)
+        if (c == '?' || c == '#' || c == '"' || c == '<' || c == '>' || c == '\\' || static_cast<unsigned char>(c) <= ' ')
+            return refuse("the path may not hold a query, a fragment, spaces or quotes");
+    std::string out(url);
+    while (out.ends_with('/')) out.pop_back();
+    return out;
 }
 
 Response wait(Response r) {

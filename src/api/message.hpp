@@ -23,6 +23,10 @@ struct Request {
     std::vector<std::pair<std::string, std::string>> query; // decoded, in order
     std::vector<std::pair<std::string, std::string>> headers; // names lower-case
     std::string body;
+    // The origin (and path prefix) clients reach this server at, when the server is configured
+    // with one (`serve --public-url`): links are built on it instead of the Host header. Set by
+    // the HTTP server, which owns the text and outlives its requests.
+    std::string_view public_origin;
 
     // The last value of a query parameter, if present.
     std::optional<std::string_view> param(std::string_view name) const;
@@ -58,10 +62,16 @@ struct Response {
 // (waiting for it on this thread: for tests and other synchronous callers).
 Response wait(Response r);
 
-// "http://host[:port]" (https behind a proxy that says X-Forwarded-Proto: https) for absolute
-// links back to this server, from the Host header; empty, so that links stay relative, when
-// the header is missing or is not a plain host name or address with an optional port.
+// The base of absolute links back to this server: the configured public origin when there is
+// one; otherwise "http://host[:port]" (https behind a proxy that says X-Forwarded-Proto:
+// https) from the Host header; empty, so that links stay relative, when the header is missing
+// or is not a plain host name or address with an optional port.
 std::string request_origin(const Request& req);
+
+// A public URL as `serve --public-url` takes it ("https://maps.example.org/wangge"): http or
+// https, a host, an optional port and path, no query, fragment or user; returned without a
+// trailing '/'. Throws Error(bad_request, "invalid_public_url") otherwise.
+std::string public_origin_of(std::string_view url);
 
 // Splits a request target into the decoded path and query parameters; throws
 // Error(bad_request) on malformed percent-encoding.

@@ -98,6 +98,7 @@ int run_serve(const ServeOptions& o) {
     sigset_t stop_signals = block_stop_signals();
     if (o.band_min <= 0 || o.band_min > o.band_max)
         throw Error(ErrorKind::bad_request, "invalid_option", "the band needs 0 < --band-min <= --band-max");
+    const std::string public_origin = o.public_url ? api::public_origin_of(*o.public_url) : std::string();
     auto t0 = std::chrono::steady_clock::now();
     auto db = store::Database::open(o.db, store::OpenMode::read_write);
     auto snapshot = grid::Snapshot::load(*db, grid::Band{o.band_min, o.band_max});
@@ -118,10 +119,12 @@ int run_serve(const ServeOptions& o) {
                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) +
                                      std::max(1, o.render_threads);
     so.access_log = o.access_log;
+    so.public_origin = public_origin;
     http::Server server(so, [service](const api::Request& req) { return service->handle(req); });
     server.start();
     std::printf("Wangge is serving %s at http://%s:%u/\n", o.db.string().c_str(), o.host.c_str(), server.port());
     std::fflush(stdout);
+    if (!public_origin.empty()) spdlog::info("links are made on the public URL {}", public_origin);
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("signal {} received, stopping", sig);

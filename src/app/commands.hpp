@@ -26,6 +26,7 @@ struct ServeOptions {
     int render_threads = 2;
     bool read_only = false;                // refuse writes (rebalance, undo) with 403
     std::optional<std::string> write_token; // when set, writes need Authorization: Bearer <token>
+    std::optional<std::string> public_url;  // where clients reach the server (links); else the Host header
 };
 int run_serve(const ServeOptions& o);
 

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--write-token", serve.write_token,
                           "Require 'Authorization: Bearer TOKEN' on writes (default: $WANGGE_WRITE_TOKEN if set)")
         ->envname("WANGGE_WRITE_TOKEN");
+    serve_cmd->add_option("--public-url", serve.public_url,
+                          "URL clients reach the server at, for absolute links (e.g. behind a proxy: "
+                          "https://maps.example.org/wangge); default: from each request's Host header");
 
     wangge::app::ImportCommand imp;
     std::vector<std::string> maps;

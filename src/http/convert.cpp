@@ -65,7 +65,7 @@ void append_number(std::string& head, std::size_t n) {
 
 } // namespace
 
-api::Request to_api_request(WireRequest& wire) {
+api::Request to_api_request(WireRequest& wire, std::string_view public_origin) {
     const bool head = wire.method() == wire::verb::head;
     api::Request request = api::make_request(head ? std::string("GET") : std::string(to_std(wire.method_string())),
                                              to_std(wire.target()));
@@ -73,12 +73,13 @@ api::Request to_api_request(WireRequest& wire) {
     for (const auto& field : wire)
         request.headers.emplace_back(lower_case(to_std(field.name_string())), std::string(to_std(field.value())));
     request.body = std::move(wire.body());
+    request.public_origin = public_origin;
     return request;
 }
 
-api::Response respond(const Handler& handler, WireRequest& wire) {
+api::Response respond(const Handler& handler, WireRequest& wire, std::string_view public_origin) {
     try {
-        return handler(to_api_request(wire));
+        return handler(to_api_request(wire, public_origin));
     } catch (...) {
         std::string context(to_std(wire.method_string()));
         context.append(" ").append(to_std(wire.target()));

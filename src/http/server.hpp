@@ -22,6 +22,9 @@ struct ServerOptions {
     std::chrono::milliseconds request_timeout{30000};
     std::size_t max_pipelined = 16; // responses queued per connection before reading pauses
     bool access_log = false;        // spdlog info line per request: method target status bytes µs
+    // Where clients reach this server (api::public_origin_of), handed to every request as
+    // api::Request::public_origin; empty: links follow the Host header.
+    std::string public_origin;
 };
 
 // Called concurrently from the server's threads; it must be thread-safe. HEAD requests reach

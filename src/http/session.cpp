@@ -136,7 +136,7 @@ void Session::answer_request() {
     a.keep_alive = request.keep_alive();
     a.head = request.method() == wire::verb::head;
 
-    api::Response response = respond(m_context.handler, request);
+    api::Response response = respond(m_context.handler, request, m_context.options.public_origin);
     if (!response.deferred) return send_answer(a, std::move(response));
     // Answered later, on this session's strand; responses stay in request order because nothing
     // more is read until then.

@@ -109,3 +109,34 @@ TEST_CASE("request origin: from a plain Host header only", "[api]") {
     CHECK(with({{"host", "user@host"}}).empty());
     CHECK(with({{"host", std::string(300, 'a')}}).empty());
 }
+
+TEST_CASE("request origin: a configured public origin wins over Host and X-Forwarded-Proto", "[api]") {
+    auto req = api::make_request("GET", "/ogc/collections");
+    req.headers = {{"host", "internal:9000"}, {"x-forwarded-proto", "http"}};
+    req.public_origin = "https://maps.example.org/wangge";
+    CHECK(api::request_origin(req) == "https://maps.example.org/wangge");
+}
+
+TEST_CASE("public URL: http or https, a host, optional port and path, no trailing slash", "[api]") {
+    CHECK(api::public_origin_of("https://maps.example.org") == "https://maps.example.org");
+    CHECK(api::public_origin_of("https://maps.example.org/") == "https://maps.example.org");
+    CHECK(api::public_origin_of("http://10.0.0.5:8080/wangge/") == "http://10.0.0.5:8080/wangge");
+    CHECK(api::public_origin_of("http://[::1]:8080") == "http://[::1]:8080");
+    auto refused = [](std::string_view url) {
+        try {
+            api::public_origin_of(url);
+        } catch (const Error& e) {
+            return e.kind() == ErrorKind::bad_request && e.code() == "invalid_public_url";
+        }
+        return false;
+    };
+    CHECK(refused("maps.example.org"));
+    CHECK(refused("ftp://maps.example.org"));
+    CHECK(refused("https://"));
+    CHECK(refused("https:///wangge"));
+    CHECK(refused("https://user@maps.example.org"));
+    CHECK(refused("https://maps.example.org/a?b=1"));
+    CHECK(refused("https://maps.example.org/#top"));
+    CHECK(refused("https://maps.example.org/a b"));
+    CHECK(refused("https://maps.example.org/\"><script>"));
+}

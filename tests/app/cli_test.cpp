@@ -159,3 +159,28 @@ TEST_CASE("cli: the real Nanjing buildings and roads import with estimated house
     CHECK(loc.exit_code == 0);
     CHECK(loc.out.find("not_covered") != std::string::npos);
 }
+
+TEST_CASE("cli: serve --public-url makes the links; a malformed one is refused before serving", "[cli][http]") {
+    auto bad = wangge_cli({"serve", "--db", demo_db().string(), "--port", "0", "--public-url", "ftp://maps.example.org"});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("http or https") != std::string::npos);
+
+    test::Background server({WANGGE_BINARY, "serve", "--db", demo_db().string(), "--port", "0", "--threads", "2",
+                             "--public-url", "https://maps.example.org/wangge/"});
+    std::string line = server.read_line(60000);
+    std::smatch m;
+    REQUIRE(std::regex_search(line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")));
+    test::HttpClient client(static_cast<unsigned short>(std::stoi(m[1])));
+    auto landing = client.get("/ogc");
+    REQUIRE(landing.status == 200);
+    const json page = json::parse(landing.body);
+    REQUIRE_FALSE(page["links"].empty());
+    for (const auto& link : page["links"]) {
+        INFO(link.dump());
+        CHECK(link["href"].get<std::string>().rfind("https://maps.example.org/wangge/ogc", 0) == 0);
+    }
+    auto tilejson = client.get("/tiles/grids.json");
+    REQUIRE(tilejson.status == 200);
+    CHECK(json::parse(tilejson.body)["tiles"][0].get<std::string>().rfind("https://maps.example.org/wangge/tiles/", 0) == 0);
+    CHECK(server.stop(SIGTERM) == 0);
+}

@@ -78,7 +78,9 @@ Response test_handler(const Request& request) {
         };
         return response;
     }
-    if (request.path == "/shared") {
+    if (request.path == "/origin") {
+        response.body = wangge::api::request_origin(request);
+    } else if (request.path == "/shared") {
         response.shared_body = shared_bytes();
     } else if (request.path == "/big") {
         response.body.assign(big_body_size, 'x');
@@ -543,4 +545,22 @@ TEST_CASE("start() on a taken port throws Error(io) naming address and port", "[
     options.address = "not-an-address";
     Server third(options, test_handler);
     CHECK_THROWS_AS(third.start(), Error);
+}
+
+TEST_CASE("a configured public origin reaches every request and wins over Host", "[http]") {
+    RunningServer plain;
+    HttpClient client(plain.port());
+    auto by_host = client.get("/origin");
+    REQUIRE(by_host.status == 200);
+    CHECK(by_host.body == "http://127.0.0.1:" + std::to_string(plain.port()));
+
+    ServerOptions options = test_options();
+    options.public_origin = "https://maps.example.org/wangge";
+    RunningServer behind_proxy(options);
+    HttpClient proxied(behind_proxy.port());
+    for (int i = 0; i < 3; ++i) { // the same text on every request of a keep-alive connection
+        auto r = proxied.request("GET", "/origin", "", {{"Host", "internal-host:9000"}});
+        REQUIRE(r.status == 200);
+        CHECK(r.body == "https://maps.example.org/wangge");
+    }
 }
