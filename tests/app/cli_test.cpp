@@ -1,7 +1,7 @@
 #include "support/http_client.hpp"
-#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_config.hpp"
+#include "support/wangge_cli.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -15,10 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-test::RunResult wangge_cli(std::vector<std::string> args) {
-    args.insert(args.begin(), WANGGE_BINARY);
-    return test::run(args);
-}
+using test::wangge_cli;
 
 // A demo district shared by the tests of this file (generated once).
 const std::filesystem::path& demo_db() {
@@ -88,12 +85,8 @@ TEST_CASE("cli: bad input gets a clear error and a non-zero exit", "[cli]") {
 }
 
 TEST_CASE("cli: serve answers over real HTTP and stops on SIGTERM", "[cli][http]") {
-    test::Background server({WANGGE_BINARY, "serve", "--db", demo_db().string(), "--port", "0", "--threads", "2"});
-    std::string line = server.read_line(60000);
-    std::smatch m;
-    REQUIRE(std::regex_search(line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")));
-    auto port = static_cast<unsigned short>(std::stoi(m[1]));
-    test::HttpClient client(port);
+    test::WanggeServer server(demo_db());
+    test::HttpClient client(server.port);
 
     auto health = client.get("/healthz");
     REQUIRE(health.status == 200);
@@ -135,7 +128,7 @@ TEST_CASE("cli: serve answers over real HTTP and stops on SIGTERM", "[cli][http]
     CHECK(client.request("DELETE", "/api/v1/grids").status == 405);
     CHECK(client.connections() == 1); // all of it over one keep-alive connection
 
-    CHECK(server.stop(SIGTERM) == 0);
+    CHECK(server.process.stop(SIGTERM) == 0);
 }
 
 TEST_CASE("cli: the real Nanjing buildings and roads import with estimated households", "[cli][real-data]") {
@@ -165,12 +158,8 @@ TEST_CASE("cli: serve --public-url makes the links; a malformed one is refused b
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.find("http or https") != std::string::npos);
 
-    test::Background server({WANGGE_BINARY, "serve", "--db", demo_db().string(), "--port", "0", "--threads", "2",
-                             "--public-url", "https://maps.example.org/wangge/"});
-    std::string line = server.read_line(60000);
-    std::smatch m;
-    REQUIRE(std::regex_search(line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")));
-    test::HttpClient client(static_cast<unsigned short>(std::stoi(m[1])));
+    test::WanggeServer server(demo_db(), {"--public-url", "https://maps.example.org/wangge/"});
+    test::HttpClient client(server.port);
     auto landing = client.get("/ogc");
     REQUIRE(landing.status == 200);
     const json page = json::parse(landing.body);
@@ -182,5 +171,5 @@ TEST_CASE("cli: serve --public-url makes the links; a malformed one is refused b
     auto tilejson = client.get("/tiles/grids.json");
     REQUIRE(tilejson.status == 200);
     CHECK(json::parse(tilejson.body)["tiles"][0].get<std::string>().rfind("https://maps.example.org/wangge/tiles/", 0) == 0);
-    CHECK(server.stop(SIGTERM) == 0);
+    CHECK(server.process.stop(SIGTERM) == 0);
 }

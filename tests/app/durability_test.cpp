@@ -2,9 +2,8 @@
 // answered a write, and the database, opened again by a new process, holds exactly what the
 // answer said was written.
 #include "support/http_client.hpp"
-#include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "support/test_config.hpp"
+#include "support/wangge_cli.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -12,7 +11,6 @@
 #include <csignal>
 #include <map>
 #include <optional>
-#include <regex>
 #include <string>
 
 using namespace wangge;
@@ -20,24 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-test::RunResult wangge_cli(std::vector<std::string> args) {
-    args.insert(args.begin(), WANGGE_BINARY);
-    return test::run(args);
-}
-
-// A server on a free port; its port is read from the line it prints when it listens.
-struct Server {
-    test::Background process;
-    unsigned short port = 0;
-
-    explicit Server(const std::filesystem::path& db)
-        : process({WANGGE_BINARY, "serve", "--db", db.string(), "--port", "0", "--threads", "2"}) {
-        std::string line = process.read_line(60000);
-        std::smatch m;
-        REQUIRE(std::regex_search(line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")));
-        port = static_cast<unsigned short>(std::stoi(m[1]));
-    }
-};
+using test::wangge_cli;
+using Server = test::WanggeServer;
 
 // code -> households of the community's grids, as the server lists them.
 std::map<std::string, long> grids_of(test::HttpClient& client, const std::string& community) {
