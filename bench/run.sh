@@ -167,6 +167,12 @@ time_wall_s() {
 }
 time_rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+# CPU time (user + system, clock ticks) the processes given have used so far.
+cpu_ticks() {
+    local pid t=0
+    for pid in "$@"; do [[ -r /proc/$pid/stat ]] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+    echo "$t"
+}
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0 ? a : b) }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && a + 0 < b + 0 ? a : b) }'; }
 
@@ -603,22 +609,36 @@ tiles_http() {
     log "[$size] HTTP: wangge serve and nginx answer the same bytes"
 
     log "[$size] HTTP: wrk -t2 -c64 -d${DURATION}s, cached MVT (gzip, plain) and PNG, wangge serve and nginx, $ROUNDS rounds"
-    local r kind server base list args raw rps
+    local r kind server base list args raw rps pids ticks requests us
     for ((r = 1; r <= ROUNDS; r++)); do
         for kind in mvt_gzip mvt_plain png; do
             for server in wangge nginx; do
                 base=$BASE
-                [[ $server == wangge ]] || base=$NGINX_BASE
+                pids=("$SERVER_PID")
+                if [[ $server == nginx ]]; then
+                    base=$NGINX_BASE
+                    mapfile -t pids < <(echo "$NGINX_PID"; pgrep -P "$NGINX_PID")
+                fi
                 case $kind in
                     mvt_gzip) args=("$mvt_paths" gzip) ;;
                     mvt_plain) args=("$mvt_paths") ;;
                     png) args=("$png_paths") ;;
                 esac
                 raw=$out/wrk_tiles_${kind}_$server.r$r.txt
+                ticks=$(cpu_ticks "${pids[@]}")
                 timeout $((DURATION + 60)) wrk -t2 -c64 -d"${DURATION}s" --latency -s "$BENCH_DIR/wrk_requests.lua" \
                     "$base" -- "${args[@]}" >"$raw" 2>&1 || die "wrk failed, see $raw"
+                ticks=$(($(cpu_ticks "${pids[@]}") - ticks))
                 ! grep -q 'Non-2xx' "$raw" || die "non-2xx answers during wrk, see $raw"
                 rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw")
+                # The server's CPU per request (kernel included): steadier than req/s on a shared
+                # machine, where wrk and other work take the cores by turns. The least round counts.
+                requests=$(awk '/ requests in / { print $1 }' "$raw")
+                us=$(calc "%.1f" "$ticks / $(getconf CLK_TCK) * 1e6 / $requests")
+                if [[ -z ${M[$size,t_cpu_${kind}_$server]:-} ]] ||
+                    awk -v a="$us" -v b="${M[$size,t_cpu_${kind}_$server]}" 'BEGIN { exit !(a < b) }'; then
+                    M[$size,t_cpu_${kind}_$server]=$us
+                fi
                 if ((rps > ${M[$size,t_http_${kind}_$server]:-0})); then
                     M[$size,t_http_${kind}_$server]=$rps
                     M[$size,t_http_${kind}_${server}_p99]=$(awk '$1 == "99%" { print $2 }' "$raw")
@@ -719,6 +739,9 @@ print_tiles_table() {
     row "HTTP cached PNG, wangge serve (req/s)" t_http_png_wangge
     row "HTTP cached PNG, nginx (req/s)" t_http_png_nginx
     row "HTTP cached MVT gzip p99, wangge serve / nginx" t_http_mvt_gzip_p99
+    row "server CPU us/request, MVT gzip: wangge serve / nginx" t_cpu_mvt_gzip
+    row "server CPU us/request, MVT plain: wangge serve / nginx" t_cpu_mvt_plain
+    row "server CPU us/request, PNG: wangge serve / nginx" t_cpu_png
     row "MVT gzip bytes (mean per tile)" t_gz_mean
     row "cache warm-up over HTTP: MVT / PNG, all tiles (s)" t_warm
     row "wangge serve peak RSS (MiB)" t_serve_rss
@@ -773,6 +796,9 @@ compute_tiles_ratios() {
             M[$size,t_verdict_http_$kind]=$(verdict "${M[$size,t_ratio_http_$kind]%\%}" 50)
         done
         M[$size,t_http_mvt_gzip_p99]="${M[$size,t_http_mvt_gzip_wangge_p99]} / ${M[$size,t_http_mvt_gzip_nginx_p99]}"
+        for kind in mvt_gzip mvt_plain png; do
+            M[$size,t_cpu_$kind]="${M[$size,t_cpu_${kind}_wangge]} / ${M[$size,t_cpu_${kind}_nginx]}"
+        done
         M[$size,t_warm]="${M[$size,t_warm_mvt_s]} / ${M[$size,t_warm_png_s]}"
     done
 }
