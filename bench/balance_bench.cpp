@@ -199,18 +199,7 @@ int building_households(std::mt19937_64& rng) {
 }
 
 AtomGraph walnut_hills(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    const nlohmann::json fc = nlohmann::json::parse(in);
-    std::vector<balance::AtomShape> blocks;
-    for (const auto& f : fc.at("features")) {
-        balance::AtomShape a;
-        a.cell = geo::from_geojson(f.at("geometry").dump());
-        a.site = geo::point_on_surface(a.cell);
-        a.households = f.at("properties").at("HOUSEHOLDS").get<int>();
-        blocks.push_back(std::move(a));
-    }
-    return balance::build_graph(blocks, nullptr);
+    return balance::build_graph(balance::read_atom_shapes(path, "HOUSEHOLDS"), nullptr);
 }
 
 // The graph restricted to `atoms` (in that order); boundaries with atoms left out become outer.

@@ -1,6 +1,11 @@
 #include "balance/graph.hpp"
 
+#include "core/error.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <optional>
 
@@ -66,6 +71,25 @@ Cells make_cells(const std::vector<CellInput>& buildings, const geo::Geometry& r
         out.sources.emplace_back();
     }
     return out;
+}
+
+std::vector<AtomShape> read_atom_shapes(const std::filesystem::path& geojson, std::string_view households_property) {
+    std::ifstream in(geojson);
+    if (!in) throw Error(ErrorKind::io, "unreadable_file", "cannot read " + geojson.string());
+    std::vector<AtomShape> atoms;
+    try {
+        const nlohmann::json fc = nlohmann::json::parse(in);
+        for (const auto& f : fc.at("features")) {
+            AtomShape a;
+            a.cell = geo::from_geojson(f.at("geometry").dump());
+            a.site = geo::point_on_surface(a.cell);
+            a.households = f.at("properties").at(std::string(households_property)).get<int>();
+            atoms.push_back(std::move(a));
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::bad_request, "invalid_geojson", geojson.string() + ": " + e.what());
+    }
+    return atoms;
 }
 
 AtomGraph build_graph(const std::vector<AtomShape>& atoms, const geo::Geometry* roads, double min_shared_m) {

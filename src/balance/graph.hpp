@@ -5,7 +5,9 @@
 #include "balance/partition.hpp"
 #include "geo/geometry.hpp"
 
+#include <filesystem>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace wangge::balance {
@@ -37,6 +39,11 @@ Cells make_cells(const std::vector<CellInput>& buildings, const geo::Geometry& r
 // one of the part inside), or nullopt when the footprint has no area inside the region.
 std::optional<LonLat> site_in(const geo::Geometry& footprint, const geo::Geometry& region,
                               const geo::PreparedGeometry& prepared_region);
+
+// Areas that are atoms as they are (census blocks, say) from a GeoJSON FeatureCollection of
+// polygons whose property `households_property` counts their households. Throws Error(io) when
+// the file cannot be read, Error(bad_request) when a feature lacks the geometry or the count.
+std::vector<AtomShape> read_atom_shapes(const std::filesystem::path& geojson, std::string_view households_property);
 
 // Builds the graph of `atoms`. Boundaries shorter than `min_shared_m` (corners, float noise)
 // do not make atoms adjacent. `roads` (lines, may be null or empty) mark road edges.

@@ -4,10 +4,8 @@
 #include "support/test_config.hpp"
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <random>
 
 using namespace wangge;
@@ -16,18 +14,8 @@ namespace {
 
 // The census blocks with their households, each block its own cell.
 std::vector<balance::AtomShape> walnut_hills_blocks() {
-    std::ifstream in(test::shared_data_dir / "cincinnati-walnut-hills" / "blocks_households.geojson");
-    REQUIRE(in);
-    const nlohmann::json fc = nlohmann::json::parse(in);
-    std::vector<balance::AtomShape> blocks;
-    for (const auto& f : fc.at("features")) {
-        balance::AtomShape a;
-        a.cell = geo::from_geojson(f.at("geometry").dump());
-        a.site = geo::point_on_surface(a.cell);
-        a.households = f.at("properties").at("HOUSEHOLDS").get<int>();
-        blocks.push_back(std::move(a));
-    }
-    return blocks;
+    return balance::read_atom_shapes(test::shared_data_dir / "cincinnati-walnut-hills" / "blocks_households.geojson",
+                                     "HOUSEHOLDS");
 }
 
 } // namespace

@@ -1,12 +1,15 @@
 // The partitioner on lattices of atoms: band, contiguity, the edge cases of docs/BALANCE.md,
 // roads, stability after a change of households, and determinism.
+#include "balance/graph.hpp"
 #include "balance/partition.hpp"
 #include "core/error.hpp"
 #include "lattice.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <numeric>
 #include <set>
 #include <random>
@@ -296,4 +299,34 @@ TEST_CASE("partition: bad graphs are refused", "[balance]") {
     PartitionOptions o;
     o.current = {0, 0};
     CHECK_THROWS_AS(balance::partition(ok, o), Error);
+}
+
+TEST_CASE("atom shapes: blocks with households read from GeoJSON; bad files get clear errors", "[balance]") {
+    test::TempDir dir;
+    std::ofstream(dir / "blocks.geojson")
+        << R"({"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"HOUSEHOLDS":12},"geometry":{"type":"Polygon","coordinates":[[[118.8,32.0],[118.801,32.0],[118.801,32.001],[118.8,32.001],[118.8,32.0]]]}},
+{"type":"Feature","properties":{"HOUSEHOLDS":0},"geometry":{"type":"Polygon","coordinates":[[[118.801,32.0],[118.802,32.0],[118.802,32.001],[118.801,32.001],[118.801,32.0]]]}}]})";
+    const auto atoms = balance::read_atom_shapes(dir / "blocks.geojson", "HOUSEHOLDS");
+    REQUIRE(atoms.size() == 2);
+    CHECK(atoms[0].households == 12);
+    CHECK(atoms[1].households == 0);
+    CHECK(atoms[0].site.lon > 118.8);
+    CHECK(atoms[0].site.lon < 118.801);
+    const auto g = balance::build_graph(atoms, nullptr);
+    REQUIRE(g.size() == 2);
+    CHECK(g.adjacency[0].size() == 1); // the two blocks share a side
+
+    auto code_of = [&](const std::string& file, std::string_view property) {
+        try {
+            balance::read_atom_shapes(dir / file, property);
+        } catch (const Error& e) {
+            return e.code();
+        }
+        return std::string("no error");
+    };
+    CHECK(code_of("missing.geojson", "HOUSEHOLDS") == "unreadable_file");
+    CHECK(code_of("blocks.geojson", "HH") == "invalid_geojson");
+    std::ofstream(dir / "broken.geojson") << R"({"type":"FeatureCollection","features":[)";
+    CHECK(code_of("broken.geojson", "HOUSEHOLDS") == "invalid_geojson");
 }
