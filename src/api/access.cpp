@@ -98,11 +98,16 @@ void AccessPolicy::check(const Request& req) const {
     if (!req.route.allows(req.method))
         throw Error(ErrorKind::method_not_allowed, "method_not_allowed",
                     req.method + " is not allowed on " + req.path + "; use " + req.route.allow);
-    if (req.route.unsafe) check_write(req);
-    check_access(req);
+    if (req.route.unsafe) check_body_type(req);
+    // Anonymous requests are told to sign in before anything else is said about them.
+    if (!req.principal) check_access(req);
+    if (req.route.unsafe) check_origin(req);
+    if (req.principal) check_access(req);
 }
 
 void AccessPolicy::check_host(const Request& req) const {
+    if (std::count_if(req.headers.begin(), req.headers.end(), [](const auto& h) { return h.first == "host"; }) > 1)
+        throw Error(ErrorKind::bad_request, "unknown_host", "a request names one Host, not several");
     const auto value = req.header("host");
     if (!value) return; // HTTP/1.0 without Host: nothing a browser page could have chosen
     const std::string host = host_name(trim(*value));
@@ -121,13 +126,15 @@ void AccessPolicy::check_host(const Request& req) const {
     refuse();
 }
 
-void AccessPolicy::check_write(const Request& req) const {
-    if (req.method != "DELETE") {
-        const auto type = req.header("content-type");
-        if (!type || !is_json_media_type(*type))
-            throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
-                        req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json");
-    }
+void AccessPolicy::check_body_type(const Request& req) const {
+    if (req.method == "DELETE") return;
+    const auto type = req.header("content-type");
+    if (!type || !is_json_media_type(*type))
+        throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
+                    req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json");
+}
+
+void AccessPolicy::check_origin(const Request& req) const {
     // A page on another site can make a browser send a request with its cookies, but not make it
     // lie about the page's origin. A bearer token cannot be sent that way, so API clients with a
     // token need not send Origin; if they do, it must still be ours.

@@ -10,7 +10,8 @@
 //   writes  (POST, PUT, PATCH, DELETE): a body declared application/json (POST, PUT, PATCH)  415
 //           an Origin (or Referer) of this server; with a bearer token Origin may be absent 403
 //   access  the route's class: open to all; readable anonymously when configured; else
-//           signed in (401), in scope and of a role that may (403)
+//           signed in (401, said to anonymous clients before the Origin is looked at),
+//           in scope and of a role that may (403)
 #include "api/message.hpp"
 
 #include <string>
@@ -41,7 +42,8 @@ public:
 
 private:
     void check_host(const Request& req) const;
-    void check_write(const Request& req) const;
+    void check_body_type(const Request& req) const;
+    void check_origin(const Request& req) const;
     void check_access(const Request& req) const;
 
     AccessOptions m_options;

@@ -64,10 +64,17 @@ std::optional<Response> AccountEndpoints::handle(const Request& req, const grid:
 }
 
 Response AccountEndpoints::session(const Request& req) const {
-    if (req.principal) return json_response(session_json(*req.principal).dump());
-    nlohmann::json anonymous = nlohmann::json::array();
-    for (Access a : m_access.anonymous_read) anonymous.push_back(to_string(a));
-    return json_response(nlohmann::json{{"authenticated", false}, {"anonymous_read", anonymous}}.dump());
+    Response r;
+    if (req.principal) {
+        r = json_response(session_json(*req.principal).dump());
+    } else {
+        nlohmann::json anonymous = nlohmann::json::array();
+        for (Access a : m_access.anonymous_read) anonymous.push_back(to_string(a));
+        r = json_response(nlohmann::json{{"authenticated", false}, {"anonymous_read", anonymous}}.dump());
+    }
+    // Who is signed in changes without the URL changing: never from a cache.
+    r.set_header("Cache-Control", "no-store");
+    return r;
 }
 
 Response AccountEndpoints::sign_in(const Request& req) const {

@@ -83,7 +83,8 @@ int run_user(const UserCommand& c) {
         if (!role)
             throw Error(ErrorKind::bad_request, "invalid_option",
                         "--role takes admin, street, community, worker or viewer (got '" + c.role + "')");
-        auth::NewUser u{c.name, c.display_name, *role, c.scopes, read_password(c.password_stdin)};
+        auth::NewUser u{c.name, c.display_name, *role, c.scopes, std::nullopt};
+        if (!c.no_password) u.password = read_password(c.password_stdin);
         const store::UserRow row = accounts.add_user(u);
         audit_cli(accounts, "user.add", row.name, row.scopes, std::string("role ") + row.role);
         std::printf("user %s added: %s, scope %s\n", row.name.c_str(), row.role.c_str(), scope_text(row.scopes).c_str());

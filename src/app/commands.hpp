@@ -108,6 +108,7 @@ struct UserCommand {
     std::vector<std::string> scopes;
     std::string display_name;
     bool password_stdin = false; // read the password from standard input's first line
+    bool no_password = false;    // a user that signs in with API tokens only
     bool json = false;
 };
 int run_user(const UserCommand& c);

@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
                          "communities for community staff, grids for grid workers");
     user_cmd->add_option("--display-name", user.display_name, "Name shown on the map, e.g. 王芳");
     user_cmd->add_flag("--password-stdin", user.password_stdin, "Read the password from standard input");
+    user_cmd->add_flag("--no-password", user.no_password, "No password: the user works with API tokens only (add)");
     user_cmd->add_flag("--json", user.json, "Print the list as JSON");
 
     wangge::app::TokenCommand token;

@@ -1,15 +1,19 @@
 // Grid division over the API (api::BalanceEndpoints with an api::Writer) on the demo district
 // five years on: proposals, apply with a base version, 409 when stale, history, undo, tiles
-// invalidated by the write, and the refusals of a read-only or token-protected server.
+// invalidated by the write, and the refusals of a read-only server and of requests without an
+// admin's token.
 #include "api/balance_endpoints.hpp"
 #include "api/service.hpp"
 #include "demo/store_district.hpp"
+#include "support/accounts.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 using namespace wangge;
 
@@ -24,8 +28,9 @@ struct Fixture {
     std::unique_ptr<api::Service> service;
     std::string out_of_band; // a community with a grid out of the band
     std::string in_band;     // a community whose grids are all in the band
+    std::string admin;       // an admin's API token
 
-    explicit Fixture(bool read_only = false, std::optional<std::string> token = std::nullopt) {
+    explicit Fixture(bool read_only = false, int max_proposals = 2) {
         demo::DemoOptions o;
         o.years_later = 5;
         {
@@ -33,9 +38,13 @@ struct Fixture {
             demo::store_district(*db, demo::generate_demo(o));
             holder = std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db));
         }
-        if (!read_only) writer = std::make_shared<api::Writer>(path, holder, std::vector{cache});
+        writer = std::make_shared<api::Writer>(path, holder, std::vector{cache}, read_only);
+        test::TestAccounts accounts(path);
+        admin = accounts.token_for("admin", auth::Role::admin);
         service = std::make_unique<api::Service>(
-            holder, std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::BalanceEndpoints>(writer, token)});
+            holder,
+            std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::BalanceEndpoints>(writer, max_proposals)},
+            api::ServiceOptions{accounts.accounts, {}});
         for (const auto& c : holder->get()->communities()) {
             bool bad = false;
             for (const auto& g : holder->get()->grids())
@@ -46,13 +55,17 @@ struct Fixture {
         REQUIRE_FALSE(in_band.empty());
     }
 
-    api::Response post(const std::string& target, const std::string& body = "", const std::string& auth = "") const {
-        auto req = api::make_request("POST", target);
-        req.body = body;
-        if (!auth.empty()) req.headers.emplace_back("authorization", auth);
+    api::Response post(const std::string& target, const std::string& body = "") const {
+        return service->handle(test::json_post(target, body, admin));
+    }
+    api::Response post_as(const std::string& token, const std::string& target, const std::string& body) const {
+        return service->handle(test::json_post(target, body, token));
+    }
+    api::Response get(const std::string& target) const {
+        auto req = api::make_request("GET", target);
+        req.headers.emplace_back("authorization", "Bearer " + admin);
         return service->handle(req);
     }
-    api::Response get(const std::string& target) const { return service->handle(api::make_request("GET", target)); }
     std::string url(const std::string& code, const std::string& action) const {
         return "/api/v1/communities/" + code + "/" + action;
     }
@@ -154,7 +167,7 @@ TEST_CASE("balance endpoints: bad requests get clear errors", "[balance][api]") 
           "nothing_to_apply");
 }
 
-TEST_CASE("balance endpoints: a read-only server and a write token refuse writes, proposals still work", "[balance][api]") {
+TEST_CASE("balance endpoints: a read-only server refuses writes but proposes and no token changes nothing", "[balance][api]") {
     Fixture read_only(true);
     const std::string body = R"({"apply": true, "base_version": )" + std::to_string(read_only.holder->get()->version()) + "}";
     CHECK(read_only.post(read_only.url(read_only.out_of_band, "rebalance")).status == 200);
@@ -162,9 +175,43 @@ TEST_CASE("balance endpoints: a read-only server and a write token refuse writes
     CHECK(refused.status == 403);
     CHECK(code_of(refused) == "read_only");
 
-    Fixture guarded(false, std::string("s3cret"));
-    const api::Response no_token = guarded.post(guarded.url(guarded.out_of_band, "rebalance"), body);
+    Fixture guarded;
+    const std::string apply = R"({"apply": true, "base_version": )" + std::to_string(guarded.holder->get()->version()) + "}";
+    const std::int64_t version = guarded.holder->get()->version();
+    const api::Response no_token = guarded.post_as("", guarded.url(guarded.out_of_band, "rebalance"), apply);
     CHECK(no_token.status == 401);
-    CHECK(guarded.post(guarded.url(guarded.out_of_band, "rebalance"), body, "Bearer wrong").status == 401);
-    CHECK(guarded.post(guarded.url(guarded.out_of_band, "rebalance"), body, "Bearer s3cret").status == 200);
+    CHECK(code_of(no_token) == "unauthorized");
+    const api::Response wrong = guarded.post_as("wgt_wrong", guarded.url(guarded.out_of_band, "rebalance"), apply);
+    CHECK(wrong.status == 401);
+    CHECK(code_of(wrong) == "invalid_token");
+    CHECK(guarded.holder->get()->version() == version); // nothing written
+    CHECK(guarded.post(guarded.url(guarded.out_of_band, "rebalance"), apply).status == 200);
+}
+
+TEST_CASE("balance endpoints: proposals past the limit running at once get 503 with Retry-After", "[balance][api]") {
+    Fixture f(false, 1);
+    const std::string target = f.url(f.out_of_band, "rebalance");
+    // Eight proposals from scratch start together; each takes a core for milliseconds, so with
+    // room for one at a time some must be refused, and none may fail otherwise.
+    std::vector<int> statuses(8);
+    std::vector<std::string> retry(8);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < statuses.size(); ++i)
+        threads.emplace_back([&, i] {
+            ready.fetch_add(1);
+            while (ready.load() < static_cast<int>(statuses.size())) {}
+            const api::Response r = f.post(target, R"({"from_scratch": true})");
+            statuses[i] = r.status;
+            for (const auto& [k, v] : r.headers)
+                if (k == "Retry-After") retry[i] = v;
+        });
+    for (auto& t : threads) t.join();
+    const auto busy = std::count(statuses.begin(), statuses.end(), 503);
+    CHECK(busy > 0);
+    CHECK(std::count(statuses.begin(), statuses.end(), 200) + busy == 8);
+    for (std::size_t i = 0; i < statuses.size(); ++i)
+        if (statuses[i] == 503) CHECK(retry[i] == "2");
+    // Once they are done, the next one runs.
+    CHECK(f.post(target).status == 200);
 }

@@ -1,6 +1,7 @@
 #include "api/message.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <stdexcept>
@@ -58,7 +59,12 @@ TEST_CASE("api: each error kind brings the header it calls for", "[api]") {
     CHECK(header(busy, "Retry-After") == "1");
     const auto auth = api::error_response(Error(ErrorKind::unauthorized, "unauthorized", "token"));
     CHECK(auth.status == 401);
-    CHECK(header(auth, "WWW-Authenticate") == "Bearer");
+    CHECK(header(auth, "WWW-Authenticate") == "Bearer realm=\"wangge\"");
+    const auto limited =
+        api::error_response(Error(ErrorKind::too_many_requests, "too_many_attempts", "wait").with_retry_after(600));
+    CHECK(limited.status == 429);
+    CHECK(header(limited, "Retry-After") == "600");
+    CHECK(api::error_response(Error(ErrorKind::unsupported_media_type, "unsupported_media_type", "json")).status == 415);
     CHECK(api::error_response(Error(ErrorKind::not_found, "not_found", "no grid")).headers.empty());
 }
 
@@ -76,9 +82,20 @@ TEST_CASE("api: a caught failure becomes the envelope, its detail kept from the 
     CHECK(unknown.body.find("\"code\":\"internal\"") != std::string::npos);
     CHECK(unknown.body.find("secret") == std::string::npos);
 
+    // Each 500 has its own request id, which the log line carries with the detail.
     const auto odd = api::error_response(std::make_exception_ptr(42), "GET /y");
     CHECK(odd.status == 500);
-    CHECK(odd.body == unknown.body);
+    const auto id_of = [](const api::Response& r) { return nlohmann::json::parse(r.body).at("request_id").get<std::string>(); };
+    CHECK(id_of(odd) != id_of(unknown));
+    CHECK(odd.body.substr(0, 30) == unknown.body.substr(0, 30));
+
+    // An io error below the api (a database, a file) is as internal as any other.
+    const auto io = api::error_response(
+        std::make_exception_ptr(Error(ErrorKind::io, "database", "executing 'SELECT code FROM grids': disk I/O error")),
+        "GET /z");
+    CHECK(io.status == 500);
+    CHECK(io.body.find("SELECT") == std::string::npos);
+    CHECK(io.body.find("database") == std::string::npos);
 }
 
 TEST_CASE("api: a response body is owned or shared, and bytes() reads either", "[api]") {

@@ -85,7 +85,8 @@ TEST_CASE("cli: bad input gets a clear error and a non-zero exit", "[cli]") {
 }
 
 TEST_CASE("cli: serve answers over real HTTP and stops on SIGTERM", "[cli][http]") {
-    test::WanggeServer server(demo_db());
+    // The validation report is not among the default anonymous reads; this server allows it.
+    test::WanggeServer server(demo_db(), {"--anonymous-read", "map,tiles,ogc,locate,validate"});
     test::HttpClient client(server.port);
 
     auto health = client.get("/healthz");
@@ -153,7 +154,7 @@ TEST_CASE("cli: the real Nanjing buildings and roads import with estimated house
     CHECK(loc.out.find("not_covered") != std::string::npos);
 }
 
-TEST_CASE("cli: serve --public-url makes the links; a malformed one is refused before serving", "[cli][http]") {
+TEST_CASE("cli: serve --public-url makes the links and a malformed one is refused before serving", "[cli][http]") {
     auto bad = wangge_cli({"serve", "--db", demo_db().string(), "--port", "0", "--public-url", "ftp://maps.example.org"});
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.find("http or https") != std::string::npos);

@@ -42,6 +42,8 @@ TEST_CASE("durability: an applied rebalance and its undo survive SIGKILL right a
     auto made = wangge_cli({"demo", db.string(), "--households", "30000", "--seed", "11", "--years-later", "5"});
     INFO(made.out << made.err);
     REQUIRE(made.exit_code == 0);
+    const std::string token = test::cli_token(db, "planner", "admin");
+    const test::HttpHeaders json_write{{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
 
     std::string community;
     json proposal;
@@ -55,7 +57,7 @@ TEST_CASE("durability: an applied rebalance and its undo survive SIGKILL right a
         for (const auto& c : communities["features"]) {
             std::string code = c["properties"]["code"].get<std::string>();
             auto p = client.request("POST", "/api/v1/communities/" + code + "/rebalance", "{}",
-                                    {{"Content-Type", "application/json"}});
+                                    json_write);
             INFO(p.body);
             REQUIRE(p.status == 200);
             json j = json::parse(p.body);
@@ -70,7 +72,7 @@ TEST_CASE("durability: an applied rebalance and its undo survive SIGKILL right a
 
         json body{{"apply", true}, {"base_version", proposal["base_version"]}};
         auto applied = client.request("POST", "/api/v1/communities/" + community + "/rebalance", body.dump(),
-                                      {{"Content-Type", "application/json"}});
+                                      json_write);
         REQUIRE(applied.status == 200);
         // Killed at once: nothing after the answer may be needed for the write to last.
         CHECK(server.process.stop(SIGKILL) == 128 + SIGKILL);
@@ -97,7 +99,7 @@ TEST_CASE("durability: an applied rebalance and its undo survive SIGKILL right a
         CHECK(grids_of(client, community) == proposed);
 
         auto undone = client.request("POST", "/api/v1/communities/" + community + "/rebalance/undo", "",
-                                     {{"Content-Type", "application/json"}});
+                                     json_write);
         REQUIRE(undone.status == 200);
         CHECK(server.process.stop(SIGKILL) == 128 + SIGKILL);
     }

@@ -301,7 +301,7 @@ TEST_CASE("partition: bad graphs are refused", "[balance]") {
     CHECK_THROWS_AS(balance::partition(ok, o), Error);
 }
 
-TEST_CASE("atom shapes: blocks with households read from GeoJSON; bad files get clear errors", "[balance]") {
+TEST_CASE("atom shapes: blocks with households read from GeoJSON and bad files get clear errors", "[balance]") {
     test::TempDir dir;
     std::ofstream(dir / "blocks.geojson")
         << R"({"type":"FeatureCollection","features":[

@@ -27,7 +27,7 @@ TEST_CASE("chinese crs: conversions invert to about a centimetre", "[geo][crs]")
     }
 }
 
-TEST_CASE("chinese crs: no offset outside China; names parse", "[geo][crs]") {
+TEST_CASE("chinese crs: no offset outside China and names parse", "[geo][crs]") {
     LonLat paris{2.35, 48.85};
     CHECK(geo::wgs84_to_gcj02(paris).lon == paris.lon);
     CHECK(geo::parse_input_crs("GCJ02") == geo::InputCrs::gcj02);

@@ -405,7 +405,7 @@ TEST_CASE("ogc: links keep the query, encoded again", "[ogc]") {
     CHECK(ids_of(second) == std::vector<std::string>{"320102002001002"});
 }
 
-TEST_CASE("ogc: only GET and HEAD; other families still answer", "[ogc]") {
+TEST_CASE("ogc: only GET and HEAD and other families still answer", "[ogc]") {
     Fixture f;
     auto r = f.get("/ogc/collections", {}, "POST");
     CHECK(r.status == 405);

@@ -29,11 +29,13 @@ int exit_code_of(int status) {
 
 } // namespace
 
-RunResult run(const std::vector<std::string>& argv) {
-    int out[2], err[2];
-    if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
+RunResult run(const std::vector<std::string>& argv, const std::string& input) {
+    int in[2], out[2], err[2];
+    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     posix_spawn_file_actions_addclose(&fa, out[0]);
@@ -42,9 +44,17 @@ RunResult run(const std::vector<std::string>& argv) {
     auto args = c_args(argv);
     int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
     close(out[1]);
     close(err[1]);
     if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+    // Small inputs (a password) fit the pipe's buffer, so writing before reading cannot block.
+    for (std::size_t done = 0; done < input.size();) {
+        const ssize_t n = ::write(in[1], input.data() + done, input.size() - done);
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    close(in[1]);
     RunResult r;
     // Read both pipes without deadlocking on a full one.
     pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};

@@ -12,8 +12,8 @@ struct RunResult {
     std::string err;
 };
 
-// Runs `argv` (argv[0] is the executable path) and waits for it.
-RunResult run(const std::vector<std::string>& argv);
+// Runs `argv` (argv[0] is the executable path) with `input` on its standard input, and waits for it.
+RunResult run(const std::vector<std::string>& argv, const std::string& input = {});
 
 // A child process whose standard output is readable line by line; killed on destruction.
 class Background {

@@ -16,9 +16,26 @@
 
 namespace wangge::test {
 
-inline RunResult wangge_cli(std::vector<std::string> args) {
+inline RunResult wangge_cli(std::vector<std::string> args, const std::string& input = {}) {
     args.insert(args.begin(), WANGGE_BINARY);
-    return run(args);
+    return run(args, input);
+}
+
+// Adds a user without a password (`wangge user add ... --no-password`) and returns an API token
+// of theirs from `wangge token create`.
+inline std::string cli_token(const std::filesystem::path& db, const std::string& name, const std::string& role,
+                             const std::vector<std::string>& scopes = {}) {
+    std::vector<std::string> add{"user", "add", name, "--role", role, "--no-password", "--db", db.string()};
+    for (const auto& s : scopes) add.insert(add.end(), {"--scope", s});
+    const RunResult added = wangge_cli(add);
+    INFO(added.out << added.err);
+    REQUIRE(added.exit_code == 0);
+    const RunResult token = wangge_cli({"token", "create", "--user", name, "--db", db.string()});
+    INFO(token.err);
+    REQUIRE(token.exit_code == 0);
+    std::string secret = token.out.substr(0, token.out.find('\n'));
+    REQUIRE(secret.starts_with("wgt_"));
+    return secret;
 }
 
 // `wangge serve --db DB --port 0 --threads 2 [extra...]`; the port is read from the line the

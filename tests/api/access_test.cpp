@@ -1,0 +1,238 @@
+// The request's route, the header parsers every family shares, the one access check through the
+// Service, and the boundary's answers to failures: a 500 that tells no internals, invalid UTF-8,
+// and a snapshot that catches up after a failed load.
+#include "api/access.hpp"
+#include "api/header_values.hpp"
+#include "api/rest.hpp"
+#include "api/route.hpp"
+#include "api/service.hpp"
+#include "api/writer.hpp"
+#include "core/utf8.hpp"
+#include "support/accounts.hpp"
+#include "support/small_service.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace wangge;
+
+namespace {
+
+std::string code_of(const api::Response& r) { return nlohmann::json::parse(r.body).value("code", ""); }
+
+std::string header_of(const api::Response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+        if (k == name) return v;
+    return "";
+}
+
+// A family whose work fails the way a database or a library can fail.
+struct Failing final : api::Endpoints {
+    std::optional<api::Response> handle(const api::Request& req, const grid::Snapshot&) const override {
+        if (req.path == "/api/v1/locate") throw std::runtime_error("SELECT secret FROM /var/lib/wangge/w.sqlite: GEOS");
+        if (req.path == "/api/v1/validate")
+            throw Error(ErrorKind::io, "database", "cannot open /srv/private/w.sqlite: disk I/O error");
+        return std::nullopt;
+    }
+};
+
+} // namespace
+
+TEST_CASE("route: each path's access class, methods, area codes and audit action", "[api][access]") {
+    struct Case {
+        std::string method, path, parent;
+        api::Access access;
+        std::string allow, code, action;
+        bool unsafe;
+    };
+    const std::vector<Case> cases{
+        {"GET", "/healthz", "", api::Access::open, "GET, HEAD", "", "", false},
+        {"GET", "/", "", api::Access::open, "GET, HEAD", "", "", false},
+        {"GET", "/app.js", "", api::Access::open, "GET, HEAD", "", "", false},
+        {"POST", "/api/v1/session", "", api::Access::open, "GET, HEAD, POST, DELETE", "", "session.sign_in", true},
+        {"DELETE", "/api/v1/session", "", api::Access::open, "GET, HEAD, POST, DELETE", "", "session.sign_out", true},
+        {"GET", "/api/v1/audit", "", api::Access::audit, "GET, HEAD", "", "", false},
+        {"GET", "/api/v1/locate", "", api::Access::locate, "GET, HEAD", "", "", false},
+        {"GET", "/api/v1/validate", "", api::Access::validate, "GET, HEAD", "", "", false},
+        {"GET", "/api/v1/grids", "320102002001", api::Access::map, "GET, HEAD", "", "", false},
+        {"GET", "/api/v1/buildings", "", api::Access::map, "GET, HEAD", "", "", false},
+        {"GET", "/api/v1/communities/320102002001", "", api::Access::map, "GET, HEAD", "320102002001", "", false},
+        {"POST", "/api/v1/communities/320102002001/rebalance", "", api::Access::change_grids, "POST", "320102002001",
+         "rebalance", true},
+        {"POST", "/api/v1/communities/320102002001/rebalance/undo", "", api::Access::change_grids, "POST",
+         "320102002001", "rebalance.undo", true},
+        {"GET", "/api/v1/communities/320102002001/history", "", api::Access::history, "GET, HEAD", "320102002001", "",
+         false},
+        {"GET", "/ogc/collections/grids/items", "", api::Access::ogc, "GET, HEAD", "", "", false},
+        {"GET", "/tiles/grids/14/1/1.mvt", "", api::Access::tiles, "GET, HEAD", "", "", false},
+        {"GET", "/tiles/default/14/1/1.png", "", api::Access::tiles, "GET, HEAD", "", "", false},
+    };
+    for (const auto& c : cases) {
+        INFO(c.method << " " << c.path);
+        const api::Route r = api::parse_route(c.method, c.path, c.parent);
+        CHECK(r.access == c.access);
+        CHECK(r.allow == c.allow);
+        CHECK(r.code == c.code);
+        CHECK(r.action == c.action);
+        CHECK(r.unsafe == c.unsafe);
+        CHECK(r.allows(c.method));
+    }
+    const auto listed = api::make_request("GET", "/api/v1/grids?parent=320102002001&limit=5").route;
+    CHECK(listed.codes == std::vector<std::string>{"320102002001"});
+    CHECK(api::parse_route("GET", "/api/v1/communities/320102002001/rebalance", "").allows("GET") == false);
+    CHECK(api::parse_route("HEAD", "/api/v1/grids", "").allows("HEAD"));
+}
+
+TEST_CASE("header values: quality lists, media types and cookies parsed in one place", "[api][access]") {
+    const auto items = api::parse_quality_list("gzip;q=0.5, br , identity;q=0, *;q=bad");
+    REQUIRE(items.size() == 4);
+    CHECK(items[0].value == "gzip");
+    CHECK(items[0].q == 0.5);
+    CHECK(items[1].value == "br");
+    CHECK(items[1].q == 1.0);
+    CHECK(items[2].q == 0.0);
+    CHECK(items[3].q == 1.0); // malformed q counts as 1
+    CHECK(api::parse_quality_list("").empty());
+    CHECK(api::media_type_of(" Application/JSON ; charset=utf-8") == "application/json");
+    CHECK(api::is_json_media_type("application/json; charset=utf-8"));
+    CHECK(api::is_json_media_type("application/merge-patch+json"));
+    CHECK_FALSE(api::is_json_media_type("text/plain"));
+    CHECK_FALSE(api::is_json_media_type("application/x-www-form-urlencoded"));
+    CHECK(api::cookie_value("a=1; wangge_session=abc; b=2", "wangge_session") == "abc");
+    CHECK(api::cookie_value("wangge_session=\"q\"", "wangge_session") == "q");
+    CHECK_FALSE(api::cookie_value("xwangge_session=abc", "wangge_session"));
+    CHECK(api::parse_anonymous_read("none").empty());
+    CHECK(api::parse_anonymous_read("tiles, map").size() == 2);
+    CHECK_THROWS_WITH(api::parse_anonymous_read("map,audit"), Catch::Contains("audit"));
+}
+
+TEST_CASE("access: anonymous reads follow the configuration and Host must be ours", "[api][access]") {
+    test::SmallService open({std::make_shared<api::RestEndpoints>()}, api::ServiceOptions{}); // the defaults
+    CHECK(open.service->handle(api::make_request("GET", "/api/v1/grids")).status == 200);
+    const auto validate = open.service->handle(api::make_request("GET", "/api/v1/validate"));
+    CHECK(validate.status == 401);
+    CHECK(header_of(validate, "WWW-Authenticate").starts_with("Bearer"));
+
+    test::TempDir dir;
+    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
+    test::write_small_district(*db);
+    test::TestAccounts accounts(dir / "w.sqlite");
+    const std::string viewer = accounts.token_for("v", auth::Role::viewer, {"320102002001"});
+    api::AccessOptions closed;
+    closed.anonymous_read = {};
+    closed.allowed_hosts = {"grid.example.org"};
+    api::Service service(std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)),
+                         {std::make_shared<api::RestEndpoints>()}, {accounts.accounts, closed});
+    CHECK(service.handle(api::make_request("GET", "/api/v1/grids")).status == 401);
+    CHECK(service.handle(api::make_request("GET", "/healthz")).status == 200); // always open
+    auto signed_in = api::make_request("GET", "/api/v1/grids");
+    signed_in.headers.emplace_back("authorization", "Bearer " + viewer);
+    CHECK(service.handle(signed_in).status == 200);
+
+    for (const std::string host : {"127.0.0.1:8080", "localhost", "[::1]:80", "GRID.example.org", "10.0.0.5"}) {
+        auto req = api::make_request("GET", "/healthz");
+        req.headers.emplace_back("host", host);
+        CHECK(service.handle(req).status == 200);
+    }
+    for (const std::string host : {"attacker.example", "grid.example.org.attacker.example", ""}) {
+        INFO(host);
+        auto req = api::make_request("GET", "/healthz");
+        req.headers.emplace_back("host", host);
+        const auto r = service.handle(req);
+        CHECK(r.status == 400);
+        CHECK(code_of(r) == "unknown_host");
+    }
+    auto twice = api::make_request("GET", "/healthz");
+    twice.headers = {{"host", "127.0.0.1"}, {"host", "attacker.example"}};
+    CHECK(service.handle(twice).status == 400);
+    auto behind_proxy = api::make_request("GET", "/healthz");
+    behind_proxy.public_origin = "https://maps.example.net/wangge";
+    behind_proxy.headers.emplace_back("host", "maps.example.net");
+    CHECK(service.handle(behind_proxy).status == 200);
+}
+
+TEST_CASE("errors: a 500 names a request id, never SQL, paths or library messages", "[api][access]") {
+    test::SmallService f({std::make_shared<Failing>()});
+    for (const std::string target : {"/api/v1/locate", "/api/v1/validate"}) {
+        auto req = api::make_request("GET", target);
+        req.headers.emplace_back("authorization", "Bearer nothing"); // 401 before the family...
+        CHECK(f.service->handle(req).status == 401);
+    }
+    const api::Response a = f.service->handle(api::make_request("GET", "/api/v1/locate"));
+    REQUIRE(a.status == 500);
+    const auto j = nlohmann::json::parse(a.body);
+    CHECK(j["code"] == "internal");
+    const std::string id = j["request_id"];
+    CHECK(id.size() == 16);
+    CHECK(header_of(a, "X-Request-Id") == id);
+    CHECK(a.body.find("SELECT") == std::string::npos);
+    CHECK(a.body.find("/var/lib") == std::string::npos);
+    CHECK(a.body.find("GEOS") == std::string::npos);
+
+    auto validate = api::make_request("GET", "/api/v1/validate");
+    // validate is not anonymous by default; the check runs before the family, so sign in.
+    test::TestAccounts accounts(f.dir / "w.sqlite");
+    api::Service signed_in(std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*f.db)),
+                           {std::make_shared<Failing>()}, {accounts.accounts, {}});
+    validate.headers.emplace_back("authorization", "Bearer " + accounts.token_for("v", auth::Role::viewer, {"320102002"}));
+    const api::Response b = signed_in.handle(validate);
+    REQUIRE(b.status == 500);
+    CHECK(b.body.find("/srv/private") == std::string::npos);
+    CHECK(b.body.find("disk I/O") == std::string::npos);
+    CHECK(nlohmann::json::parse(b.body)["request_id"] != id);
+}
+
+TEST_CASE("errors: bytes that decode to invalid UTF-8 are a 400, in the path and the query", "[api][access]") {
+    for (const std::string target : {"/api/v1/grids/%ff", "/api/v1/grids?parent=%c3%28", "/api/v1/locate?lon=1&%ed%a0%80=2",
+                                     "/api/v1/grids/%f4%90%80%80"}) {
+        INFO(target);
+        try {
+            (void)api::make_request("GET", target);
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::bad_request);
+            CHECK(e.code() == "bad_encoding");
+        }
+    }
+    CHECK(api::make_request("GET", "/api/v1/grids?q=%e7%bd%91%e6%a0%bc").param("q") == "网格");
+    CHECK(to_valid_utf8("ok\xff\xfe网") == "ok\xEF\xBF\xBD\xEF\xBF\xBD网");
+    CHECK(is_valid_utf8("网格"));
+    CHECK_FALSE(is_valid_utf8("\xc0\xaf")); // overlong '/'
+}
+
+TEST_CASE("writer: a failed snapshot load after a commit is caught up by the next write or refresh", "[api][access]") {
+    test::SmallService f({});
+    auto holder = std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*f.db));
+    int failures_left = 1;
+    api::Writer writer(f.dir / "w.sqlite", holder, {}, false,
+                       [&](store::Database& db, grid::Band band) -> std::shared_ptr<const grid::Snapshot> {
+                           if (failures_left-- > 0) throw std::runtime_error("out of memory while loading");
+                           return grid::Snapshot::load(db, band);
+                       });
+    const std::int64_t v0 = holder->get()->version();
+    auto touch = [](store::Database& db) {
+        store::Transaction tx(db);
+        db.exec("UPDATE streets SET name = name || '.'");
+        tx.commit();
+        return balance::AppliedChange{};
+    };
+    // The change commits; publishing it fails; the answer is still a success.
+    CHECK_NOTHROW(writer.write(touch));
+    CHECK(holder->get()->version() == v0);
+    // The next write first brings the snapshot up to date, then makes its own change.
+    writer.write(touch);
+    CHECK(holder->get()->version() == v0 + 2);
+
+    // A change made by another process is picked up by refresh().
+    CHECK_FALSE(writer.refresh());
+    {
+        auto other = store::Database::open(f.dir / "w.sqlite", store::OpenMode::read_write);
+        touch(*other);
+    }
+    CHECK(writer.refresh());
+    CHECK(holder->get()->version() == v0 + 3);
+    CHECK(holder->get()->streets().at(0).name.ends_with("..."));
+
+    api::Writer read_only(f.dir / "w.sqlite", holder, {}, true);
+    CHECK_THROWS_WITH(read_only.write(touch), Catch::Contains("read-only"));
+}
