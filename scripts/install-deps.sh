@@ -10,6 +10,7 @@ packages=(
   libgeos-dev                                 # geometry (C API)
   libproj-dev proj-data                       # geodesic measures; CRS transforms through GDAL
   libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite  # the SpatiaLite store
+  libsodium-dev                               # Argon2id passwords, random tokens, constant-time compares
   catch2                                      # unit and integration tests
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libprotozero-dev zlib1g-dev                 # vector tiles (MVT) and their gzip encoding

@@ -5,18 +5,32 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace wangge::api {
 
 namespace {
 
 constexpr std::string_view prefix = "/api/v1/communities/";
 
-Response method_not_allowed(const Request& req, std::string_view allow) {
-    Response r = error_response(Error(ErrorKind::method_not_allowed, "method_not_allowed",
-                                      req.method + " is not allowed on " + req.path + "; use " + std::string(allow)));
-    r.set_header("Allow", std::string(allow));
-    return r;
-}
+// Counts a running proposal for as long as it lives; refuses one past the limit.
+class ProposalSlot {
+public:
+    ProposalSlot(std::atomic<int>& running, int limit) : m_running(running) {
+        if (m_running.fetch_add(1) >= limit) {
+            m_running.fetch_sub(1);
+            throw Error(ErrorKind::unavailable, "busy",
+                        "as many grid-division proposals as the server computes at once are running; try again shortly")
+                .with_retry_after(2);
+        }
+    }
+    ~ProposalSlot() { m_running.fetch_sub(1); }
+    ProposalSlot(const ProposalSlot&) = delete;
+    ProposalSlot& operator=(const ProposalSlot&) = delete;
+
+private:
+    std::atomic<int>& m_running;
+};
 
 nlohmann::json applied_json(const balance::AppliedChange& done) {
     return {{"change", done.change_id},
@@ -46,36 +60,16 @@ T field(const nlohmann::json& body, const char* name, T fallback) {
 
 } // namespace
 
-BalanceEndpoints::BalanceEndpoints(std::shared_ptr<Writer> writer, std::optional<std::string> token)
-    : m_writer(std::move(writer)), m_token(std::move(token)) {}
+BalanceEndpoints::BalanceEndpoints(std::shared_ptr<Writer> writer, int max_proposals)
+    : m_writer(std::move(writer)), m_max_proposals(std::max(1, max_proposals)) {}
 
 std::optional<Response> BalanceEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
-    const std::string_view path = req.path;
-    if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
-    std::string_view rest = path.substr(prefix.size());
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return std::nullopt;
-    const std::string code(rest.substr(0, slash));
-    const std::string_view action = rest.substr(slash + 1);
-    if (action == "rebalance") {
-        if (req.method != "POST") return method_not_allowed(req, "POST");
-        return rebalance(req, snapshot, code);
-    }
-    if (action == "rebalance/undo") {
-        if (req.method != "POST") return method_not_allowed(req, "POST");
-        return undo(req, code);
-    }
-    if (action == "history") {
-        require_read(req);
-        return history(snapshot, code);
-    }
+    // The route has the community and the action; its methods were checked before.
+    const Route& route = req.route;
+    if (route.access == Access::change_grids && route.action == "rebalance") return rebalance(req, snapshot, route.code);
+    if (route.access == Access::change_grids && route.action == "rebalance.undo") return undo(route.code);
+    if (route.access == Access::history) return history(snapshot, route.code);
     return std::nullopt;
-}
-
-void BalanceEndpoints::require_write(const Request& req) const {
-    if (!m_writer) throw Error(ErrorKind::forbidden, "read_only", "this server is read-only (serve --read-only)");
-    if (m_token && req.header("authorization") != "Bearer " + *m_token)
-        throw Error(ErrorKind::unauthorized, "unauthorized", "writes need the header Authorization: Bearer <token>");
 }
 
 Response BalanceEndpoints::rebalance(const Request& req, const grid::Snapshot& snapshot, const std::string& code) const {
@@ -86,12 +80,14 @@ Response BalanceEndpoints::rebalance(const Request& req, const grid::Snapshot& s
     o.include_unit_grids = field(body, "include_unit_grids", false);
     o.from_scratch = field(body, "from_scratch", false);
     const bool apply = field(body, "apply", false);
-    if (m_writer) m_writer->read([&](store::Database& db) { o.retired_codes = db.history_grid_codes(code); });
+    ProposalSlot slot(m_running, m_max_proposals);
+    m_writer->read([&](store::Database& db) { o.retired_codes = db.history_grid_codes(code); });
     if (!apply) {
         const balance::Proposal proposal = balance::propose_rebalance(snapshot, code, o);
-        return json_response(balance::to_json(proposal, true));
+        Response r = json_response(balance::to_json(proposal, true));
+        r.audit = AuditNote{"rebalance.propose", {}, snapshot.version(), {}, {}};
+        return r;
     }
-    require_write(req);
     if (!body.contains("base_version"))
         throw Error(ErrorKind::bad_request, "missing_parameter",
                     "applying needs base_version: the data version the proposal was made on");
@@ -112,20 +108,26 @@ Response BalanceEndpoints::rebalance(const Request& req, const grid::Snapshot& s
         return balance::apply(db, proposal);
     });
     nlohmann::json out{{"applied", applied_json(done)}, {"proposal", nlohmann::json::parse(proposal_json)}};
-    return json_response(out.dump());
+    Response r = json_response(out.dump());
+    r.audit = AuditNote{"rebalance.apply", {}, base, done.version, "change " + std::to_string(done.change_id)};
+    return r;
 }
 
-Response BalanceEndpoints::undo(const Request& req, const std::string& code) const {
+Response BalanceEndpoints::undo(const std::string& code) const {
     require_code(Level::community, code);
-    require_write(req);
-    const balance::AppliedChange done = m_writer->write([&](store::Database& db) { return balance::undo(db, code); });
-    return json_response(nlohmann::json{{"undone", applied_json(done)}}.dump());
+    std::int64_t base = 0;
+    const balance::AppliedChange done = m_writer->write([&](store::Database& db) {
+        base = db.data_version();
+        return balance::undo(db, code);
+    });
+    Response r = json_response(nlohmann::json{{"undone", applied_json(done)}}.dump());
+    r.audit = AuditNote{"rebalance.undo", {}, base, done.version, "change " + std::to_string(done.change_id)};
+    return r;
 }
 
 Response BalanceEndpoints::history(const grid::Snapshot& snapshot, const std::string& code) const {
     require_code(Level::community, code);
     if (!snapshot.find_community(code)) throw Error(ErrorKind::not_found, "unknown_code", "no community " + code);
-    if (!m_writer) throw Error(ErrorKind::not_found, "no_history", "this server has no database to read history from");
     std::string changes;
     m_writer->read([&](store::Database& db) { changes = balance::changes_json(db.list_grid_changes(code)); });
     return json_response(nlohmann::json{{"community", code}, {"changes", nlohmann::json::parse(changes)}}.dump());

@@ -1,7 +1,14 @@
 #include "api/message.hpp"
 
+#include "core/text.hpp"
+#include "core/utf8.hpp"
+
+#include <atomic>
 #include <cctype>
 #include <future>
+#include <random>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -27,9 +34,7 @@ bool Request::not_modified(std::string_view etag) const {
     std::string_view rest = *value;
     while (!rest.empty()) {
         auto comma = rest.find(',');
-        std::string_view item = rest.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        std::string_view item = trim(rest.substr(0, comma));
         if (item.substr(0, 2) == "W/") item.remove_prefix(2);
         if (item == "*" || item == etag) return true;
         if (comma == std::string_view::npos) break;
@@ -79,26 +84,40 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
     return out;
 }
 
+namespace {
+std::string decode_utf8(std::string_view text, bool plus_is_space, std::string_view what) {
+    std::string out = percent_decode(text, plus_is_space);
+    if (!is_valid_utf8(out))
+        throw Error(ErrorKind::bad_request, "bad_encoding",
+                    "the " + std::string(what) + " decodes to bytes that are not UTF-8");
+    return out;
+}
+} // namespace
+
 Request make_request(std::string method, std::string_view target) {
     Request r;
     r.method = std::move(method);
     r.target = std::string(target);
     auto q = target.find('?');
-    r.path = percent_decode(target.substr(0, q), false);
-    if (q == std::string_view::npos) return r;
+    r.path = decode_utf8(target.substr(0, q), false, "path");
+    if (q == std::string_view::npos) {
+        r.route = parse_route(r.method, r.path, {});
+        return r;
+    }
     std::string_view rest = target.substr(q + 1);
     while (!rest.empty()) {
         auto amp = rest.find('&');
         std::string_view pair = rest.substr(0, amp);
         if (!pair.empty()) {
             auto eq = pair.find('=');
-            std::string key = percent_decode(pair.substr(0, eq), true);
-            std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+            std::string key = decode_utf8(pair.substr(0, eq), true, "query");
+            std::string value = eq == std::string_view::npos ? std::string() : decode_utf8(pair.substr(eq + 1), true, "query");
             r.query.emplace_back(std::move(key), std::move(value));
         }
         if (amp == std::string_view::npos) break;
         rest = rest.substr(amp + 1);
     }
+    r.route = parse_route(r.method, r.path, r.param("parent").value_or(""));
     return r;
 }
 
@@ -112,24 +131,45 @@ Response error_response(int status, std::string_view code, std::string_view mess
 Response error_response(const Error& e) {
     Response r = error_response(http_status(e.kind()), e.code(), e.what());
     if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
-    if (e.kind() == ErrorKind::unavailable) r.set_header("Retry-After", "1");
-    if (e.kind() == ErrorKind::unauthorized) r.set_header("WWW-Authenticate", "Bearer");
+    if (e.kind() == ErrorKind::unavailable || e.kind() == ErrorKind::too_many_requests)
+        r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
+    if (e.kind() == ErrorKind::unauthorized) r.set_header("WWW-Authenticate", "Bearer realm=\"wangge\"");
     return r;
 }
+
+namespace {
+
+// Ids that tie a 500 answer to its log line: a random start per process, then counting.
+std::string next_request_id() {
+    static std::atomic<std::uint64_t> counter{std::random_device{}() * 0x9E3779B97F4A7C15ull};
+    return fmt::format("{:016x}", counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+Response internal_error(std::string_view context, std::string_view detail) {
+    const std::string id = next_request_id();
+    spdlog::error("request {}: {}: {}", id, context, detail);
+    Response r = json_response(
+        nlohmann::json{{"code", "internal"}, {"message", "internal error; the server log has the details under request id " + id},
+                       {"request_id", id}}
+            .dump(),
+        500);
+    r.set_header("X-Request-Id", id);
+    return r;
+}
+
+} // namespace
 
 Response error_response(const std::exception_ptr& error, std::string_view context) {
     try {
         std::rethrow_exception(error);
     } catch (const Error& e) {
-        Response r = error_response(e);
-        if (r.status >= 500) spdlog::error("{}: {} ({})", context, e.what(), e.code());
-        return r;
+        if (http_status(e.kind()) < 500 || e.kind() == ErrorKind::unavailable) return error_response(e);
+        return internal_error(context, std::string(e.what()) + " (" + e.code() + ")");
     } catch (const std::exception& e) {
-        spdlog::error("{}: {}", context, e.what());
+        return internal_error(context, e.what());
     } catch (...) {
-        spdlog::error("{}: an exception that is not a std::exception", context);
+        return internal_error(context, "an exception that is not a std::exception");
     }
-    return error_response(500, "internal", "internal error; the server log has the details");
 }
 
 std::string request_origin(const Request& req) {
@@ -139,9 +179,7 @@ std::string request_origin(const Request& req) {
     for (char c : *host)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
             return {};
-    std::string proto(req.header("x-forwarded-proto").value_or(""));
-    for (char& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const bool https = proto == "https";
+    const bool https = iequals(trim(req.header("x-forwarded-proto").value_or("")), "https");
     return std::string(https ? "https://" : "http://") + std::string(*host);
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // HTTP-shaped request and response values. The api module turns a Request into a Response with
 // no sockets involved; the http module moves them over the wire.
+#include "api/route.hpp"
+#include "auth/principal.hpp"
 #include "core/error.hpp"
 
 #include <array>
@@ -27,6 +29,13 @@ struct Request {
     // with one (`serve --public-url`): links are built on it instead of the Host header. Set by
     // the HTTP server, which owns the text and outlives its requests.
     std::string_view public_origin;
+    // Parsed once with the path (make_request); the access check and the families read it.
+    Route route;
+    // Who is asking, set by the Service from a bearer token or a session cookie; null when
+    // anonymous.
+    std::shared_ptr<const auth::Principal> principal;
+    // The client's address as the server saw it ("" in tests without sockets).
+    std::string remote_address;
 
     // The last value of a query parameter, if present.
     std::optional<std::string_view> param(std::string_view name) const;
@@ -34,6 +43,15 @@ struct Request {
     // True when If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2) or is "*": the
     // client's copy is current and a 304 answers.
     bool not_modified(std::string_view etag) const;
+};
+
+// What a family tells the audit log about a write it answered (the Service writes the line).
+struct AuditNote {
+    std::string action; // overrides the route's, e.g. "rebalance.apply" rather than "rebalance"
+    std::string user;   // for a sign-in: the name tried, when nobody is signed in yet
+    std::optional<std::int64_t> base_version;
+    std::optional<std::int64_t> data_version;
+    std::string detail;
 };
 
 struct Response;
@@ -53,6 +71,7 @@ struct Response {
     // completion and is free to do other work; the response itself is then only a placeholder.
     // The HTTP session answers when the completion runs, holding no thread meanwhile.
     std::function<void(Completion)> deferred;
+    std::optional<AuditNote> audit;
 
     void set_header(std::string name, std::string value);
     std::string_view bytes() const noexcept { return shared_body ? std::string_view(*shared_body) : body; }
@@ -73,8 +92,9 @@ std::string request_origin(const Request& req);
 // trailing '/'. Throws Error(bad_request, "invalid_public_url") otherwise.
 std::string public_origin_of(std::string_view url);
 
-// Splits a request target into the decoded path and query parameters; throws
-// Error(bad_request) on malformed percent-encoding.
+// Splits a request target into the decoded path and query parameters and parses its route;
+// throws Error(bad_request) on malformed percent-encoding and on bytes that decode to invalid
+// UTF-8.
 Request make_request(std::string method, std::string_view target);
 
 std::string percent_decode(std::string_view text, bool plus_is_space);
@@ -103,6 +123,8 @@ Response error_response(const Error& e);
 // wangge::Error as above, anything else a 500 whose detail (SQL, paths, GEOS messages) goes to
 // the log under `context` (what failed, e.g. "GET /tiles/..."), never to the client. Errors of
 // status 500 and up are logged too.
+// The body of a 500 says only "internal error" and a request id, which the log line carries too
+// with the detail; it never holds SQL, file paths or library messages.
 Response error_response(const std::exception_ptr& error, std::string_view context);
 Response json_response(std::string body, int status = 200);
 

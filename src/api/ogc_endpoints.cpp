@@ -1,5 +1,7 @@
 #include "api/ogc_endpoints.hpp"
 
+#include "api/header_values.hpp"
+
 #include "api/collection.hpp"
 #include "api/features.hpp"
 #include "api/params.hpp"
@@ -63,49 +65,19 @@ constexpr std::array<Format, 2> feature_formats{{{"geojson", geojson_type}, {"js
 // The OpenAPI document is JSON too, for clients that ask for nothing more specific.
 constexpr std::array<Format, 2> openapi_formats{{{"json", detail::openapi_type}, {"json", json_type}}};
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-// The type of a media type without its parameters, lower-case.
-std::string base_type(std::string_view media_type) { return lower(trim(media_type.substr(0, media_type.find(';')))); }
-
 // The quality an Accept header gives `type`: that of its most specific matching range
 // (RFC 9110, 12.5.1), or -1 when no range matches.
 double accept_quality(std::string_view accept, std::string_view type) {
-    const std::string wanted = base_type(type);
+    const std::string wanted = media_type_of(type);
     const std::string wanted_major = wanted.substr(0, wanted.find('/'));
     int best_specificity = 0;
     double quality = -1;
-    while (!accept.empty()) {
-        auto comma = accept.find(',');
-        std::string_view range = accept.substr(0, comma);
-        accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
-        const std::string name = base_type(range);
-        int specificity = 0;
-        if (name == wanted) specificity = 3;
-        else if (name == wanted_major + "/*") specificity = 2;
-        else if (name == "*/*") specificity = 1;
+    for (const QualityItem& range : parse_quality_list(accept)) {
+        const std::string name = to_lower(range.value);
+        const int specificity = name == wanted ? 3 : name == wanted_major + "/*" ? 2 : name == "*/*" ? 1 : 0;
         if (specificity <= best_specificity) continue;
-        double q = 1.0;
-        for (auto semi = range.find(';'); semi != std::string_view::npos; semi = range.find(';', semi + 1)) {
-            std::string_view param = trim(range.substr(semi + 1, range.find(';', semi + 1) - semi - 1));
-            if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
-                auto [ptr, ec] = std::from_chars(param.data() + 2, param.data() + param.size(), q);
-                if (ec != std::errc() || ptr != param.data() + param.size()) q = 1.0;
-            }
-        }
         best_specificity = specificity;
-        quality = q;
+        quality = range.q;
     }
     return quality;
 }

@@ -1,5 +1,10 @@
 #include "api/service.hpp"
 
+#include "api/account_endpoints.hpp"
+#include "api/header_values.hpp"
+
+#include <spdlog/spdlog.h>
+
 namespace wangge::api {
 
 void require_read(const Request& req) {
@@ -8,17 +13,78 @@ void require_read(const Request& req) {
                     req.method + " is not allowed on " + req.path + "; use GET");
 }
 
-Service::Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<std::shared_ptr<const Endpoints>> families)
-    : m_snapshots(std::move(snapshots)), m_families(std::move(families)) {}
+Service::Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<std::shared_ptr<const Endpoints>> families,
+                 ServiceOptions options)
+    : m_snapshots(std::move(snapshots)), m_families(std::move(families)), m_accounts(std::move(options.accounts)),
+      m_policy(std::move(options.access)) {}
 
-Response Service::handle(const Request& req) const {
+void Service::authenticate(Request& req) const {
+    if (const auto authorization = req.header("authorization")) {
+        const std::string_view value = trim(*authorization);
+        if (value.size() < 7 || !iequals(value.substr(0, 7), "Bearer "))
+            throw Error(ErrorKind::unauthorized, "unauthorized", "the Authorization header takes Bearer <token>");
+        std::optional<auth::Principal> p;
+        if (m_accounts) p = m_accounts->authenticate_token(trim(value.substr(7)));
+        if (!p)
+            throw Error(ErrorKind::unauthorized, "invalid_token",
+                        "the bearer token is unknown, expired or revoked, or its user is disabled");
+        req.principal = std::make_shared<const auth::Principal>(std::move(*p));
+        return;
+    }
+    // A cookie that names no live session (expired, signed out, another server's) is no
+    // credential at all: the request goes on anonymous, and a write then gets 401.
+    if (const auto cookie = req.header("cookie"); cookie && m_accounts)
+        if (const auto secret = cookie_value(*cookie, session_cookie))
+            if (auto p = m_accounts->authenticate_session(*secret))
+                req.principal = std::make_shared<const auth::Principal>(std::move(*p));
+}
+
+Response Service::handle(Request req) const {
+    Response response;
+    std::string failure;
     try {
+        authenticate(req);
+        m_policy.check(req);
         std::shared_ptr<const grid::Snapshot> snapshot = m_snapshots->get();
+        std::optional<Response> answer;
         for (const auto& family : m_families)
-            if (auto response = family->handle(req, *snapshot)) return std::move(*response);
-        throw Error(ErrorKind::not_found, "not_found", "no resource at " + req.path);
+            if ((answer = family->handle(req, *snapshot))) break;
+        if (!answer) throw Error(ErrorKind::not_found, "not_found", "no resource at " + req.path);
+        response = std::move(*answer);
+    } catch (const Error& e) {
+        failure = e.what();
+        response = error_response(std::current_exception(), req.method + " " + req.target);
+        if (response.status == 405) response.set_header("Allow", req.route.allow);
     } catch (...) {
-        return error_response(std::current_exception(), req.method + " " + req.target);
+        failure = "internal error";
+        response = error_response(std::current_exception(), req.method + " " + req.target);
+    }
+    if (req.route.unsafe) audit(req, response, failure);
+    return response;
+}
+
+void Service::audit(const Request& req, const Response& response, const std::string& failure) const {
+    if (!m_accounts) return;
+    store::AuditRow row;
+    const AuditNote note = response.audit.value_or(AuditNote{});
+    row.user = req.principal ? req.principal->name : note.user;
+    row.action = note.action.empty() ? req.route.action : note.action;
+    const int s = response.status;
+    row.outcome = s < 400 ? "ok" : (s == 401 || s == 403 || s == 415 || s == 429) ? "denied" : "failed";
+    row.status = s;
+    row.method = req.method;
+    row.target = req.target.substr(0, 500);
+    row.codes = req.route.codes;
+    row.base_version = note.base_version;
+    row.data_version = note.data_version;
+    row.address = req.remote_address;
+    row.detail = note.detail.empty() ? failure : note.detail;
+    try {
+        m_accounts->audit(std::move(row));
+    } catch (const std::exception& e) {
+        // The answer stands (a write has committed); the operator must hear of the gap.
+        spdlog::error("audit log: {} {} by '{}' not recorded: {}", req.method, req.target,
+                      req.principal ? req.principal->name : "", e.what());
     }
 }
 

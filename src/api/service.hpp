@@ -1,25 +1,43 @@
 #pragma once
 // Wangge's HTTP API as a pure function Request -> Response over the current snapshot. The
-// Service takes the snapshot once per request (readers never lock), asks each endpoint family
-// in turn, and is the boundary where a failure of any of them becomes the JSON envelope (through
-// error_response, which makes it).
+// Service is where every request passes the same steps, in order (docs/SECURITY.md):
+//   1. who is asking: a bearer token or a session cookie (auth::Accounts)
+//   2. the one access check (api::AccessPolicy), on the route parsed with the request
+//   3. the endpoint families, asked in turn, over the snapshot taken once (readers never lock)
+//   4. for a write (any method but GET/HEAD/OPTIONS), a line in the audit log, whatever the outcome
+// and the boundary where any failure becomes the JSON envelope (error_response).
+#include "api/access.hpp"
 #include "api/endpoints.hpp"
+#include "auth/accounts.hpp"
 
 #include <memory>
 #include <vector>
 
 namespace wangge::api {
 
+struct ServiceOptions {
+    // Accounts to authenticate against and audit into; without them nobody can sign in, so every
+    // write is refused (401) and only anonymous reads are answered.
+    std::shared_ptr<auth::Accounts> accounts;
+    AccessOptions access;
+};
+
 class Service {
 public:
-    Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<std::shared_ptr<const Endpoints>> families);
+    Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<std::shared_ptr<const Endpoints>> families,
+            ServiceOptions options = {});
 
     // Never throws: every failure becomes a JSON error envelope.
-    Response handle(const Request& req) const;
+    Response handle(Request req) const;
 
 private:
+    void authenticate(Request& req) const;
+    void audit(const Request& req, const Response& response, const std::string& failure) const;
+
     std::shared_ptr<grid::SnapshotHolder> m_snapshots;
     std::vector<std::shared_ptr<const Endpoints>> m_families;
+    std::shared_ptr<auth::Accounts> m_accounts;
+    AccessPolicy m_policy;
 };
 
 } // namespace wangge::api

@@ -1,5 +1,7 @@
 #include "api/tile_endpoints.hpp"
 
+#include "api/header_values.hpp"
+
 #include "tiles/compress.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,43 +15,6 @@ namespace detail {
 
 constexpr std::string_view mvt_type = "application/vnd.mapbox-vector-tile";
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-// Calls f on each part of s between separators, in order (one empty part for an empty s).
-template <typename F>
-void for_each_part(std::string_view s, char sep, F&& f) {
-    for (;;) {
-        auto at = s.find(sep);
-        f(s.substr(0, at));
-        if (at == std::string_view::npos) return;
-        s.remove_prefix(at + 1);
-    }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-// The q-value of one Accept-Encoding element ("gzip;q=0.5"); 1 when absent.
-double q_value(std::string_view params) {
-    double q = 1.0;
-    bool found = false;
-    for_each_part(params, ';', [&](std::string_view p) {
-        p = trim(p);
-        if (!found && p.size() > 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-            q = std::strtod(std::string(p.substr(2)).c_str(), nullptr);
-            found = true;
-        }
-    });
-    return q;
-}
-
 // The identity (uncompressed) representation has its own strong ETag, derived from the gzip one.
 std::string identity_etag(const std::string& gzip_etag) {
     return gzip_etag.substr(0, gzip_etag.size() - 1) + "-identity\"";
@@ -59,13 +24,10 @@ std::string identity_etag(const std::string& gzip_etag) {
 
 bool accepts_gzip(std::string_view accept_encoding) {
     std::optional<double> gzip, any;
-    detail::for_each_part(accept_encoding, ',', [&](std::string_view element) {
-        auto semi = element.find(';');
-        std::string_view coding = detail::trim(element.substr(0, semi));
-        double q = semi == std::string_view::npos ? 1.0 : detail::q_value(element.substr(semi + 1));
-        if (detail::iequals(coding, "gzip") || detail::iequals(coding, "x-gzip")) gzip = q;
-        else if (coding == "*") any = q;
-    });
+    for (const QualityItem& item : parse_quality_list(accept_encoding)) {
+        if (iequals(item.value, "gzip") || iequals(item.value, "x-gzip")) gzip = item.q;
+        else if (item.value == "*") any = item.q;
+    }
     if (gzip) return *gzip > 0;
     return any && *any > 0;
 }

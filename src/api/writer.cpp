@@ -1,5 +1,6 @@
 #include "api/writer.hpp"
 
+#include "core/error.hpp"
 #include "tiles/changes.hpp"
 
 #include <spdlog/spdlog.h>
@@ -7,21 +8,60 @@
 namespace wangge::api {
 
 Writer::Writer(std::filesystem::path db, std::shared_ptr<grid::SnapshotHolder> snapshots,
-               std::vector<std::shared_ptr<tiles::TileCache>> caches)
-    : m_db(std::move(db)), m_snapshots(std::move(snapshots)), m_caches(std::move(caches)) {}
+               std::vector<std::shared_ptr<tiles::TileCache>> caches, bool read_only, Loader loader)
+    : m_db(std::move(db)), m_snapshots(std::move(snapshots)), m_caches(std::move(caches)), m_read_only(read_only),
+      m_loader(loader ? std::move(loader) : Loader([](store::Database& d, grid::Band band) {
+          return std::shared_ptr<const grid::Snapshot>(grid::Snapshot::load(d, band));
+      })) {}
 
-balance::AppliedChange Writer::write(const Change& change) {
-    std::lock_guard lock(m_mutex);
-    auto db = store::Database::open(m_db, store::OpenMode::read_write);
-    balance::AppliedChange done = change(*db);
+void Writer::publish(store::Database& db) {
     const std::shared_ptr<const grid::Snapshot> before = m_snapshots->get();
-    std::shared_ptr<const grid::Snapshot> after = grid::Snapshot::load(*db, before->band());
+    std::shared_ptr<const grid::Snapshot> after = m_loader(db, before->band());
     const std::vector<BBox> changed = tiles::changed_bounds(*before, *after);
     for (const auto& cache : m_caches) cache->invalidate(after->version(), changed);
     spdlog::info("data version {} -> {}: {} changed areas, tiles invalidated", before->version(), after->version(),
                  changed.size());
     m_snapshots->set(std::move(after));
+}
+
+balance::AppliedChange Writer::write(const Change& change) {
+    if (m_read_only) throw Error(ErrorKind::forbidden, "read_only", "this server is read-only (serve --read-only)");
+    std::lock_guard lock(m_mutex);
+    auto db = store::Database::open(m_db, store::OpenMode::read_write);
+    if (db->data_version() != m_snapshots->get()->version()) {
+        try {
+            publish(*db);
+        } catch (const std::exception& e) {
+            spdlog::error("cannot load data version {}: {}", db->data_version(), e.what());
+            throw Error(ErrorKind::unavailable, "catching_up",
+                        "the server has not yet loaded the latest data; try again shortly");
+        }
+    }
+    balance::AppliedChange done = change(*db);
+    try {
+        publish(*db);
+    } catch (const std::exception& e) {
+        // The change is committed and durable, so the answer is still a success; the snapshot
+        // catches up at the next refresh() or write().
+        spdlog::error("data version {} committed but not yet published: {}", done.version, e.what());
+    }
     return done;
+}
+
+bool Writer::refresh() {
+    std::lock_guard lock(m_mutex);
+    try {
+        if (!m_watch) m_watch = store::Database::open(m_db, store::OpenMode::read_only);
+        const std::int64_t stored = m_watch->data_version();
+        if (stored == m_snapshots->get()->version()) return false;
+        spdlog::info("the database is at data version {}: loading it", stored);
+        publish(*m_watch);
+        return true;
+    } catch (const std::exception& e) {
+        spdlog::error("refresh from {}: {}", m_db.string(), e.what());
+        m_watch.reset(); // reopened next time, in case the file was replaced
+        return false;
+    }
 }
 
 void Writer::read(const std::function<void(store::Database&)>& query) const {

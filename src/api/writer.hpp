@@ -3,6 +3,10 @@
 // in its own SQLite transaction, then the next snapshot is loaded, the tiles the change touched
 // are invalidated in every tile cache, and only then is the snapshot published, so a reader
 // never pairs the new data with a stale cached tile.
+//
+// The same publication follows changes made by others (a command-line import, rebalance or
+// bootstrap on the served file): refresh() compares the stored data version with the
+// snapshot's and loads the new data when they differ. `serve` calls it every second.
 #include "balance/apply.hpp"
 #include "grid/snapshot.hpp"
 #include "store/database.hpp"
@@ -18,21 +22,40 @@ namespace wangge::api {
 
 class Writer {
 public:
+    // How a snapshot is loaded from the database (tests inject failures here).
+    using Loader = std::function<std::shared_ptr<const grid::Snapshot>(store::Database&, grid::Band)>;
+
     Writer(std::filesystem::path db, std::shared_ptr<grid::SnapshotHolder> snapshots,
-           std::vector<std::shared_ptr<tiles::TileCache>> caches);
+           std::vector<std::shared_ptr<tiles::TileCache>> caches, bool read_only = false, Loader loader = {});
+
+    // A read-only server (serve --read-only) refuses writes with 403 but still follows the file.
+    bool read_only() const noexcept { return m_read_only; }
 
     using Change = std::function<balance::AppliedChange(store::Database&)>;
     // Runs `change` (which commits its own transaction or throws, writing nothing), then
-    // publishes the next snapshot. Serialised: one change at a time.
+    // publishes the next snapshot. Serialised: one change at a time. Before the change, a
+    // snapshot behind the database is brought up to date, so that a failed load earlier (or a
+    // change from the command line) never leaves proposals refused as stale for good. Throws
+    // Error(forbidden, "read_only") on a read-only server, and Error(unavailable) when the
+    // snapshot cannot be brought up to date.
     balance::AppliedChange write(const Change& change);
+    // Publishes the stored data when its version differs from the snapshot's; true when it did.
+    // Failures are logged and the snapshot kept; the next call tries again.
+    bool refresh();
     // Runs a read of the database (e.g. history) on a read-only connection.
     void read(const std::function<void(store::Database&)>& query) const;
 
 private:
+    // With the lock held: loads and publishes the snapshot of `db`'s current data.
+    void publish(store::Database& db);
+
     std::filesystem::path m_db;
     std::shared_ptr<grid::SnapshotHolder> m_snapshots;
     std::vector<std::shared_ptr<tiles::TileCache>> m_caches;
+    bool m_read_only;
+    Loader m_loader;
     std::mutex m_mutex;
+    std::unique_ptr<store::Database> m_watch; // a long-lived connection for refresh()
 };
 
 } // namespace wangge::api

@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include "api/account_endpoints.hpp"
 #include "api/balance_endpoints.hpp"
 #include "api/ogc_endpoints.hpp"
 #include "api/raster_endpoints.hpp"
@@ -8,6 +9,7 @@
 #include "api/static_endpoints.hpp"
 #include "api/tile_endpoints.hpp"
 #include "app/progress.hpp"
+#include "auth/accounts.hpp"
 #include "core/error.hpp"
 #include "demo/generator.hpp"
 #include "demo/store_district.hpp"
@@ -27,7 +29,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <cstdio>
 #include <pthread.h>
 #include <thread>
@@ -57,7 +61,10 @@ namespace {
 
 // The endpoint families of `serve`, in the order the Service asks them.
 std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const ServeOptions& o,
-                                                                    std::shared_ptr<grid::SnapshotHolder> holder) {
+                                                                    std::shared_ptr<grid::SnapshotHolder> holder,
+                                                                    std::shared_ptr<auth::Accounts> accounts,
+                                                                    const api::AccessOptions& access,
+                                                                    std::shared_ptr<api::Writer>& writer) {
     // Vector and rendered tiles have a cache each: labels of rendered tiles reach a quarter tile
     // past the edge, so a change must invalidate a wider margin around it there.
     tiles::TileCache::Options vector_options;
@@ -70,11 +77,12 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     auto png_cache = std::make_shared<tiles::TileCache>(png_options);
     // Writes (grid rebalancing) go through one writer that invalidates both caches before it
     // publishes the next snapshot.
-    std::shared_ptr<api::Writer> writer;
-    if (!o.read_only) writer = std::make_shared<api::Writer>(o.db, holder, std::vector{vector_cache, png_cache});
+    // A read-only server has one too: it refuses writes but follows changes made by others.
+    writer = std::make_shared<api::Writer>(o.db, holder, std::vector{vector_cache, png_cache}, o.read_only);
     std::vector<std::shared_ptr<const api::Endpoints>> families{
-        std::make_shared<api::BalanceEndpoints>(writer, o.write_token), std::make_shared<api::RestEndpoints>(), std::make_shared<api::OgcEndpoints>(),
-        std::make_shared<api::TileEndpoints>(vector_cache)};
+        std::make_shared<api::AccountEndpoints>(std::move(accounts), access),
+        std::make_shared<api::BalanceEndpoints>(writer, o.max_proposals), std::make_shared<api::RestEndpoints>(),
+        std::make_shared<api::OgcEndpoints>(), std::make_shared<api::TileEndpoints>(vector_cache)};
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};
     render_options.band_min = o.band_min;
     render_options.band_max = o.band_max;
@@ -107,7 +115,22 @@ int run_serve(const ServeOptions& o) {
                  snapshot->grids().size(), snapshot->buildings().size(), snapshot->total_households(),
                  seconds_since(t0));
     auto holder = std::make_shared<grid::SnapshotHolder>(std::move(snapshot));
-    auto service = std::make_shared<api::Service>(holder, endpoint_families(o, holder));
+    if (o.session_hours < 1 || o.session_hours > 24 * 30)
+        throw Error(ErrorKind::bad_request, "invalid_option", "--session-hours takes 1 to 720");
+    if (o.reload_ms < 100) throw Error(ErrorKind::bad_request, "invalid_option", "--reload-ms takes at least 100");
+    auth::AccountsOptions account_options;
+    account_options.session_lifetime = std::chrono::hours(o.session_hours);
+    auto accounts = std::make_shared<auth::Accounts>(o.db, account_options);
+    api::AccessOptions access;
+    access.anonymous_read = api::parse_anonymous_read(o.anonymous_read);
+    access.allowed_hosts = o.allowed_hosts;
+    std::shared_ptr<api::Writer> writer;
+    auto families = endpoint_families(o, holder, accounts, access, writer);
+    auto service = std::make_shared<api::Service>(holder, std::move(families), api::ServiceOptions{accounts, access});
+    if (accounts->list_users().empty())
+        spdlog::warn("{} has no users: nobody can sign in or change anything; create an admin with "
+                     "'wangge user add NAME --role admin --db {}'",
+                     o.db.string(), o.db.string());
 
     http::ServerOptions so;
     so.address = o.host;
@@ -120,14 +143,33 @@ int run_serve(const ServeOptions& o) {
                                      std::max(1, o.render_threads);
     so.access_log = o.access_log;
     so.public_origin = public_origin;
-    http::Server server(so, [service](const api::Request& req) { return service->handle(req); });
+    http::Server server(so, [service](api::Request req) { return service->handle(std::move(req)); });
     server.start();
+    // Changes made by others to the served file (a command-line import, rebalance or bootstrap)
+    // are picked up within --reload-ms: the check is one read of the data version.
+    std::mutex stop_mutex;
+    std::condition_variable stop_changed;
+    bool stopping = false;
+    std::thread watcher([&] {
+        std::unique_lock lock(stop_mutex);
+        while (!stop_changed.wait_for(lock, std::chrono::milliseconds(o.reload_ms), [&] { return stopping; })) {
+            lock.unlock();
+            writer->refresh();
+            lock.lock();
+        }
+    });
     std::printf("Wangge is serving %s at http://%s:%u/\n", o.db.string().c_str(), o.host.c_str(), server.port());
     std::fflush(stdout);
     if (!public_origin.empty()) spdlog::info("links are made on the public URL {}", public_origin);
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("signal {} received, stopping", sig);
+    {
+        std::lock_guard lock(stop_mutex);
+        stopping = true;
+    }
+    stop_changed.notify_all();
+    watcher.join();
     server.stop();
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace wangge::app {
 
@@ -25,8 +26,12 @@ struct ServeOptions {
     std::size_t tile_cache_mb = 256;
     int render_threads = 2;
     bool read_only = false;                // refuse writes (rebalance, undo) with 403
-    std::optional<std::string> write_token; // when set, writes need Authorization: Bearer <token>
     std::optional<std::string> public_url;  // where clients reach the server (links); else the Host header
+    std::string anonymous_read = "map,tiles,ogc,locate"; // what anonymous clients may read, or "none"
+    std::vector<std::string> allowed_hosts; // Host names besides IP addresses and localhost
+    int session_hours = 12;                 // a browser session's lifetime
+    int reload_ms = 1000;                   // how often the database's data version is checked
+    int max_proposals = 2;                  // grid-division proposals computed at once
 };
 int run_serve(const ServeOptions& o);
 
@@ -93,6 +98,36 @@ struct BootstrapCommand {
 };
 int run_bootstrap(const BootstrapCommand& c);
 int run_history(const std::filesystem::path& db, const std::string& community, bool json);
+
+// Accounts (src/app/account_commands.cpp, docs/SECURITY.md).
+struct UserCommand {
+    std::filesystem::path db;
+    std::string action; // add | list | disable | enable | passwd
+    std::string name;
+    std::string role;
+    std::vector<std::string> scopes;
+    std::string display_name;
+    bool password_stdin = false; // read the password from standard input's first line
+    bool json = false;
+};
+int run_user(const UserCommand& c);
+struct TokenCommand {
+    std::filesystem::path db;
+    std::string action; // create | list | revoke
+    std::string user;
+    std::string label;
+    int days = 90;
+    std::int64_t id = 0;
+    bool json = false;
+};
+int run_token(const TokenCommand& c);
+struct AuditCommand {
+    std::filesystem::path db;
+    std::optional<std::string> user, code, action, since, until;
+    int limit = 100;
+    bool json = false;
+};
+int run_audit(const AuditCommand& c);
 
 int run_validate(const std::filesystem::path& db, bool json);
 int run_info(const std::filesystem::path& db);

@@ -46,9 +46,22 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--tile-cache-mb", serve.tile_cache_mb, "Memory for cached tiles (MiB)")->capture_default_str();
     serve_cmd->add_option("--render-threads", serve.render_threads, "Threads rendering PNG tiles")->capture_default_str();
     serve_cmd->add_flag("--read-only", serve.read_only, "Refuse writes (grid rebalancing and undo) with 403");
-    serve_cmd->add_option("--write-token", serve.write_token,
-                          "Require 'Authorization: Bearer TOKEN' on writes (default: $WANGGE_WRITE_TOKEN if set)")
-        ->envname("WANGGE_WRITE_TOKEN");
+    serve_cmd->add_option("--anonymous-read", serve.anonymous_read,
+                          "What clients that are not signed in may read: none, or a list of map, tiles, ogc, locate, "
+                          "validate, history")
+        ->capture_default_str();
+    serve_cmd->add_option("--allowed-host", serve.allowed_hosts,
+                          "A host name clients use for this server, besides IP addresses and localhost (repeatable)");
+    serve_cmd->add_option("--session-hours", serve.session_hours, "Lifetime of a browser session")
+        ->check(CLI::Range(1, 720))
+        ->capture_default_str();
+    serve_cmd->add_option("--reload-ms", serve.reload_ms,
+                          "How often to look for changes made to the database by others (milliseconds)")
+        ->check(CLI::Range(100, 3600000))
+        ->capture_default_str();
+    serve_cmd->add_option("--max-proposals", serve.max_proposals, "Grid-division proposals computed at once")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
     serve_cmd->add_option("--public-url", serve.public_url,
                           "URL clients reach the server at, for absolute links (e.g. behind a proxy: "
                           "https://maps.example.org/wangge); default: from each request's Host header");
@@ -142,6 +155,44 @@ int main(int argc, char** argv) {
     history_cmd->add_option("--community", history_community, "12-digit community code")->required();
     history_cmd->add_flag("--json", json, "Print as JSON");
 
+    wangge::app::UserCommand user;
+    auto* user_cmd = cli.add_subcommand("user", "Add, list, disable, enable users or change a password");
+    user_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    user_cmd->add_option("action", user.action, "add | list | disable | enable | passwd")
+        ->required()
+        ->check(CLI::IsMember({"add", "list", "disable", "enable", "passwd"}));
+    user_cmd->add_option("name", user.name, "User name (letters, digits, . _ - @)");
+    user_cmd->add_option("--role", user.role, "admin | street | community | worker | viewer (add)");
+    user_cmd->add_option("--scope", user.scopes,
+                         "Division code the user is responsible for (repeatable): streets for street staff, "
+                         "communities for community staff, grids for grid workers");
+    user_cmd->add_option("--display-name", user.display_name, "Name shown on the map, e.g. 王芳");
+    user_cmd->add_flag("--password-stdin", user.password_stdin, "Read the password from standard input");
+    user_cmd->add_flag("--json", user.json, "Print the list as JSON");
+
+    wangge::app::TokenCommand token;
+    auto* token_cmd = cli.add_subcommand("token", "Create, list or revoke API tokens");
+    token_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    token_cmd->add_option("action", token.action, "create | list | revoke")
+        ->required()
+        ->check(CLI::IsMember({"create", "list", "revoke"}));
+    token_cmd->add_option("id", token.id, "Token id (revoke)");
+    token_cmd->add_option("--user", token.user, "The token's user (create; list: only this user's)");
+    token_cmd->add_option("--label", token.label, "What the token is for, e.g. 'dispatch system'");
+    token_cmd->add_option("--days", token.days, "Days until the token expires")->check(CLI::Range(1, 3650))->capture_default_str();
+    token_cmd->add_flag("--json", token.json, "Print as JSON");
+
+    wangge::app::AuditCommand audit;
+    auto* audit_cmd = cli.add_subcommand("audit", "List the audit log: writes, sign-ins, account changes");
+    audit_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    audit_cmd->add_option("--user", audit.user, "Only this user's entries");
+    audit_cmd->add_option("--code", audit.code, "Only entries concerning this area or an area below it");
+    audit_cmd->add_option("--action", audit.action, "Only this action, e.g. rebalance.apply, session.sign_in");
+    audit_cmd->add_option("--since", audit.since, "From this UTC date or time (2026-12-04, 2026-12-04T08:00:00Z)");
+    audit_cmd->add_option("--until", audit.until, "Before this UTC date or time");
+    audit_cmd->add_option("--limit", audit.limit, "Most entries, newest first")->check(CLI::Range(1, 100000))->capture_default_str();
+    audit_cmd->add_flag("--json", audit.json, "Print as JSON");
+
     double lon = 0, lat = 0;
     std::string crs = "wgs84";
     auto* locate_cmd = cli.add_subcommand("locate", "Find the street, community and grid of a point");
@@ -183,6 +234,24 @@ int main(int argc, char** argv) {
             return wangge::app::run_bootstrap(boot);
         }
         if (*history_cmd) return wangge::app::run_history(db, history_community, json);
+        if (*user_cmd) {
+            user.db = db;
+            if (user.action != "list" && user.name.empty())
+                throw wangge::Error(wangge::ErrorKind::bad_request, "invalid_option", "wangge user " + user.action + " needs a user name");
+            return wangge::app::run_user(user);
+        }
+        if (*token_cmd) {
+            token.db = db;
+            if (token.action == "create" && token.user.empty())
+                throw wangge::Error(wangge::ErrorKind::bad_request, "invalid_option", "wangge token create needs --user NAME");
+            if (token.action == "revoke" && token.id <= 0)
+                throw wangge::Error(wangge::ErrorKind::bad_request, "invalid_option", "wangge token revoke needs the token's id");
+            return wangge::app::run_token(token);
+        }
+        if (*audit_cmd) {
+            audit.db = db;
+            return wangge::app::run_audit(audit);
+        }
     } catch (const wangge::Error& e) {
         std::fprintf(stderr, "wangge: error: %s\n", e.what());
         return e.kind() == wangge::ErrorKind::internal ? 70 : 1;

@@ -11,6 +11,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::method_not_allowed: return "method_not_allowed";
     case ErrorKind::conflict: return "conflict";
     case ErrorKind::payload_too_large: return "payload_too_large";
+    case ErrorKind::unsupported_media_type: return "unsupported_media_type";
+    case ErrorKind::too_many_requests: return "too_many_requests";
     case ErrorKind::unprocessable: return "unprocessable";
     case ErrorKind::unavailable: return "unavailable";
     case ErrorKind::io: return "io";
@@ -28,6 +30,8 @@ int http_status(ErrorKind kind) noexcept {
     case ErrorKind::method_not_allowed: return 405;
     case ErrorKind::conflict: return 409;
     case ErrorKind::payload_too_large: return 413;
+    case ErrorKind::unsupported_media_type: return 415;
+    case ErrorKind::too_many_requests: return 429;
     case ErrorKind::unprocessable: return 422;
     case ErrorKind::unavailable: return 503;
     case ErrorKind::io: return 500;

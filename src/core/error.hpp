@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace wangge {
 
@@ -16,7 +17,9 @@ enum class ErrorKind {
     method_not_allowed, // 405
     conflict,           // stale version, duplicate: 409
     payload_too_large,  // 413
+    unsupported_media_type, // a write whose body is not JSON: 415
     unprocessable,      // well-formed but invalid (geometry, code that does not fit): 422
+    too_many_requests,  // too many attempts (sign-in): 429
     unavailable,        // busy for now, retry later: 503
     io,                 // unreadable file, database failure
     internal,           // a bug
@@ -33,10 +36,17 @@ public:
     ErrorKind kind() const noexcept { return m_kind; }
     // Short machine-readable reason, e.g. "invalid_code", "out_of_range".
     const std::string& code() const noexcept { return m_code; }
+    // For too_many_requests and unavailable: when to try again (the Retry-After header).
+    int retry_after_seconds() const noexcept { return m_retry_after; }
+    Error&& with_retry_after(int seconds) && noexcept {
+        m_retry_after = seconds;
+        return std::move(*this);
+    }
 
 private:
     ErrorKind m_kind;
     std::string m_code;
+    int m_retry_after = 1;
 };
 
 } // namespace wangge

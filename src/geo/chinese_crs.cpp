@@ -1,5 +1,7 @@
 #include "geo/chinese_crs.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -60,8 +62,7 @@ LonLat invert(Forward forward, LonLat target, LonLat start) noexcept {
 } // namespace
 
 std::optional<InputCrs> parse_input_crs(std::string_view text) {
-    std::string t(text);
-    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string t = to_lower(text);
     if (t == "wgs84" || t == "epsg:4326") return InputCrs::wgs84;
     if (t == "gcj02" || t == "gcj-02") return InputCrs::gcj02;
     if (t == "bd09" || t == "bd-09") return InputCrs::bd09;

@@ -1,5 +1,7 @@
 #include "http/convert.hpp"
 
+#include "core/text.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 #include <spdlog/spdlog.h>
@@ -22,13 +24,6 @@ namespace {
 // Boost 1.74's beast::string_view is boost::string_view, not std::string_view.
 std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
 
-std::string lower_case(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 // RFC 9110 §5.6.2: a field name is a token.
 bool is_token(std::string_view name) {
     constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
@@ -48,7 +43,7 @@ bool is_safe_value(std::string_view value) {
 bool may_copy_header(std::string_view name, std::string_view value) {
     if (!is_token(name) || !is_safe_value(value)) return false;
     for (std::string_view owned : {"content-length", "transfer-encoding", "connection", "content-type", "server"})
-        if (beast::iequals(beast::string_view(name.data(), name.size()), beast::string_view(owned.data(), owned.size())))
+        if (iequals(name, owned))
             return false;
     return true;
 }
@@ -65,21 +60,23 @@ void append_number(std::string& head, std::size_t n) {
 
 } // namespace
 
-api::Request to_api_request(WireRequest& wire, std::string_view public_origin) {
+api::Request to_api_request(WireRequest& wire, std::string_view public_origin, std::string remote_address) {
     const bool head = wire.method() == wire::verb::head;
     api::Request request = api::make_request(head ? std::string("GET") : std::string(to_std(wire.method_string())),
                                              to_std(wire.target()));
     request.headers.reserve(static_cast<std::size_t>(std::distance(wire.begin(), wire.end())));
     for (const auto& field : wire)
-        request.headers.emplace_back(lower_case(to_std(field.name_string())), std::string(to_std(field.value())));
+        request.headers.emplace_back(to_lower(to_std(field.name_string())), std::string(to_std(field.value())));
     request.body = std::move(wire.body());
     request.public_origin = public_origin;
+    request.remote_address = std::move(remote_address);
     return request;
 }
 
-api::Response respond(const Handler& handler, WireRequest& wire, std::string_view public_origin) {
+api::Response respond(const Handler& handler, WireRequest& wire, std::string_view public_origin,
+                      std::string remote_address) {
     try {
-        return handler(to_api_request(wire, public_origin));
+        return handler(to_api_request(wire, public_origin, std::move(remote_address)));
     } catch (...) {
         std::string context(to_std(wire.method_string()));
         context.append(" ").append(to_std(wire.target()));

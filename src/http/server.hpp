@@ -30,7 +30,7 @@ struct ServerOptions {
 // Called concurrently from the server's threads; it must be thread-safe. HEAD requests reach
 // it as GET (the server drops the body), so routes need not know about HEAD. Exceptions are
 // answered with the JSON error envelope: wangge::Error by its kind, anything else as 500.
-using Handler = std::function<api::Response(const api::Request&)>;
+using Handler = std::function<api::Response(api::Request)>;
 
 class Server {
 public:

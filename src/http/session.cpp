@@ -80,7 +80,11 @@ void ResponseQueue::pop() {
 
 Session::Session(Socket&& socket, ServerContext& context)
     : m_context(context), m_stream(std::move(socket)), m_executor(m_stream.get_executor()),
-      m_queue(context.options.max_pipelined) {}
+      m_queue(context.options.max_pipelined) {
+    beast::error_code ec;
+    const auto endpoint = m_stream.socket().remote_endpoint(ec);
+    if (!ec) m_remote_address = endpoint.address().to_string();
+}
 
 Session::~Session() { m_context.registry.remove(this); }
 
@@ -136,7 +140,7 @@ void Session::answer_request() {
     a.keep_alive = request.keep_alive();
     a.head = request.method() == wire::verb::head;
 
-    api::Response response = respond(m_context.handler, request, m_context.options.public_origin);
+    api::Response response = respond(m_context.handler, request, m_context.options.public_origin, m_remote_address);
     if (!response.deferred) return send_answer(a, std::move(response));
     // Answered later, on this session's strand; responses stay in request order because nothing
     // more is read until then.

@@ -122,6 +122,7 @@ private:
     bool m_read_paused = false;  // the queue was full; the next write resumes reading
     bool m_closed = false;
     bool m_deferred = false; // a response is being made off the I/O threads; nothing is read meanwhile
+    std::string m_remote_address; // the client's IP address, for sign-in limits and the audit log
 };
 
 } // namespace wangge::http::detail

@@ -1,6 +1,8 @@
 #include "ingest/fields.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
+#include "core/utf8.hpp"
 
 #include <ogr_feature.h>
 
@@ -14,11 +16,6 @@ namespace {
 
 constexpr std::string_view whitespace = " \t\r\n";
 
-std::string_view trim(std::string_view s) {
-    auto first = s.find_first_not_of(whitespace);
-    if (first == std::string_view::npos) return {};
-    return s.substr(first, s.find_last_not_of(whitespace) - first + 1);
-}
 
 std::string column_list(const OGRFeatureDefn& defn) {
     std::string out;
@@ -73,7 +70,9 @@ std::optional<std::string> column_text(const OGRFeature& feature, int column) {
     }
     std::string_view text = trim(feature.GetFieldAsString(column));
     if (text.empty()) return std::nullopt;
-    return std::string(text);
+    // Names must be valid UTF-8 to be served as JSON; a file in another encoding that GDAL did
+    // not recognise keeps its readable parts.
+    return to_valid_utf8(text);
 }
 
 // A double-quoted hstore string starting at `pos`; advances `pos` past the closing quote.

@@ -1,5 +1,7 @@
 #include "ingest/writer.hpp"
 
+#include "core/text.hpp"
+
 #include "core/error.hpp"
 #include "grid/estimate.hpp"
 
@@ -18,12 +20,6 @@ void as_rejection(Check&& check) {
     } catch (const Error& e) {
         throw Rejected(e.code(), e.what(), e.kind());
     }
-}
-
-// Building types are OSM-like keywords; matching the estimator's lists must not depend on case.
-std::string lower_ascii(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 // Spreadsheets and text columns of mixed type hand codes over as "320102001.0".
@@ -183,7 +179,8 @@ void Writer::write_building(const Feature& f) {
     row.geom = polygonal(f);
     row.source_id = f.id;
     row.name = f.record.get("name").value_or("");
-    row.use = lower_ascii(f.record.get("use").value_or("yes"));
+    // Building types are OSM-like keywords; matching the estimator's lists must not depend on case.
+    row.use = to_lower(f.record.get("use").value_or("yes"));
     row.address = address_of(f.record);
     row.floors = positive_levels(f.record.get("floors"));
     row.height_m = positive_height(f.record.get("height"));

@@ -149,6 +149,8 @@ void Database::migrate() {
 
 void Database::exec(const std::string& sql) { exec_sql(m_db, sql); }
 
+Statement& Database::cached_statement(std::string_view sql) { return cached(m_db, m_stmts->cache, sql); }
+
 void Database::begin() { exec("BEGIN IMMEDIATE"); }
 
 void Database::commit_and_bump() {
@@ -344,14 +346,17 @@ ReadTransaction::~ReadTransaction() { m_db->rollback(); }
 
 // --- Transaction ---
 
-Transaction::Transaction(Database& db) : m_db(&db) { m_db->begin(); }
+Transaction::Transaction(Database& db, Bump bump) : m_db(&db), m_bump(bump) { m_db->begin(); }
 
 Transaction::~Transaction() {
     if (!m_done) m_db->rollback();
 }
 
 void Transaction::commit() {
-    m_db->commit_and_bump();
+    if (m_bump == Bump::data_version)
+        m_db->commit_and_bump();
+    else
+        m_db->exec("COMMIT");
     m_done = true;
 }
 

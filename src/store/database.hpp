@@ -9,20 +9,31 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 typedef struct sqlite3 sqlite3;
 
 namespace wangge::store {
 
+namespace detail {
+class Statement;
+}
+
 enum class OpenMode { read_write, create, read_only };
 
 class Database;
 
+// Whether a transaction's commit changes the data version. Writes to the hierarchy do (snapshots,
+// tiles and proposals follow it); accounts, sessions and the audit log do not, so signing in
+// never invalidates a tile.
+enum class Bump { data_version, none };
+
 class Transaction {
 public:
-    explicit Transaction(Database& db);
+    explicit Transaction(Database& db, Bump bump = Bump::data_version);
     ~Transaction();
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
@@ -34,6 +45,7 @@ public:
 
 private:
     Database* m_db;
+    Bump m_bump;
     bool m_done = false;
 };
 
@@ -111,6 +123,31 @@ public:
     std::size_t count(Level level);
     std::size_t building_count();
 
+    // --- accounts (src/store/accounts.cpp); none of these changes the data version ---
+    // Inserts a user with its scopes (call inside a Transaction); a taken name throws
+    // Error(conflict, "duplicate_user").
+    std::int64_t insert_user(const UserRow& row);
+    std::optional<UserRow> find_user(std::string_view name);
+    std::optional<UserRow> find_user(std::int64_t id);
+    std::vector<UserRow> list_users();
+    void set_user_password(std::int64_t id, const std::string& hash);
+    void set_user_disabled(std::int64_t id, bool disabled);
+    std::int64_t insert_token(const TokenRow& row);
+    std::optional<TokenRow> find_token(std::string_view hash);
+    std::vector<TokenRow> list_tokens(std::optional<std::int64_t> user_id);
+    // False when no unrevoked token has this id.
+    bool revoke_token(std::int64_t id, const std::string& at);
+    void touch_token(std::int64_t id, const std::string& at);
+    void insert_session(const SessionRow& row);
+    std::optional<SessionRow> find_session(std::string_view hash);
+    void delete_session(std::string_view hash);
+    // Ends every session of a user (disabled, or a new password).
+    void delete_user_sessions(std::int64_t user_id);
+    void delete_sessions_expired_before(const std::string& now);
+    std::int64_t insert_audit(const AuditRow& row);
+    // Newest first.
+    std::vector<AuditRow> list_audit(const AuditFilter& filter);
+
     // Executes SQL that returns no rows (used by migrations and tests).
     void exec(const std::string& sql);
     sqlite3* handle() noexcept { return m_db; }
@@ -123,6 +160,7 @@ private:
     void begin();
     void commit_and_bump();
     void rollback() noexcept;
+    detail::Statement& cached_statement(std::string_view sql);
 
     sqlite3* m_db;
     std::filesystem::path m_path;

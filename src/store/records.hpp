@@ -83,4 +83,68 @@ struct GridChange {
     std::vector<BuildingMove> buildings;
 };
 
+// --- accounts (docs/SECURITY.md); times are UTC ISO 8601 text, "2026-12-04T16:00:00Z" ---
+
+// A person or program that signs in. `role` is admin | street | community | worker | viewer;
+// `scopes` are division codes, each covering everything below it by prefix.
+struct UserRow {
+    std::int64_t id = 0;
+    std::string name; // unique, case-insensitive
+    std::string display_name;
+    std::string role;
+    std::vector<std::string> scopes;
+    std::optional<std::string> password_hash; // Argon2id string; none: tokens only
+    bool disabled = false;
+    std::string created_at;
+};
+
+// An API token: only its hash is stored; the secret is shown once, when it is created.
+struct TokenRow {
+    std::int64_t id = 0;
+    std::int64_t user_id = 0;
+    std::string user_name; // read with the token
+    std::string label;
+    std::string hash;
+    std::string created_at;
+    std::string expires_at;
+    std::optional<std::string> last_used_at;
+    std::optional<std::string> revoked_at;
+};
+
+// A signed-in browser: the cookie's secret is stored as its hash.
+struct SessionRow {
+    std::string hash;
+    std::int64_t user_id = 0;
+    std::string created_at;
+    std::string expires_at;
+    std::string address;
+};
+
+// One line of the append-only audit log: who, when, what, from where, and how it ended.
+struct AuditRow {
+    std::int64_t id = 0;
+    std::string at;
+    std::string user; // "" for an anonymous request
+    std::string action; // e.g. "rebalance.apply", "login", "token.create"
+    std::string outcome; // ok | denied | failed
+    int status = 0;      // the HTTP status, 0 for the command line
+    std::string method;
+    std::string target;
+    std::vector<std::string> codes; // the areas concerned
+    std::optional<std::int64_t> base_version;
+    std::optional<std::int64_t> data_version;
+    std::string address; // the client's address, "cli" for the command line
+    std::string detail;
+};
+
+struct AuditFilter {
+    std::optional<std::string> user;
+    std::optional<std::string> code;  // entries concerning this area or any area below it
+    std::optional<std::string> since; // at >= since
+    std::optional<std::string> until; // at < until
+    std::optional<std::string> action;
+    int limit = 100;
+    int offset = 0;
+};
+
 } // namespace wangge::store

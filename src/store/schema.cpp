@@ -89,6 +89,62 @@ CREATE TABLE grid_change_buildings (
   after_code TEXT);
 CREATE INDEX grid_change_buildings_change ON grid_change_buildings (change_id);
 )sql",
+        // 3: accounts, area-scoped access and the audit log (docs/SECURITY.md). Secrets are stored
+        // only as hashes: Argon2id for passwords, BLAKE2b-256 for random API tokens and sessions.
+        R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 64),
+  display_name TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL CHECK (role IN ('admin', 'street', 'community', 'worker', 'viewer')),
+  password_hash TEXT,
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));
+
+CREATE TABLE user_scopes (
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  code TEXT NOT NULL CHECK (length(code) IN (9, 12, 15) AND code NOT GLOB '*[^0-9]*'),
+  PRIMARY KEY (user_id, code));
+
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  label TEXT NOT NULL DEFAULT '',
+  hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+
+CREATE TABLE sessions (
+  hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  address TEXT NOT NULL DEFAULT '');
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  user_name TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+  status INTEGER NOT NULL DEFAULT 0,
+  method TEXT NOT NULL DEFAULT '',
+  target TEXT NOT NULL DEFAULT '',
+  codes TEXT NOT NULL DEFAULT '',
+  base_version INTEGER,
+  data_version INTEGER,
+  address TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX audit_at ON audit (at);
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
     };
     return all;
 }

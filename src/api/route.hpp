@@ -1,0 +1,41 @@
+#pragma once
+// A request's route, parsed once from its method, path and query when the request is made
+// (make_request): which class of resource it reaches, the methods that resource answers, the
+// areas it names and, for a write, the action the audit log records. The access check decides on
+// it before any endpoint family runs, and families read the area code from it instead of taking
+// the path apart again.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wangge::api {
+
+// What the access check decides by (docs/SECURITY.md has the table).
+enum class Access {
+    open,         // the web map's files, /healthz, signing in and out: everyone
+    map,          // streets, communities, grids, buildings as GeoJSON
+    tiles,        // vector and rendered tiles, TileJSON
+    ogc,          // OGC API - Features
+    locate,       // which grid a point is in
+    validate,     // the validation report
+    history,      // a community's recorded grid changes: signed in, within scope
+    change_grids, // rebalance proposals, apply, undo: admin, street or community staff in scope
+    audit,        // the audit log: admins
+};
+std::string_view to_string(Access access) noexcept;
+
+struct Route {
+    Access access = Access::open;
+    std::string allow = "GET, HEAD"; // the methods this resource answers
+    std::string code;                // the area the path names ("" when none)
+    std::vector<std::string> codes;  // every area the request names (path, parent=)
+    std::string action;              // what a write does, for the audit log ("rebalance.apply")
+    bool unsafe = false;             // the method may change something (not GET, HEAD, OPTIONS)
+
+    bool allows(std::string_view method) const;
+};
+
+// `parent_param` is the value of the query parameter parent= ("" when absent).
+Route parse_route(std::string_view method, std::string_view path, std::string_view parent_param);
+
+} // namespace wangge::api
