@@ -76,8 +76,10 @@ async function postJson(path, body = {}) {
 
 // Who is signed in: {authenticated: false, anonymous_read} or {authenticated: true, via,
 // expires_at, user: {name, display_name, role, scopes}}. The session is an HttpOnly cookie
-// that the browser sends with every request of this origin.
-export const session = () => getJson('api/v1/session');
+// that the browser sends with every request of this origin. Never from the HTTP cache: the
+// answer changes with the cookie, not with the URL.
+export const session = async () =>
+    answerOf(await fetch('api/v1/session', {cache: 'no-store', headers: {Accept: 'application/json'}}));
 export const signIn = (user, password) => postJson('api/v1/session', {user, password});
 export const signOut = async () => answerOf(await fetch('api/v1/session', {method: 'DELETE'}));
 

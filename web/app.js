@@ -630,6 +630,7 @@ function toggleLanguage() {
     account.render();
     panel.rerender();
     search.hide();
+    $('#toast').hidden = true; // in the other language
 }
 
 let toastTimer = 0;

@@ -100,7 +100,7 @@ export class Account {
                 roleName(this.session.user.role)));
         } catch (e) {
             this.error = e.status === 401 ? t('sign_in_invalid')
-                : e.status === 429 ? t('sign_in_throttled', e.retryAfter ?? 60)
+                : e.status === 429 ? throttled(e.retryAfter ?? 60)
                     : t('error_load', e.message);
         } finally {
             this.busy = false;
@@ -194,6 +194,11 @@ export class Account {
             h('span', {class: 'item-name'}, name ?? code),
             name ? h('span', {class: 'item-code'}, code) : null)));
     }
+}
+
+// How long to wait after too many failed sign-ins (the server locks a name out for minutes).
+function throttled(seconds) {
+    return seconds > 90 ? t('sign_in_throttled_minutes', Math.ceil(seconds / 60)) : t('sign_in_throttled', seconds);
 }
 
 function personIcon() {

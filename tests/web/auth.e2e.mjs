@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {
-    addUser, check, fail, getJson, inTempDir, loadPlaywright, makeDemo, openMap, panelText, signIn, startServer,
+    addUser, check, fail, getJson, inTempDir, loadPlaywright, makeDemo, openMap, panelText, settle, signIn, startServer,
     stopServer, TIMEOUT_MS, waitPanel, withBrowser,
 } from './support.mjs';
 
@@ -28,7 +28,8 @@ const {values: opts} = parseArgs({
 });
 
 // The community the staff member looks after (one with a grid out of the band, so that a
-// proposal has something to apply) and a neighbour in the same street, from the demo's API.
+// proposal has something to apply), that grid (a grid worker's scope) and a neighbour in the
+// same street, from the demo's API.
 async function chooseCommunities(base) {
     const grids = await getJson(base, 'api/v1/grids?limit=10000');
     const off = grids.features.find(f => f.properties.kind === 'residential' &&
@@ -39,7 +40,7 @@ async function chooseCommunities(base) {
     const others = communities.filter(c => c.code !== own.code);
     const neighbour = others.find(c => c.code.startsWith(own.code.slice(0, 9))) ?? others[0];
     check(Boolean(own && neighbour), 'a community and its neighbour', `${own?.code}, ${neighbour?.code}`);
-    return {own, neighbour};
+    return {own, neighbour, grid: off.properties.code};
 }
 
 const accountName = page => page.locator('#account-toggle [data-field="account-name"]').innerText();
@@ -50,6 +51,8 @@ async function openCommunity(page, code) {
     await page.evaluate(c => window.wangge.openArea('community', c, {fly: true}), code);
     await waitPanel(page, 'community', code);
     await page.waitForSelector('#panel [data-field="rebalance"]', {timeout: TIMEOUT_MS});
+    await page.locator('#panel [data-field="rebalance"]').scrollIntoViewIfNeeded();
+    await settle(page);
 }
 
 async function waitToast(page, text) {
@@ -117,6 +120,7 @@ async function run(base, playwright, out, problems, {staff, worker, own, neighbo
         check(appliedResponse.status() === 200 && appliedResponse.request().headers()['content-type'] === 'application/json',
             'the proposal is applied (a JSON POST)');
         check((await waitToast(page, '方案已应用')).length > 0, 'the applied toast is shown');
+        await settle(page);
         await shoot('applied');
         await page.click('#panel button[data-action="discard"]');
         await waitPanel(page, 'community', own.code);
@@ -152,6 +156,8 @@ async function run(base, playwright, out, problems, {staff, worker, own, neighbo
             ?.textContent === '登录', null, {timeout: TIMEOUT_MS});
         check(await controls(page) === 0, 'signed out, the controls are gone');
         check((await withheld(page)).includes('登录'), 'and the reason is back', await withheld(page));
+        const after = await page.evaluate(async () => (await fetch('api/v1/session')).json());
+        check(after.authenticated === false, 'the server has ended the session too');
         await shoot('signed-out');
 
         // 7. A session the server has ended behind the map's back: the 401 is shown as such and
@@ -176,8 +182,26 @@ async function run(base, playwright, out, problems, {staff, worker, own, neighbo
         await page.click('#lang-toggle');
         const readOnlyEn = await withheld(page);
         check(readOnlyEn === 'Your role (grid worker) reads only', 'and in English', readOnlyEn);
+        await page.locator('#panel [data-field="rebalance"]').scrollIntoViewIfNeeded();
         await shoot('worker-english');
         await page.click('#lang-toggle');
+
+        // 9. Password guessing: after five failures for one name the server answers 429 with
+        // Retry-After, and the form says how long to wait.
+        await page.click('#account-toggle');
+        await page.click('#account-box button[data-action="sign-out"]');
+        await page.waitForSelector('#account-box[data-state="anonymous"]', {state: 'attached', timeout: TIMEOUT_MS});
+        let status = 0;
+        for (let i = 0; i < 8 && status !== 429; ++i) {
+            allow('POST', '/api/v1/session', 401);
+            allow('POST', '/api/v1/session', 429);
+            status = await signIn(page, 'guesser', `guess-${i}`);
+        }
+        check(status === 429, 'repeated wrong passwords are refused with 429');
+        const throttled = await page.locator('#account-box [data-field="sign-in-error"]').innerText();
+        check(/^尝试次数过多，请 \d+ (秒|分钟)后再试$/.test(throttled), 'the form says how long to wait', throttled);
+        await shoot('throttled');
+        allowed.length = 0; // the 401 or 429 allowed for attempts not made
 
         check(problems.length === 0, 'no page errors, console errors or unexpected failed requests', problems.join('; '));
     });
@@ -197,11 +221,11 @@ async function main(problems) {
         // the server that the browser talks to starts.
         const probe = startServer(wangge, db, webRoot);
         servers.push(probe.child);
-        const {own, neighbour} = await chooseCommunities(await probe.url);
+        const {own, neighbour, grid} = await chooseCommunities(await probe.url);
         await stopServer(probe.child);
 
         const staff = {name: 'staff1', role: 'community', scope: own.code, displayName: '测试员', password: PASSWORD};
-        const worker = {name: 'worker1', role: 'worker', scope: own.code, password: PASSWORD};
+        const worker = {name: 'worker1', role: 'worker', scope: grid, password: PASSWORD};
         for (const user of [staff, {name: 'admin1', role: 'admin', password: PASSWORD}, worker]) addUser(wangge, db, user);
 
         const started = startServer(wangge, db, webRoot);
