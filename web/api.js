@@ -6,10 +6,12 @@ const COLLECTION = {street: 'streets', community: 'communities', grid: 'grids', 
 const CODE_LENGTH = {9: 'street', 12: 'community', 15: 'grid'};
 
 export class ApiError extends Error {
-    constructor(status, code, message) {
+    // `retryAfter`: the seconds of a Retry-After header (429, 503), else null.
+    constructor(status, code, message, retryAfter = null) {
         super(message);
         this.status = status;
         this.code = code;
+        this.retryAfter = retryAfter;
     }
 }
 
@@ -25,7 +27,7 @@ async function getJson(path, params = {}, signal = undefined) {
     return answerOf(await fetch(url, {signal, headers: {Accept: 'application/json'}}));
 }
 
-// The JSON of a response, or an ApiError with the envelope's code and message.
+// The JSON of a response (null for 204), or an ApiError with the envelope's code and message.
 async function answerOf(response) {
     let body = null;
     try {
@@ -34,8 +36,9 @@ async function answerOf(response) {
         body = null;
     }
     if (!response.ok) {
+        const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
         throw new ApiError(response.status, body?.code ?? 'http_' + response.status,
-            body?.message ?? `${response.status} ${response.statusText}`);
+            body?.message ?? `${response.status} ${response.statusText}`, Number.isFinite(retryAfter) ? retryAfter : null);
     }
     return body;
 }
@@ -65,10 +68,20 @@ export async function list(level, params = {}, maxPages = 10) {
     return features;
 }
 
+// Every POST is JSON, an empty one `{}`: the server refuses other types (415).
 async function postJson(path, body = {}) {
     return answerOf(await fetch(path, {method: 'POST',
         headers: {Accept: 'application/json', 'Content-Type': 'application/json'}, body: JSON.stringify(body)}));
 }
+
+// Who is signed in: {authenticated: false, anonymous_read} or {authenticated: true, via,
+// expires_at, user: {name, display_name, role, scopes}}. The session is an HttpOnly cookie
+// that the browser sends with every request of this origin. Never from the HTTP cache: the
+// answer changes with the cookie, not with the URL.
+export const session = async () =>
+    answerOf(await fetch('api/v1/session', {cache: 'no-store', headers: {Accept: 'application/json'}}));
+export const signIn = (user, password) => postJson('api/v1/session', {user, password});
+export const signOut = async () => answerOf(await fetch('api/v1/session', {method: 'DELETE'}));
 
 // A proposal of new grids for a community (docs/BALANCE.md); with {apply: true, base_version}
 // it is applied.

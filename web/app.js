@@ -1,5 +1,6 @@
 // Wangge's web map (docs/WEBMAP.md): the district, its streets, communities, grids and buildings
-// over Wangge's own vector tiles; click for details, search by code or name, locate a point.
+// over Wangge's own vector tiles; click for details, search by code or name, locate a point;
+// signed in, change the grids of the communities in one's scope.
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import * as api from './api.js';
 import {fitZoom, geometryBounds, labelPoint, median, unionBounds} from './geometry.js';
@@ -10,6 +11,7 @@ import {
 } from './map-style.js';
 import {h, Panel} from './panel.js';
 import {COORDINATES, Search, toEntry} from './search.js';
+import {Account} from './session.js';
 
 // The household band of a residential grid: Wangge's default (wangge serve --band-min/--band-max).
 // The household band of the load colours; the TileJSON names the server's own (serve --band-min/-max).
@@ -45,6 +47,13 @@ const panel = new Panel($('#panel'), {
     applyProposal: answer => applyProposal(answer),
     discardProposal: answer => { clearProposal(); openArea('community', answer.community.code, {fly: false}); },
     undo: code => undoChange(code),
+    rebalanceRight: code => account.rebalanceRight(code),
+});
+const account = new Account($('#account-toggle'), $('#account-box'), {
+    nameOf: code => app.entries.find(e => e.code === code)?.name,
+    open: (level, code) => openArea(level, code, {fly: true}),
+    changed: () => panel.rerender(),
+    toast,
 });
 const search = new Search($('#search-form'), {
     open: (level, code) => openArea(level, code, {fly: true}),
@@ -62,6 +71,7 @@ async function start() {
     translatePage();
     bindControls();
     renderLegend();
+    account.refresh().then(() => { document.documentElement.dataset.sessionLoaded = 'true'; });
     let district = {tiles: null, streets: [], communities: []};
     try {
         district = await loadDistrict();
@@ -194,7 +204,8 @@ function createMap({tiles, streets, communities}) {
     map.once('idle', () => { document.documentElement.dataset.mapIdle = 'true'; });
 
     // For people debugging in the console and for the end-to-end test.
-    window.wangge = {map, zooms: app.zooms, district: app.district, openArea, locateAt, goToLevel, propose};
+    window.wangge = {map, zooms: app.zooms, district: app.district, openArea, locateAt, goToLevel, propose,
+        session: () => account.session};
 }
 
 // ---- selection and highlighting -------------------------------------------------------------
@@ -335,9 +346,21 @@ async function propose(code) {
         if (answer.grids.length) flyToBounds(unionBounds(answer.grids.map(g => geometryBounds(g.geometry))), 'community');
         return answer;
     } catch (e) {
-        if (request === app.request) panel.error(t('error_load', e.message));
+        if (request === app.request) panel.error(await writeFailure(e));
         return null;
     }
+}
+
+// What a refused or failed write says: 401 (not signed in, or the session expired: the
+// account is asked again, which re-renders the panel without the controls) and 403 (outside
+// the user's scope or role; the server's message says which scope was needed) as such.
+async function writeFailure(e) {
+    if (e.status === 401) {
+        await account.refresh();
+        return t('auth_error_401');
+    }
+    if (e.status === 403) return t('auth_error_403', e.message);
+    return t('error_load', e.message);
 }
 
 function showProposal(answer) {
@@ -377,8 +400,10 @@ async function applyProposal(answer) {
         clearProposal();
         reloadTiles(result.applied.version);
         panel.proposal(result.proposal, {applied: true, message: t('proposal_applied', result.applied.version)});
+        toast(t('proposal_applied', result.applied.version));
     } catch (e) {
-        panel.proposal(answer, {message: t('error_load', e.message)});
+        const message = await writeFailure(e);
+        panel.proposal(answer, {message});
     }
 }
 
@@ -389,7 +414,7 @@ async function undoChange(code) {
         await openArea('community', code, {fly: false});
         toast(t('proposal_undone', result.undone.version));
     } catch (e) {
-        toast(t('error_load', e.message));
+        toast(await writeFailure(e));
     }
 }
 
@@ -602,8 +627,10 @@ function toggleLanguage() {
     translatePage();
     translateControls();
     renderLegend();
+    account.render();
     panel.rerender();
     search.hide();
+    $('#toast').hidden = true; // in the other language
 }
 
 let toastTimer = 0;
@@ -620,7 +647,8 @@ function bindControls() {
     $('#lang-toggle').addEventListener('click', toggleLanguage);
     document.addEventListener('keydown', e => {
         if (e.key === 'Escape' && !e.target.closest?.('input, select')) {
-            if (app.locateMode) setLocateMode(false);
+            if (!$('#account-box').hidden) account.setOpen(false);
+            else if (app.locateMode) setLocateMode(false);
             else closePanel();
         }
     });

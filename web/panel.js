@@ -28,7 +28,10 @@ const LEVEL_KEY = {street: 'level_street', community: 'level_community', grid: '
 
 export class Panel {
     // `actions.open(level, code)` opens another feature, `actions.openBuilding(feature)` a
-    // building, `actions.close()` is called when the user closes the panel.
+    // building, `actions.close()` is called when the user closes the panel;
+    // `actions.rebalanceRight(code)` says whether the grid-division controls of a community are
+    // offered ({allowed: true}) or why not ({allowed: false, reason}), and `propose`,
+    // `applyProposal`, `discardProposal` and `undo` use them.
     constructor(root, actions) {
         this.root = root;
         this.actions = actions;
@@ -134,6 +137,7 @@ export class Panel {
             const list = dl(rows);
             list.querySelectorAll('dd')[1].dataset.field = 'proposal-after';
             const grids = answer.grids.filter(g => g.kind !== 'unit');
+            const right = this.actions.rebalanceRight(answer.community.code);
             append(this.body,
                 codeRow(answer.community.code),
                 list,
@@ -148,10 +152,11 @@ export class Panel {
                                 g.explanation ? h('span', {class: 'item-code'}, g.explanation) : null),
                             h('span', {class: 'item-value'}, t('households_unit', formatNumber(g.households)))))))),
                 h('div', {class: 'actions'},
-                    answer.changes && !state.applied ? h('button', {type: 'button', class: 'primary', dataset: {action: 'apply'},
+                    answer.changes && !state.applied && right.allowed ? h('button', {type: 'button', class: 'primary', dataset: {action: 'apply'},
                         disabled: state.busy ? '' : null, onclick: () => this.actions.applyProposal(answer)}, t('proposal_apply')) : null,
                     h('button', {type: 'button', dataset: {action: 'discard'}, onclick: () => this.actions.discardProposal(answer)},
                         t('proposal_close'))),
+                answer.changes && !state.applied && !right.allowed ? withheld(right.reason) : null,
                 state.message ? h('p', {class: 'muted', dataset: {field: 'proposal-message'}}, state.message) : null);
         });
     }
@@ -187,7 +192,7 @@ export class Panel {
         this.show('error', null, () => {
             this.heading('error', '');
             this.badge.textContent = '!';
-            append(this.body, h('p', {class: 'status status-error'}, message));
+            append(this.body, h('p', {class: 'status status-error', dataset: {field: 'error'}}, message));
         });
     }
 }
@@ -299,11 +304,18 @@ function childrenList(p, actions) {
         h('ul', {class: 'items', dataset: {field: 'children'}}, children.map(c => itemButton(c, actions))));
 }
 
-// Grid division of a community: propose new grids, or undo the last change.
+// Why the grid-division controls are not offered here.
+function withheld(reason) {
+    return h('p', {class: 'withheld', dataset: {field: 'rebalance-withheld'}}, reason);
+}
+
+// Grid division of a community: propose new grids, or undo the last change; only where the
+// signed-in user may, else the reason.
 function rebalanceActions(code, actions) {
-    return h('section', {class: 'section'},
+    const right = actions.rebalanceRight(code);
+    return h('section', {class: 'section', dataset: {field: 'rebalance'}},
         h('h3', {}, t('rebalance_title')),
-        h('div', {class: 'actions'},
+        !right.allowed ? withheld(right.reason) : h('div', {class: 'actions'},
             h('button', {type: 'button', dataset: {action: 'propose'}, onclick: () => actions.propose(code)}, t('rebalance_propose')),
             h('button', {type: 'button', dataset: {action: 'undo'}, onclick: () => actions.undo(code)}, t('rebalance_undo'))));
 }

@@ -5,19 +5,20 @@
 //   node tests/web/map.e2e.mjs --wangge build/ci/src/app/wangge --web-root web --out build/ci/tests/web
 //       [--styles styles] [--households 30000] [--url http://127.0.0.1:PORT/ (a running server)]
 //
+// A running server needs the user admin1 (role admin, password secret-pass-1) for the grid
+// division steps; otherwise the test makes its own demo database and that user.
 // Needs web/node_modules (scripts/install-web.sh) and /usr/bin/chromium. Prints one line per
 // check, saves screenshots into --out and exits non-zero on the first failure.
-import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
+import {
+    addUser, check, fail, getJson, inTempDir, loadPlaywright, makeDemo, openMap, panelText, settle, signIn, startServer,
+    stopServer, TIMEOUT_MS, waitPanel, withBrowser,
+} from './support.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Software WebGL in headless Chromium (see "Platform notes" of the design).
-const CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader',
-    '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const TIMEOUT_MS = 60_000;
+// The administrator the test signs in as to change grids (created before the server starts).
+const ADMIN = {name: 'admin1', role: 'admin', password: 'secret-pass-1'};
 
 const {values: opts} = parseArgs({
     options: {
@@ -30,70 +31,7 @@ const {values: opts} = parseArgs({
     },
 });
 
-function fail(message) {
-    console.error(`FAIL: ${message}`);
-    process.exitCode = 1;
-    throw new Error(message);
-}
-
-function check(condition, message, detail = '') {
-    if (!condition) fail(`${message}${detail ? ` (${detail})` : ''}`);
-    console.log(`ok - ${message}${detail ? ` (${detail})` : ''}`);
-}
-
-async function loadPlaywright(webRoot) {
-    const entry = path.join(webRoot, 'node_modules', 'playwright-core', 'index.mjs');
-    if (!fs.existsSync(entry)) fail(`${entry} is missing: run scripts/install-web.sh (npm ci in web/)`);
-    if (!fs.existsSync(CHROMIUM)) fail(`${CHROMIUM} is missing: install Debian's chromium package`);
-    return import(entry);
-}
-
-// ---- the server ----------------------------------------------------------------------------
-
-// Starts `wangge serve` and resolves with its URL, read from its first line on stdout.
-function startServer(wangge, db, webRoot, styles) {
-    const args = ['serve', '--db', db, '--port', '0', '--web-root', webRoot];
-    if (styles) args.push('--styles', styles);
-    const child = spawn(wangge, args, {stdio: ['ignore', 'pipe', 'pipe']});
-    child.stderr.on('data', d => process.stderr.write(`[wangge] ${d}`));
-    const url = new Promise((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error('wangge serve printed no URL within 30 s')), 30_000);
-        child.stdout.on('data', d => {
-            out += d;
-            const m = out.match(/Wangge is serving .* at (http:\/\/\S+\/)/);
-            if (m) {
-                clearTimeout(timer);
-                resolve(m[1]);
-            }
-        });
-        child.on('exit', code => {
-            clearTimeout(timer);
-            reject(new Error(`wangge serve exited with ${code} before serving: ${out}`));
-        });
-    });
-    return {child, url};
-}
-
-async function getJson(base, target) {
-    const response = await fetch(new URL(target, base));
-    if (!response.ok) fail(`GET ${target} answered ${response.status}`);
-    return response.json();
-}
-
 // ---- page helpers --------------------------------------------------------------------------
-
-const waitIdle = page => page.evaluate(() => new Promise(resolve => {
-    const map = window.wangge.map;
-    const done = () => requestAnimationFrame(() => resolve(map.getZoom()));
-    if (!map.isMoving() && map.loaded() && map.areTilesLoaded()) done();
-    else map.once('idle', done);
-}));
-
-async function settle(page) {
-    await page.waitForFunction(() => !window.wangge.map.isMoving(), null, {timeout: TIMEOUT_MS});
-    return waitIdle(page);
-}
 
 // Counts the map's pixels that differ from its background, overlays hidden: proof that tiles
 // were drawn, not just an empty canvas.
@@ -145,42 +83,12 @@ function findFeaturePoint(page, layer) {
     }, layer);
 }
 
-const panelText = (page, field) => page.locator(`#panel [data-field="${field}"]`).first().innerText();
-
-async function waitPanel(page, level, code) {
-    const selector = code ? `#panel[data-level="${level}"][data-code="${code}"]:not([aria-busy])`
-        : `#panel[data-level="${level}"]:not([aria-busy])`;
-    await page.waitForSelector(selector, {timeout: TIMEOUT_MS});
-}
-
 // ---- the test ------------------------------------------------------------------------------
 
 async function run(base, playwright, out, problems) {
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-chromium-'));
-    const context = await playwright.chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS,
-        viewport: {width: 1280, height: 800}, deviceScaleFactor: 1, locale: 'zh-CN',
-    });
-    try {
-        const page = context.pages()[0] ?? await context.newPage();
-        page.on('pageerror', e => problems.push(`page error: ${e.message}`));
-        page.on('console', m => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
-        page.on('response', r => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
-        const shots = [];
-        const shoot = async name => {
-            const file = path.join(out, `web-map-${name}.png`);
-            await page.screenshot({path: file});
-            shots.push(file);
-        };
-
+    await withBrowser(playwright, {out, prefix: 'web-map', problems}, async (page, shoot) => {
         // 1. The page, MapLibre from /vendor, the district drawn from the tiles.
-        // A script error stops the app before the map is idle: fail at once with it.
-        const broken = new Promise((_, reject) => page.once('pageerror', e => reject(new Error(`page error: ${e.message}`))));
-        broken.catch(() => {});
-        await page.goto(base, {waitUntil: 'load'});
-        await Promise.race([broken,
-            page.waitForFunction(() => document.documentElement.dataset.mapIdle === 'true', null, {timeout: TIMEOUT_MS})]);
-        await settle(page);
+        await openMap(page, base);
         const zooms = await page.evaluate(() => window.wangge.zooms);
         check(zooms.street > 0 && zooms.community > zooms.street, 'the map loaded and derived its level zooms',
             `street from z${zooms.street}, community from z${zooms.community}`);
@@ -310,8 +218,9 @@ async function run(base, playwright, out, problems) {
         await page.click('#lang-toggle');
         check((await page.locator('.levels button').first().innerText()) === '区', 'and back to Chinese');
 
-        // 8. Grid division: a community with a grid out of the band, its proposal as a layer of
-        // its own, applied, then undone.
+        // 8. Grid division, signed in as an administrator: a community with a grid out of the
+        // band, its proposal as a layer of its own, applied, then undone.
+        check(await signIn(page, ADMIN.name, ADMIN.password) === 200, `signed in as ${ADMIN.name} (administrator)`);
         const allGrids = await getJson(base, "api/v1/grids?limit=10000");
         const off = allGrids.features.find(f => f.properties.kind === 'residential' &&
             (f.properties.households < 250 || f.properties.households > 500));
@@ -349,11 +258,7 @@ async function run(base, playwright, out, problems) {
             f.properties.households === off.properties.households), 'undo restores the grid out of the band');
 
         check(problems.length === 0, 'no page errors, console errors or failed requests', problems.join('; '));
-        for (const file of shots) console.log(`screenshot: ${file}`);
-    } finally {
-        await context.close();
-        fs.rmSync(profile, {recursive: true, force: true});
-    }
+    });
 }
 
 async function main(problems) {
@@ -366,27 +271,18 @@ async function main(problems) {
         return;
     }
     const wangge = opts.wangge ?? fail('--wangge is required (or --url)');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wangge-web-e2e-'));
-    let server = null;
-    const stop = () => {
-        if (server && server.exitCode === null) server.kill('SIGTERM');
-    };
-    process.on('SIGINT', () => { stop(); process.exit(130); });
-    process.on('SIGTERM', () => { stop(); process.exit(143); });
-    try {
+    const servers = [];
+    await inTempDir('wangge-web-e2e-', servers, async dir => {
         const db = path.join(dir, 'demo.sqlite');
-        // Five years on, so that some grids have left the band and there is something to rebalance.
-        const demo = spawnSync(wangge, ['demo', db, '--households', opts.households, '--years-later', '5'], {encoding: 'utf8'});
-        check(demo.status === 0, 'wangge demo wrote a district', (demo.stdout + demo.stderr).trim());
+        makeDemo(wangge, db, opts.households);
+        addUser(wangge, db, ADMIN);
         const started = startServer(wangge, db, webRoot, opts.styles && path.resolve(opts.styles));
-        server = started.child;
+        servers.push(started.child);
         const base = await started.url;
         check(true, 'wangge serve is serving', base);
         await run(base, playwright, out, problems);
-    } finally {
-        stop();
-        fs.rmSync(dir, {recursive: true, force: true});
-    }
+        await stopServer(started.child);
+    });
 }
 
 // Page errors and failed requests seen so far explain most failures: printed with them.
