@@ -259,17 +259,18 @@ void TileCache::invalidate(std::int64_t new_version, const std::vector<BBox>& ch
         std::lock_guard lock(m_mutex);
         if (m_version && new_version < *m_version) return; // a late call about an older change
         known = m_version.has_value();
-        if (known) m_memory.erase_if([&](const TileKey& key) { return tile_touched(key.tile, changed); });
+        if (known) {
+            // In one critical section: a tile of the old version stored between the two would
+            // be kept as valid for the new one.
+            m_memory.erase_if([&](const TileKey& key) { return tile_touched(key.tile, changed); });
+            m_version = new_version;
+        }
     }
     if (!known) {
         // Never used yet: what is on disk is kept only if it was made for new_version.
         disk.unlock();
         adopt(new_version);
         return;
-    }
-    {
-        std::lock_guard lock(m_mutex);
-        m_version = new_version;
     }
     if (!m_options.disk_dir) return;
     std::lock_guard lock(m_sources_mutex);
