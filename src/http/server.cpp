@@ -26,7 +26,8 @@ using error_code = boost::system::error_code;
 class Server::Impl {
 public:
     Impl(ServerOptions options, Handler handler)
-        : m_context{std::move(options), std::move(handler), {}}, m_io(thread_count(m_context.options.threads)),
+        : m_context{options, std::move(handler), detail::SessionRegistry(checked_max_connections(options))},
+          m_io(thread_count(m_context.options.threads)),
           m_accept_strand(net::make_strand(m_io)), m_acceptor(m_accept_strand), m_backoff(m_accept_strand) {}
 
     void start();
@@ -35,6 +36,13 @@ public:
     unsigned short port() const noexcept { return m_port.load(); }
 
 private:
+    static std::size_t checked_max_connections(const ServerOptions& options) {
+        // 0 would make a server that refuses every connection: a configuration mistake.
+        if (options.max_connections == 0)
+            throw Error(ErrorKind::bad_request, "invalid_option", "max_connections must be at least 1");
+        return options.max_connections;
+    }
+
     static int thread_count(int requested) {
         if (requested > 0) return requested;
         return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));

@@ -20,7 +20,18 @@ struct ServerOptions {
     // A request must arrive completely within this; idle keep-alive connections are closed
     // after it, and so are clients that stop reading their responses for this long.
     std::chrono::milliseconds request_timeout{30000};
-    std::size_t max_pipelined = 16; // responses queued per connection before reading pauses
+    // Responses queued per connection (answered, not yet written). A client that pipelines
+    // more requests without reading its answers is not read from until one has been written,
+    // so a connection holds at most this many responses in memory. 0 counts as 1.
+    std::size_t max_pipelined = 16;
+    // Connections served at once. Each holds a socket, its buffers and up to max_pipelined
+    // responses; beyond this a new connection is answered at once with 503
+    // too_many_connections (Retry-After: 1) and closed, rather than left unanswered in the
+    // accept queue. A connection counts until it is closed, including while idle in keep-alive
+    // (up to request_timeout). A refused one does not count; it lives only while its answer
+    // is written and at most a second after, while what the client still sends is drained.
+    // The Server constructor throws Error(bad_request, "invalid_option") for 0.
+    std::size_t max_connections = 1024;
     bool access_log = false;        // spdlog info line per request: method target status bytes µs
     // Where clients reach this server (api::public_origin_of), handed to every request as
     // api::Request::public_origin; empty: links follow the Host header.

@@ -39,16 +39,22 @@ std::string_view to_std(beast::string_view text) { return {text.data(), text.siz
 
 } // namespace
 
-bool SessionRegistry::add(const std::shared_ptr<Session>& session) {
+SessionRegistry::Admission SessionRegistry::add(const std::shared_ptr<Session>& session) {
     std::lock_guard lock(m_mutex);
-    if (m_closing) return false;
-    m_sessions.emplace(session.get(), session);
-    return true;
+    if (m_closing) return Admission::closed;
+    const bool serving = m_serving < m_max_serving;
+    m_sessions.emplace(session.get(), Entry{session, serving});
+    if (!serving) return Admission::refuse;
+    ++m_serving;
+    return Admission::serve;
 }
 
 void SessionRegistry::remove(const Session* session) noexcept {
     std::lock_guard lock(m_mutex);
-    m_sessions.erase(session);
+    const auto it = m_sessions.find(session);
+    if (it == m_sessions.end()) return; // never added: the server was stopping
+    if (it->second.serving) --m_serving;
+    m_sessions.erase(it);
 }
 
 void SessionRegistry::close_all() {
@@ -59,8 +65,8 @@ void SessionRegistry::close_all() {
         std::lock_guard lock(m_mutex);
         m_closing = true;
         open.reserve(m_sessions.size());
-        for (auto& [raw, weak] : m_sessions)
-            if (auto session = weak.lock()) open.push_back(std::move(session));
+        for (auto& [raw, entry] : m_sessions)
+            if (auto session = entry.session.lock()) open.push_back(std::move(session));
     }
     for (auto& session : open) session->close();
 }
@@ -89,8 +95,22 @@ Session::Session(Socket&& socket, ServerContext& context)
 Session::~Session() { m_context.registry.remove(this); }
 
 void Session::start() {
-    if (!m_context.registry.add(shared_from_this())) return; // the server is stopping
-    net::dispatch(m_executor, [self = shared_from_this()] { self->do_read(); });
+    switch (m_context.registry.add(shared_from_this())) {
+    case SessionRegistry::Admission::serve:
+        net::dispatch(m_executor, [self = shared_from_this()] { self->do_read(); });
+        return;
+    case SessionRegistry::Admission::refuse:
+        // Answered rather than left in the accept queue or reset, so that a client (or a
+        // load balancer) learns at once to come back later. The Error overload of
+        // error_response adds the Retry-After that every 503 carries.
+        net::dispatch(m_executor, [self = shared_from_this()] {
+            self->reject(api::error_response(Error(ErrorKind::unavailable, "too_many_connections",
+                                                   "too many connections are open; retry in a moment")));
+        });
+        return;
+    case SessionRegistry::Admission::closed:
+        return; // the server is stopping: the connection is dropped with the session
+    }
 }
 
 void Session::close() {
@@ -116,9 +136,12 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
         if (m_queue.empty()) linger();
         return;
     }
-    if (ec == wire::error::header_limit) return reject(431, "header_too_large", "request header too large");
-    if (ec == wire::error::body_limit) return reject(413, "payload_too_large", "request body too large");
-    if (is_parse_error(ec)) return reject(400, "bad_request", "malformed HTTP request: " + ec.message());
+    if (ec == wire::error::header_limit)
+        return reject(api::error_response(431, "header_too_large", "request header too large"));
+    if (ec == wire::error::body_limit)
+        return reject(api::error_response(413, "payload_too_large", "request body too large"));
+    if (is_parse_error(ec))
+        return reject(api::error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
     if (ec) {
         // Timeout (the stream has closed the socket already), reset or abort: nobody to answer.
         do_close();
@@ -177,11 +200,12 @@ void Session::send_answer(const Answering& a, api::Response response) {
         do_read();
 }
 
-void Session::reject(int status, std::string_view code, std::string_view message) {
+void Session::reject(api::Response refusal) {
     m_reading_done = true;
-    if (m_context.options.access_log) spdlog::info("- - {} {}", status, message);
-    // A read is only started while the queue has room, so there is a slot for the refusal.
-    to_wire_response(api::error_response(status, code, message), m_queue.push(), 11, false, false);
+    if (m_context.options.access_log) spdlog::info("- - {} {}", refusal.status, refusal.body);
+    // A read is only started while the queue has room (and a refused connection has read
+    // nothing), so there is a slot for the refusal.
+    to_wire_response(std::move(refusal), m_queue.push(), 11, false, false);
     if (m_queue.size() == 1) do_write();
 }
 

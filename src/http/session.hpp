@@ -34,18 +34,31 @@ using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Strand>;
 using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Strand>;
 
 // The open sessions, so that stop() can close idle keep-alive connections that would
-// otherwise keep the io_context running. Locked only when a connection opens or closes.
+// otherwise keep the io_context running, and the count of those that serve, which
+// ServerOptions::max_connections bounds. Locked only when a connection opens or closes.
 class SessionRegistry {
 public:
-    // False once close_all() has run: the caller drops the connection.
-    bool add(const std::shared_ptr<Session>& session);
+    explicit SessionRegistry(std::size_t max_serving) : m_max_serving(max_serving) {}
+
+    enum class Admission {
+        serve,  // counted against the limit until it is removed
+        refuse, // over the limit: registered (so that close_all() reaches it) but not counted
+        closed, // close_all() has run: the caller drops the connection
+    };
+    Admission add(const std::shared_ptr<Session>& session);
     void remove(const Session* session) noexcept;
     // Refuses new sessions and asks every open one to close.
     void close_all();
 
 private:
+    struct Entry {
+        std::weak_ptr<Session> session;
+        bool serving = false;
+    };
     std::mutex m_mutex;
-    std::unordered_map<const Session*, std::weak_ptr<Session>> m_sessions;
+    std::unordered_map<const Session*, Entry> m_sessions;
+    const std::size_t m_max_serving;
+    std::size_t m_serving = 0;
     bool m_closing = false;
 };
 
@@ -104,7 +117,8 @@ private:
         bool head = false;
     };
     void send_answer(const Answering& a, api::Response response);
-    void reject(int status, std::string_view code, std::string_view message);
+    // Answers with the error envelope `refusal` and closes; nothing more is read.
+    void reject(api::Response refusal);
     void do_write();
     void on_write(boost::beast::error_code ec, std::size_t bytes);
     void linger();

@@ -79,6 +79,12 @@ std::optional<std::uint32_t> number_of(const fs::path& p) {
     return v;
 }
 
+// What a file of `size` bytes is counted as against disk_bytes.
+std::size_t file_cost(std::uintmax_t size) {
+    const std::uintmax_t blocks = std::max<std::uintmax_t>(1, (size + TileCache::disk_block - 1) / TileCache::disk_block);
+    return static_cast<std::size_t>(blocks * TileCache::disk_block);
+}
+
 // Subdirectories (or files) of `dir` named by a number in [lo, hi], with that number.
 std::vector<std::pair<std::uint32_t, fs::path>> numbered(const fs::path& dir, std::uint32_t lo, std::uint32_t hi) {
     std::vector<std::pair<std::uint32_t, fs::path>> out;
@@ -103,7 +109,11 @@ std::string etag_of(std::string_view bytes) {
     return buf;
 }
 
-TileCache::TileCache(Options options) : m_options(std::move(options)) {
+TileCache::TileCache(Options options)
+    : m_options(std::move(options)), m_memory(m_options.memory_bytes), m_files(m_options.disk_bytes) {
+    // An unbounded disk cache would fill the disk: a limit is always in force.
+    if (m_options.disk_bytes == 0)
+        throw Error(ErrorKind::bad_request, "invalid_option", "the tile cache's disk_bytes must be at least 1");
     if (!m_options.disk_dir) return;
     const fs::path& dir = *m_options.disk_dir;
     std::error_code ec;
@@ -114,6 +124,8 @@ TileCache::TileCache(Options options) : m_options(std::move(options)) {
         throw Error(ErrorKind::io, "tile_cache",
                     dir.string() + " is not empty and holds no tile cache index; give the tile cache a directory "
                                    "of its own");
+    read_index(); // the sources whose files scan_disk() counts
+    scan_disk();
 }
 
 TileCache::~TileCache() = default;
@@ -132,6 +144,10 @@ std::optional<CachedTile> TileCache::lookup(const TileKey& key, std::int64_t ver
     if (!is_current(version)) return std::nullopt;
     auto bytes = read_file(key);
     if (!bytes) return std::nullopt;
+    {
+        std::lock_guard files(m_files_mutex);
+        m_files.use(key);
+    }
     CachedTile t{std::make_shared<const std::string>(std::move(*bytes)), {}};
     t.etag = etag_of(*t.bytes);
     remember(key, t, version);
@@ -197,31 +213,19 @@ bool TileCache::is_current(std::int64_t version) const {
 std::optional<CachedTile> TileCache::from_memory(const TileKey& key, std::int64_t version) {
     std::lock_guard lock(m_mutex);
     if (m_version != version) return std::nullopt;
-    auto it = m_by_key.find(key);
-    if (it == m_by_key.end()) return std::nullopt;
-    m_lru.splice(m_lru.begin(), m_lru, it->second);
+    const CachedTile* tile = m_memory.use(key);
+    if (!tile) return std::nullopt;
     ++m_hits;
-    return it->second->tile;
+    return *tile;
 }
 
 void TileCache::remember(const TileKey& key, const CachedTile& tile, std::int64_t version) {
-    const std::size_t cost = tile.bytes->size() + key.source.size() + 1 + to_string(key.tile).size();
+    // The source name is held twice, by the LRU's list and by its map.
+    const std::size_t cost = tile.bytes->size() + 2 * key.source.size() + memory_entry_overhead;
     std::lock_guard lock(m_mutex);
     // A tile made from an older snapshot may be stale for the current version: not kept.
     if (m_version != version || cost > m_options.memory_bytes) return;
-    if (auto it = m_by_key.find(key); it != m_by_key.end()) {
-        m_bytes -= it->second->cost;
-        m_lru.erase(it->second);
-        m_by_key.erase(it);
-    }
-    m_lru.push_front(Entry{key, tile, cost});
-    m_by_key.emplace(key, m_lru.begin());
-    m_bytes += cost;
-    while (m_bytes > m_options.memory_bytes) {
-        m_bytes -= m_lru.back().cost;
-        m_by_key.erase(m_lru.back().key);
-        m_lru.pop_back();
-    }
+    m_memory.put(key, tile, cost);
 }
 
 void TileCache::adopt(std::int64_t version) {
@@ -231,9 +235,7 @@ void TileCache::adopt(std::int64_t version) {
         std::lock_guard lock(m_mutex);
         if (m_version && version <= *m_version) return; // another thread got here first
         first = !m_version;
-        m_lru.clear();
-        m_by_key.clear();
-        m_bytes = 0;
+        m_memory.clear();
         m_version = version;
     }
     if (!m_options.disk_dir) return;
@@ -258,15 +260,10 @@ void TileCache::invalidate(std::int64_t new_version, const std::vector<BBox>& ch
         if (m_version && new_version < *m_version) return; // a late call about an older change
         known = m_version.has_value();
         if (known) {
-            for (auto it = m_lru.begin(); it != m_lru.end();) {
-                if (!tile_touched(it->key.tile, changed)) {
-                    ++it;
-                    continue;
-                }
-                m_bytes -= it->cost;
-                m_by_key.erase(it->key);
-                it = m_lru.erase(it);
-            }
+            // In one critical section: a tile of the old version stored between the two would
+            // be kept as valid for the new one.
+            m_memory.erase_if([&](const TileKey& key) { return tile_touched(key.tile, changed); });
+            m_version = new_version;
         }
     }
     if (!known) {
@@ -274,10 +271,6 @@ void TileCache::invalidate(std::int64_t new_version, const std::vector<BBox>& ch
         disk.unlock();
         adopt(new_version);
         return;
-    }
-    {
-        std::lock_guard lock(m_mutex);
-        m_version = new_version;
     }
     if (!m_options.disk_dir) return;
     std::lock_guard lock(m_sources_mutex);
@@ -287,7 +280,8 @@ void TileCache::invalidate(std::int64_t new_version, const std::vector<BBox>& ch
 
 TileCache::Stats TileCache::stats() const {
     std::lock_guard lock(m_mutex);
-    return Stats{m_hits, m_misses, m_lru.size(), m_bytes};
+    std::lock_guard files(m_files_mutex);
+    return Stats{m_hits, m_misses, m_memory.size(), m_memory.cost(), m_files.size(), m_files.cost()};
 }
 
 // --- disk ---
@@ -308,6 +302,7 @@ std::optional<std::string> TileCache::read_file(const TileKey& key) const {
 
 void TileCache::write_file(const TileKey& key, const std::string& bytes, std::int64_t version) {
     static std::atomic<std::uint64_t> serial{0};
+    if (detail::file_cost(bytes.size()) > m_options.disk_bytes) return; // it would be trimmed at once
     const fs::path path = file_of(key);
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
@@ -327,10 +322,55 @@ void TileCache::write_file(const TileKey& key, const std::string& bytes, std::in
         fs::remove(tmp, ec);
         return;
     }
-    // The index lists every source, so that invalidate() finds their files after a restart. The
-    // version cannot move while the caller holds the disk lock shared.
-    std::lock_guard lock(m_sources_mutex);
-    if (m_disk_sources.insert(key.source).second) write_index(version);
+    {
+        // The index lists every source, so that invalidate() finds their files after a restart.
+        // The version cannot move while the caller holds the disk lock shared.
+        std::lock_guard lock(m_sources_mutex);
+        if (m_disk_sources.insert(key.source).second) write_index(version);
+    }
+    index_file(key, bytes.size());
+}
+
+void TileCache::index_file(const TileKey& key, std::uintmax_t size) {
+    std::vector<TileKey> trimmed;
+    {
+        std::lock_guard lock(m_files_mutex);
+        trimmed = m_files.put(key, {}, detail::file_cost(size));
+    }
+    std::error_code ec;
+    for (const TileKey& old : trimmed) fs::remove(file_of(old), ec); // gone already is as good
+}
+
+void TileCache::scan_disk() {
+    struct Found {
+        fs::file_time_type written;
+        TileKey key;
+        std::uintmax_t size;
+    };
+    std::vector<Found> found;
+    for (const std::string& source : m_disk_sources) {
+        for (const auto& [z, zdir] : detail::numbered(*m_options.disk_dir / source, 0, max_zoom)) {
+            for (const auto& [x, xdir] : detail::numbered(zdir, 0, UINT32_MAX)) {
+                std::error_code ec;
+                for (fs::directory_iterator it(xdir, ec), end; !ec && it != end; it.increment(ec)) {
+                    const auto y = detail::number_of(it->path());
+                    std::error_code file_ec;
+                    if (!y) {
+                        // A temporary file whose rename a crash prevented: nobody reads it.
+                        if (it->path().filename().string().find(".tmp") != std::string::npos)
+                            fs::remove(it->path(), file_ec);
+                        continue;
+                    }
+                    const std::uintmax_t size = it->file_size(file_ec);
+                    const fs::file_time_type written = it->last_write_time(file_ec);
+                    if (file_ec) continue;
+                    found.push_back({written, TileKey{source, TileId{static_cast<int>(z), x, *y}}, size});
+                }
+            }
+        }
+    }
+    std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.written < b.written; });
+    for (const Found& f : found) index_file(f.key, f.size);
 }
 
 void TileCache::drop_files(const std::vector<BBox>& changed) {
@@ -349,9 +389,12 @@ void TileCache::drop_files(const std::vector<BBox>& changed) {
             for (const auto& [x, xdir] : detail::numbered(zdir, 0, UINT32_MAX)) {
                 if (!near_column(x)) continue;
                 for (const auto& [y, file] : detail::numbered(xdir, 0, UINT32_MAX)) {
-                    if (!tile_touched(TileId{static_cast<int>(z), x, y}, changed)) continue;
+                    const TileId tile{static_cast<int>(z), x, y};
+                    if (!tile_touched(tile, changed)) continue;
                     std::error_code ec;
                     fs::remove(file, ec);
+                    std::lock_guard lock(m_files_mutex);
+                    m_files.erase(TileKey{source, tile});
                 }
             }
         }
@@ -366,6 +409,8 @@ void TileCache::wipe_disk() {
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
         if (it->path().filename() != "index") fs::remove_all(it->path(), ec);
     m_disk_sources.clear();
+    std::lock_guard lock(m_files_mutex);
+    m_files.clear();
 }
 
 void TileCache::write_index(std::int64_t version) const {

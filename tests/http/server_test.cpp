@@ -28,6 +28,8 @@ using wangge::test::parse_responses;
 
 constexpr std::size_t big_body_size = 256 * 1024;
 constexpr std::size_t huge_body_size = 8 * 1024 * 1024; // more than loopback socket buffers hold
+// More than loopback socket buffers can hold even where they grow to 32 MiB (net.core.rmem_max).
+constexpr std::size_t giant_body_size = 64 * 1024 * 1024;
 
 ServerOptions test_options() {
     ServerOptions options;
@@ -43,6 +45,12 @@ const std::shared_ptr<const std::string>& shared_bytes() {
         for (std::size_t i = 0; i < s->size(); ++i) (*s)[i] = static_cast<char>('a' + i * 7 % 26);
         return std::shared_ptr<const std::string>(std::move(s));
     }();
+    return bytes;
+}
+
+// What /giant answers with: shared, so that many requests cost one allocation.
+const std::shared_ptr<const std::string>& giant_bytes() {
+    static const auto bytes = std::make_shared<const std::string>(giant_body_size, 'g');
     return bytes;
 }
 
@@ -82,6 +90,8 @@ Response test_handler(const Request& request) {
         response.body = wangge::api::request_origin(request);
     } else if (request.path == "/shared") {
         response.shared_body = shared_bytes();
+    } else if (request.path == "/giant") {
+        response.shared_body = giant_bytes();
     } else if (request.path == "/big") {
         response.body.assign(big_body_size, 'x');
     } else if (request.path == "/huge") {
@@ -173,6 +183,41 @@ TEST_CASE("pipelined requests are answered in order, also when the queue is full
     CHECK(in_order == 20);
     CHECK(responses.back().header("connection") == "close");
     CHECK(client.last_raw_closed_by_server());
+}
+
+TEST_CASE("a client that pipelines without reading holds at most max_pipelined responses", "[http]") {
+    const ServerOptions options = test_options(); // max_pipelined at its default
+    std::atomic<std::size_t> answered{0};
+    Server server(options, [&answered](const Request& request) {
+        ++answered;
+        return test_handler(request);
+    });
+    server.start();
+    HttpClient client(server.port());
+
+    // The first answer is larger than the socket buffers, so while the client reads nothing it
+    // stays unwritten and every later answer queues behind it.
+    constexpr std::size_t requests = 200;
+    std::string pipelined = "GET /giant HTTP/1.1\r\nHost: t\r\n\r\n";
+    for (std::size_t i = 1; i < requests; ++i)
+        pipelined += "GET /n/" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n" +
+                     (i + 1 == requests ? "Connection: close\r\n" : "") + "\r\n";
+    client.send(pipelined);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (answered < options.max_pipelined && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(300ms); // ample time to answer all 200, were reading not paused
+    CHECK(answered == options.max_pipelined);
+
+    // Once the client reads, the rest are answered, all in order.
+    auto responses = parse_responses(client.receive());
+    REQUIRE(responses.size() == requests);
+    CHECK(responses[0].body.size() == giant_body_size);
+    std::size_t in_order = 0;
+    for (std::size_t i = 1; i < requests; ++i)
+        if (responses[i].status == 200 && responses[i].body == echo("GET", "/n/" + std::to_string(i))) ++in_order;
+    CHECK(in_order == requests - 1);
+    CHECK(answered == requests);
 }
 
 TEST_CASE("deferred responses keep pipelined requests in order", "[http]") {
@@ -463,6 +508,54 @@ TEST_CASE("8 client threads x 200 requests all succeed", "[http]") {
     for (auto& t : threads) t.join();
     CHECK(ok == clients * per_client);
     CHECK(failed == 0);
+}
+
+TEST_CASE("beyond max_connections a connection is answered 503 at once and closed", "[http]") {
+    auto options = test_options();
+    options.max_connections = 3;
+    RunningServer running(options);
+    std::vector<std::unique_ptr<HttpClient>> open;
+    for (int i = 0; i < 3; ++i) {
+        open.push_back(std::make_unique<HttpClient>(running.port()));
+        REQUIRE(open.back()->get("/open").status == 200);
+    }
+
+    // The three are idle in keep-alive, and still count.
+    HttpClient fourth(running.port());
+    auto refused = fourth.get("/more");
+    CHECK(refused.status == 503);
+    CHECK(refused.header("retry-after") == "1");
+    CHECK(refused.header("connection") == "close");
+    CHECK(refused.header("content-type") == "application/json");
+    CHECK(envelope(refused)["code"] == "too_many_connections");
+
+    // The refusal does not wait for a request, and the server closes the connection after it.
+    HttpClient silent(running.port(), 3s);
+    silent.send("");
+    auto unasked = parse_responses(silent.receive());
+    REQUIRE(unasked.size() == 1);
+    CHECK(unasked[0].status == 503);
+    CHECK(silent.last_raw_closed_by_server());
+
+    // Refused connections take no place: the three are served as before.
+    for (auto& client : open) CHECK(client->get("/again").status == 200);
+    for (auto& client : open) CHECK(client->connections() == 1);
+
+    // Once one closes, its place is free again (its session ends a moment after the close).
+    open.back()->close();
+    HttpResponse after;
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    do {
+        after = HttpClient(running.port()).get("/after-close");
+    } while (after.status == 503 && std::chrono::steady_clock::now() < deadline);
+    CHECK(after.status == 200);
+    CHECK(after.body == echo("GET", "/after-close"));
+}
+
+TEST_CASE("max_connections 0 is refused", "[http]") {
+    auto options = test_options();
+    options.max_connections = 0;
+    CHECK_THROWS_AS(Server(options, test_handler), Error);
 }
 
 TEST_CASE("stop() with open connections returns promptly", "[http]") {

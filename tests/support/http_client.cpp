@@ -201,6 +201,11 @@ HttpResponse HttpClient::request(std::string_view method, std::string_view targe
 }
 
 std::string HttpClient::raw(std::string_view bytes) {
+    send(bytes);
+    return receive();
+}
+
+void HttpClient::send(std::string_view bytes) {
     m_impl->ensure_connected();
     auto& stream = m_impl->stream;
     stream.expires_after(m_impl->timeout);
@@ -210,7 +215,12 @@ std::string HttpClient::raw(std::string_view bytes) {
         m_impl->close();
         throw std::runtime_error("raw write failed: " + ec.message());
     }
+}
+
+std::string HttpClient::receive() {
+    auto& stream = m_impl->stream;
     auto& buffer = m_impl->buffer;
+    beast::error_code ec;
     stream.expires_after(m_impl->timeout);
     do {
         const auto outcome =

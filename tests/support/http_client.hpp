@@ -44,7 +44,13 @@ public:
     // Sends `bytes` as they are and returns everything received until the server closes the
     // connection or the timeout passes; the connection is closed afterwards.
     std::string raw(std::string_view bytes);
-    // Whether the last raw() ended because the server closed the connection (not by timeout).
+    // raw() in two halves, for a client that sends and only later reads (or never does):
+    // send() writes `bytes` and reads nothing; receive() returns everything received until the
+    // server closes the connection or the timeout passes, then closes it.
+    void send(std::string_view bytes);
+    std::string receive();
+    // Whether the last raw() or receive() ended because the server closed the connection (not
+    // by timeout).
     bool last_raw_closed_by_server() const;
 
     // For the operations that follow, e.g. a tiny one to hang up on a response mid-way.

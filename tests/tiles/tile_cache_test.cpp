@@ -1,10 +1,12 @@
 // The tile cache: LRU by bytes, exact invalidation by changed boxes, versions, disk persistence
-// and its staleness rules, ETags.
+// and its staleness rules, the limits on memory and disk, ETags.
 #include "core/error.hpp"
 #include "support/temp_dir.hpp"
 #include "tiles/tile_cache.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <malloc.h>
 
 #include <atomic>
 #include <chrono>
@@ -44,6 +46,31 @@ TileCache::Options options(std::size_t memory_bytes, std::optional<std::filesyst
 }
 constexpr std::size_t plenty = 256u << 20;
 
+TileCache::Options disk_options(std::size_t memory_bytes, std::filesystem::path disk, std::size_t disk_bytes) {
+    TileCache::Options o = options(memory_bytes, std::move(disk));
+    o.disk_bytes = disk_bytes;
+    return o;
+}
+
+// Bytes the allocator has handed out and not had back. glibc only; AddressSanitizer's allocator
+// is one glibc does not see, so there the checks on it pass without meaning anything.
+std::size_t heap_in_use() { return mallinfo2().uordblks; }
+
+// What the files under `dir` hold, by their sizes, besides the cache's index file.
+struct DiskUse {
+    std::size_t files = 0;
+    std::uintmax_t bytes = 0;
+};
+DiskUse disk_use(const std::filesystem::path& dir) {
+    DiskUse use;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir))
+        if (entry.is_regular_file() && entry.path() != dir / "index") {
+            ++use.files;
+            use.bytes += entry.file_size();
+        }
+    return use;
+}
+
 // A small box in the middle of a tile.
 BBox inside(const TileId& t) {
     BBox b = tiles::lonlat_bounds(t);
@@ -54,8 +81,8 @@ BBox inside(const TileId& t) {
 } // namespace
 
 TEST_CASE("tile cache: hits, misses and LRU eviction by bytes", "[cache]") {
-    // Each entry costs its bytes plus its key: 100 + "mvt/grids/14/x/y".size().
-    const std::size_t cost = 100 + std::string("mvt/grids/14/10/10").size();
+    // Each entry costs its bytes, its source name twice and the fixed overhead.
+    const std::size_t cost = 100 + 2 * std::string("mvt/grids").size() + TileCache::memory_entry_overhead;
     TileCache cache(options(3 * cost));
     Renderer r;
     for (std::uint32_t x = 10; x < 13; ++x) cache.get(key(x, 10), 1, r(key(x, 10), 1));
@@ -343,4 +370,100 @@ TEST_CASE("tile cache: a failed make reaches every waiter and is not cached", "[
     const std::string expected = r(key(2, 2), 1)();
     CHECK(*cache.get(key(2, 2), 1, r(key(2, 2), 1)).bytes == expected);
     CHECK(r.calls == 2);
+}
+
+TEST_CASE("tile cache: a flood of empty tiles stays within memory_bytes, in real memory too", "[cache]") {
+    constexpr std::size_t limit = 64 * 1024;
+    constexpr std::uint32_t flood = 100000;
+    const std::size_t heap_before = heap_in_use();
+    TileCache cache(options(limit));
+    for (std::uint32_t i = 0; i < flood; ++i) cache.get(key(i % 1000, i / 1000), 1, [] { return std::string(); });
+    const std::size_t held = heap_in_use() - heap_before;
+    const auto s = cache.stats();
+    CHECK(s.misses == flood);
+    CHECK(s.bytes <= limit);
+    // Every entry pays the overhead, though its bytes cost nothing.
+    CHECK(s.entries > 0);
+    CHECK(s.entries <= limit / TileCache::memory_entry_overhead);
+    // What the heap holds for the cache (the tiles, the LRU, the allocator's rounding) is what
+    // the limit promises, give or take the cache's own few fixed structures.
+    INFO("the heap holds " << held << " bytes for " << s.entries << " tiles");
+    CHECK(held <= limit + 8 * 1024);
+}
+
+TEST_CASE("tile cache: files stay within disk_bytes, the least recently used leave first", "[cache]") {
+    test::TempDir dir;
+    const auto disk = dir / "tiles";
+    constexpr std::size_t limit = 16 * TileCache::disk_block;
+    // 10,000 bytes take 3 blocks: 5 such files fit in 16 blocks.
+    constexpr std::size_t tile_size = 10000;
+    constexpr std::size_t fit = limit / (3 * TileCache::disk_block);
+    // Nothing kept in memory: every get after the first write reads the file.
+    TileCache cache(disk_options(0, disk, limit));
+    Renderer r;
+    std::uintmax_t most = 0;
+    for (std::uint32_t x = 0; x < 40; ++x) {
+        cache.get(key(x, 0), 1, r(key(x, 0), 1, tile_size));
+        most = std::max(most, disk_use(disk).bytes);
+    }
+    CHECK(r.calls == 40);
+    CHECK(most <= limit);
+    CHECK(disk_use(disk).files == fit);
+    auto exists = [&](std::uint32_t x) { return std::filesystem::exists(disk / "mvt/grids/14" / std::to_string(x) / "0"); };
+    for (std::uint32_t x = 40 - fit; x < 40; ++x) CHECK(exists(x));
+    CHECK_FALSE(exists(0));
+    CHECK_FALSE(exists(40 - fit - 1));
+
+    // A read makes a file recent: the next write trims the one after it instead.
+    const std::uint32_t oldest = 40 - fit;
+    cache.get(key(oldest, 0), 1, r(key(oldest, 0), 1, tile_size));
+    CHECK(r.calls == 40); // read from disk
+    cache.get(key(40, 0), 1, r(key(40, 0), 1, tile_size));
+    CHECK(exists(oldest));
+    CHECK_FALSE(exists(oldest + 1));
+    CHECK(exists(40));
+    const auto s = cache.stats();
+    CHECK(s.disk_files == fit);
+    CHECK(s.disk_bytes == fit * 3 * TileCache::disk_block);
+
+    // Empty tiles cost a block each, so a flood of them is bounded in number too.
+    for (std::uint32_t x = 0; x < 1000; ++x) cache.get(key(x, 1), 1, [] { return std::string(); });
+    CHECK(disk_use(disk).files == limit / TileCache::disk_block);
+    CHECK(disk_use(disk).bytes <= limit);
+}
+
+TEST_CASE("tile cache: a cache started over a full directory trims it, newest kept", "[cache]") {
+    test::TempDir dir;
+    const auto disk = dir / "tiles";
+    constexpr std::size_t tile_size = 10000; // 3 blocks each
+    Renderer r;
+    {
+        TileCache cache(disk_options(plenty, disk, plenty));
+        for (std::uint32_t x = 0; x < 20; ++x) cache.get(key(x, 0), 1, r(key(x, 0), 1, tile_size));
+    }
+    REQUIRE(disk_use(disk).files == 20);
+    // Written a second apart, x = 19 last: file times order the index after a restart.
+    const auto now = std::filesystem::file_time_type::clock::now();
+    for (std::uint32_t x = 0; x < 20; ++x)
+        std::filesystem::last_write_time(disk / "mvt/grids/14" / std::to_string(x) / "0",
+                                         now - std::chrono::seconds(20 - x));
+    // And a temporary file that a crash left behind.
+    { std::ofstream(disk / "mvt/grids/14/3/0.tmp7") << std::string(tile_size, 't'); }
+
+    constexpr std::size_t limit = 16 * TileCache::disk_block;
+    TileCache cache(disk_options(plenty, disk, limit));
+    const auto use = disk_use(disk);
+    CHECK(use.bytes <= limit);
+    CHECK(use.files == 5);
+    CHECK(cache.stats().disk_files == 5);
+    CHECK_FALSE(std::filesystem::exists(disk / "mvt/grids/14/3/0.tmp7"));
+    CHECK_FALSE(std::filesystem::exists(disk / "mvt/grids/14/14/0"));
+    // The newest five are kept, and served at their version without a render.
+    for (std::uint32_t x = 15; x < 20; ++x) CHECK(cache.get(key(x, 0), 1, r(key(x, 0), 1, tile_size)).bytes->size() == tile_size);
+    CHECK(r.calls == 20);
+}
+
+TEST_CASE("tile cache: disk_bytes 0 is refused", "[cache]") {
+    test::TempDir dir;
+    CHECK_THROWS_AS(TileCache(disk_options(plenty, dir / "tiles", 0)), Error);
 }
