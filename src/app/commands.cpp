@@ -34,6 +34,7 @@
 #include <mutex>
 #include <cstdio>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 
 namespace wangge::app {
@@ -55,6 +56,25 @@ sigset_t block_stop_signals() {
     return set;
 }
 
+// Raises the soft limit of open files to the hard one, and keeps the connection limit below it
+// (with room for the database, the tile cache and the log), so that a connection past the limit
+// is answered 503 rather than left unanswered for want of a descriptor.
+std::size_t connection_limit(std::size_t wanted) {
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0) return wanted;
+    if (files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+        getrlimit(RLIMIT_NOFILE, &files);
+    }
+    constexpr rlim_t reserve = 64;
+    if (files.rlim_cur == RLIM_INFINITY || files.rlim_cur >= wanted + reserve) return wanted;
+    const std::size_t fits = files.rlim_cur > reserve ? static_cast<std::size_t>(files.rlim_cur - reserve) : 1;
+    spdlog::warn("--max-connections {} lowered to {}: the process may open {} files", wanted, fits,
+                 static_cast<unsigned long long>(files.rlim_cur));
+    return fits;
+}
+
 } // namespace
 
 namespace {
@@ -69,6 +89,7 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     // past the edge, so a change must invalidate a wider margin around it there.
     tiles::TileCache::Options vector_options;
     vector_options.memory_bytes = (o.tile_cache_mb << 20) / 2;
+    vector_options.disk_bytes = (o.tile_cache_disk_mb << 20) / 2;
     if (o.tile_cache_dir) vector_options.disk_dir = *o.tile_cache_dir / "mvt";
     auto vector_cache = std::make_shared<tiles::TileCache>(vector_options);
     tiles::TileCache::Options png_options = vector_options;
@@ -143,6 +164,7 @@ int run_serve(const ServeOptions& o) {
                                      std::max(1, o.render_threads);
     so.access_log = o.access_log;
     so.public_origin = public_origin;
+    so.max_connections = connection_limit(o.max_connections);
     http::Server server(so, [service](api::Request req) { return service->handle(std::move(req)); });
     server.start();
     // Changes made by others to the served file (a command-line import, rebalance or bootstrap)

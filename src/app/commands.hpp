@@ -24,6 +24,8 @@ struct ServeOptions {
     std::filesystem::path styles_dir = WANGGE_DEFAULT_STYLES_DIR; // Mapnik styles for rendered tiles
     std::optional<std::filesystem::path> tile_cache_dir; // on-disk tile cache; memory only when absent
     std::size_t tile_cache_mb = 256;
+    std::size_t tile_cache_disk_mb = 2048; // disk for cached tiles (with --tile-cache), split like the memory
+    std::size_t max_connections = 1024;   // connections served at once; more get 503
     int render_threads = 2;
     bool read_only = false;                // refuse writes (rebalance, undo) with 403
     std::optional<std::string> public_url;  // where clients reach the server (links); else the Host header

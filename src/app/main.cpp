@@ -44,6 +44,14 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--styles", serve.styles_dir, "Directory of Mapnik styles")->capture_default_str();
     serve_cmd->add_option("--tile-cache", serve.tile_cache_dir, "Directory of the on-disk tile cache");
     serve_cmd->add_option("--tile-cache-mb", serve.tile_cache_mb, "Memory for cached tiles (MiB)")->capture_default_str();
+    serve_cmd->add_option("--tile-cache-disk-mb", serve.tile_cache_disk_mb,
+                          "Disk for cached tiles under --tile-cache (MiB); the least recently used go first")
+        ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 24))
+        ->capture_default_str();
+    serve_cmd->add_option("--max-connections", serve.max_connections,
+                          "Connections served at once; one more is answered 503 and closed")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+        ->capture_default_str();
     serve_cmd->add_option("--render-threads", serve.render_threads, "Threads rendering PNG tiles")->capture_default_str();
     serve_cmd->add_flag("--read-only", serve.read_only, "Refuse writes (grid rebalancing and undo) with 403");
     serve_cmd->add_option("--anonymous-read", serve.anonymous_read,

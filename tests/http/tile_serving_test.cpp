@@ -56,7 +56,7 @@ struct TileServer {
 const test::HttpHeaders gzip{{"Accept-Encoding", "gzip"}};
 
 std::string raw_get(const std::string& target, const std::string& extra, bool close) {
-    return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + extra + (close ? "Connection: close\r\n" : "") + "\r\n";
+    return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + (close ? "Connection: close\r\n" : "") + "\r\n";
 }
 
 } // namespace
