@@ -192,6 +192,26 @@ void AccessPolicy::check_access(const Request& req) const {
                     who(*p) + " may not change the grids of " + route.code + (role_may ? " (outside its scope)" : " (the role reads only)") +
                         ": that needs " + needed);
     }
+    case Access::report_incident:
+        if (!p) throw sign_in_needed("file a report");
+        return;
+    case Access::incidents:
+    case Access::handle_incident: {
+        const bool one = route.incident_id > 0;
+        const std::string what = route.access == Access::handle_incident
+                                     ? "handle case " + std::to_string(route.incident_id)
+                                     : one ? "read case " + std::to_string(route.incident_id) : "list cases";
+        if (!p) throw sign_in_needed(what);
+        if (p->role == auth::Role::admin) return;
+        // A scope at or above the case's place or the area answering for it (or the area listed).
+        if (std::any_of(route.codes.begin(), route.codes.end(), [&](const std::string& c) { return p->covers(c); }))
+            return;
+        if (!one)
+            throw Error(ErrorKind::forbidden, "forbidden",
+                        who(*p) + " lists cases of its own areas: name one with code= (a street, community or grid code "
+                                  "of its scope)");
+        throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not " + what + ": it lies outside that user's scope");
+    }
     case Access::audit:
         if (!p) throw sign_in_needed("read the audit log");
         if (p->role == auth::Role::admin) return;

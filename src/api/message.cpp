@@ -117,7 +117,7 @@ Request make_request(std::string method, std::string_view target) {
         if (amp == std::string_view::npos) break;
         rest = rest.substr(amp + 1);
     }
-    r.route = parse_route(r.method, r.path, r.param("parent").value_or(""));
+    r.route = parse_route(r.method, r.path, r.param("parent").value_or(""), r.param("code").value_or(""));
     return r;
 }
 

@@ -2,6 +2,8 @@
 
 #include "core/codes.hpp"
 
+#include <charconv>
+
 namespace wangge::api {
 
 std::string_view to_string(Access access) noexcept {
@@ -15,6 +17,9 @@ std::string_view to_string(Access access) noexcept {
     case Access::history: return "history";
     case Access::change_grids: return "change_grids";
     case Access::audit: return "audit";
+    case Access::report_incident: return "report_incident";
+    case Access::incidents: return "incidents";
+    case Access::handle_incident: return "handle_incident";
     }
     return "open";
 }
@@ -41,7 +46,42 @@ bool is_area_collection(std::string_view name) {
     return name == "streets" || name == "communities" || name == "grids";
 }
 
+// /api/v1/incidents, /api/v1/incidents/{id}, /api/v1/incidents/{id}/transitions
+Route route_of_incidents(std::string_view method, std::string_view rest) {
+    Route r;
+    r.access = Access::incidents;
+    if (rest.empty()) {
+        r.allow = "GET, HEAD, POST";
+        if (method == "POST") {
+            r.access = Access::report_incident;
+            r.action = "incident.report";
+        }
+        return r;
+    }
+    const auto slash = rest.find('/');
+    const std::string_view id = rest.substr(0, slash);
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
+    if (ec != std::errc() || end != id.data() + id.size() || value <= 0) {
+        r.access = Access::open; // not a case: the families answer 404
+        return r;
+    }
+    r.incident_id = value;
+    if (slash == std::string_view::npos) return r;
+    if (rest.substr(slash + 1) == "transitions") {
+        r.access = Access::handle_incident;
+        r.allow = "POST";
+        r.action = "incident.transition";
+    } else {
+        r.access = Access::open;
+        r.incident_id = 0;
+    }
+    return r;
+}
+
 Route route_of_api(std::string_view method, std::string_view rest) {
+    if (rest == "incidents") return route_of_incidents(method, {});
+    if (rest.starts_with("incidents/")) return route_of_incidents(method, rest.substr(10));
     Route r;
     const auto slash = rest.find('/');
     const std::string_view first = rest.substr(0, slash);
@@ -86,7 +126,8 @@ Route route_of_api(std::string_view method, std::string_view rest) {
 
 } // namespace
 
-Route parse_route(std::string_view method, std::string_view path, std::string_view parent_param) {
+Route parse_route(std::string_view method, std::string_view path, std::string_view parent_param,
+                  std::string_view code_param) {
     Route r;
     if (path.starts_with(api_prefix)) r = route_of_api(method, path.substr(api_prefix.size()));
     else if (path == "/ogc" || path.starts_with("/ogc/")) r.access = Access::ogc;
@@ -94,6 +135,7 @@ Route parse_route(std::string_view method, std::string_view path, std::string_vi
     r.unsafe = method != "GET" && method != "HEAD" && method != "OPTIONS";
     if (!r.code.empty()) r.codes.push_back(r.code);
     if (!parent_param.empty() && level_of_code(parent_param)) r.codes.emplace_back(parent_param);
+    if (r.access == Access::incidents && !code_param.empty() && level_of_code(code_param)) r.codes.emplace_back(code_param);
     if (r.unsafe && r.action.empty()) r.action = std::string(method) + " " + std::string(path.substr(0, 200));
     return r;
 }

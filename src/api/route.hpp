@@ -4,6 +4,7 @@
 // areas it names and, for a write, the action the audit log records. The access check decides on
 // it before any endpoint family runs, and families read the area code from it instead of taking
 // the path apart again.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,9 @@ enum class Access {
     history,      // a community's recorded grid changes: signed in, within scope
     change_grids, // rebalance proposals, apply, undo: admin, street or community staff in scope
     audit,        // the audit log: admins
+    report_incident, // filing a report: anyone signed in
+    incidents,       // reading cases: signed in, within scope (the case's areas, or code=)
+    handle_incident, // a step of a case's workflow: signed in, within scope; the workflow says who may
 };
 std::string_view to_string(Access access) noexcept;
 
@@ -31,11 +35,14 @@ struct Route {
     std::vector<std::string> codes;  // every area the request names (path, parent=)
     std::string action;              // what a write does, for the audit log ("rebalance.apply")
     bool unsafe = false;             // the method may change something (not GET, HEAD, OPTIONS)
+    std::int64_t incident_id = 0;    // the case the path names (its areas are looked up before the check)
 
     bool allows(std::string_view method) const;
 };
 
-// `parent_param` is the value of the query parameter parent= ("" when absent).
-Route parse_route(std::string_view method, std::string_view path, std::string_view parent_param);
+// `parent_param` and `code_param` are the values of the query parameters parent= and code= ("" when
+// absent).
+Route parse_route(std::string_view method, std::string_view path, std::string_view parent_param,
+                  std::string_view code_param = {});
 
 } // namespace wangge::api

@@ -16,7 +16,7 @@ void require_read(const Request& req) {
 Service::Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<std::shared_ptr<const Endpoints>> families,
                  ServiceOptions options)
     : m_snapshots(std::move(snapshots)), m_families(std::move(families)), m_accounts(std::move(options.accounts)),
-      m_policy(std::move(options.access)) {}
+      m_policy(std::move(options.access)), m_incident_areas(std::move(options.incident_areas)) {}
 
 void Service::authenticate(Request& req) const {
     if (const auto authorization = req.header("authorization")) {
@@ -44,6 +44,11 @@ Response Service::handle(Request req) const {
     std::string failure;
     try {
         authenticate(req);
+        if (req.route.incident_id > 0 && m_incident_areas) {
+            auto codes = m_incident_areas(req.route.incident_id);
+            if (!codes) throw Error(ErrorKind::not_found, "not_found", "no case " + std::to_string(req.route.incident_id));
+            req.route.codes = std::move(*codes);
+        }
         m_policy.check(req);
         std::shared_ptr<const grid::Snapshot> snapshot = m_snapshots->get();
         std::optional<Response> answer;

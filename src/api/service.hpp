@@ -10,7 +10,9 @@
 #include "api/endpoints.hpp"
 #include "auth/accounts.hpp"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace wangge::api {
@@ -20,6 +22,9 @@ struct ServiceOptions {
     // write is refused (401) and only anonymous reads are answered.
     std::shared_ptr<auth::Accounts> accounts;
     AccessOptions access;
+    // The areas of a case, looked up before the check of a route that names one (nullopt: no
+    // such case, 404).
+    std::function<std::optional<std::vector<std::string>>(std::int64_t)> incident_areas;
 };
 
 class Service {
@@ -38,6 +43,7 @@ private:
     std::vector<std::shared_ptr<const Endpoints>> m_families;
     std::shared_ptr<auth::Accounts> m_accounts;
     AccessPolicy m_policy;
+    std::function<std::optional<std::vector<std::string>>(std::int64_t)> m_incident_areas;
 };
 
 } // namespace wangge::api

@@ -147,7 +147,7 @@ int run_serve(const ServeOptions& o) {
     access.allowed_hosts = o.allowed_hosts;
     std::shared_ptr<api::Writer> writer;
     auto families = endpoint_families(o, holder, accounts, access, writer);
-    auto service = std::make_shared<api::Service>(holder, std::move(families), api::ServiceOptions{accounts, access});
+    auto service = std::make_shared<api::Service>(holder, std::move(families), api::ServiceOptions{accounts, access, {}});
     if (accounts->list_users().empty())
         spdlog::warn("{} has no users: nobody can sign in or change anything; create an admin with "
                      "'wangge user add NAME --role admin --db {}'",

@@ -132,6 +132,18 @@ struct AuditCommand {
 };
 int run_audit(const AuditCommand& c);
 
+// Workers (src/app/incident_commands.cpp, docs/INCIDENTS.md).
+struct WorkersCommand {
+    std::filesystem::path db;
+    std::string action; // import | export | list
+    std::filesystem::path file;
+    bool json = false;
+};
+int run_workers(const WorkersCommand& c);
+// The staffing check (validate --staffing): exit 1 when a grid has no first-responsible worker
+// or a community too few full-time workers.
+int run_staffing(const std::filesystem::path& db, bool json, int households_per_full_time);
+
 int run_validate(const std::filesystem::path& db, bool json);
 int run_info(const std::filesystem::path& db);
 int run_locate(const std::filesystem::path& db, double lon, double lat, const std::string& crs);

@@ -116,6 +116,24 @@ int main(int argc, char** argv) {
     auto* validate_cmd = cli.add_subcommand("validate", "Check gaps, overlaps, nesting and codes of the hierarchy");
     validate_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
     validate_cmd->add_flag("--json", json, "Print the report as JSON");
+    bool staffing = false;
+    int households_per_full_time = 300;
+    validate_cmd->add_flag("--staffing", staffing,
+                           "Check staffing instead: a first-responsible worker per grid, a full-time worker per "
+                           "--households-per-worker households in each community");
+    validate_cmd->add_option("--households-per-worker", households_per_full_time,
+                             "Households per full-time worker (--staffing)")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+
+    wangge::app::WorkersCommand workers;
+    auto* workers_cmd = cli.add_subcommand("workers", "Import, export or list the grid workers (XLSX, ODS, CSV)");
+    workers_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    workers_cmd->add_option("action", workers.action, "import | export | list")
+        ->required()
+        ->check(CLI::IsMember({"import", "export", "list"}));
+    workers_cmd->add_option("file", workers.file, "The sheet to import or the file to export to (.xlsx, .ods, .csv)");
+    workers_cmd->add_flag("--json", workers.json, "Print the list as JSON");
 
     auto* info_cmd = cli.add_subcommand("info", "Summarise a database: counts and households");
     info_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
@@ -231,7 +249,17 @@ int main(int argc, char** argv) {
             exp.db = db;
             return wangge::app::run_export_tiles(exp);
         }
-        if (*validate_cmd) return wangge::app::run_validate(db, json);
+        if (*validate_cmd) {
+            if (staffing) return wangge::app::run_staffing(db, json, households_per_full_time);
+            return wangge::app::run_validate(db, json);
+        }
+        if (*workers_cmd) {
+            workers.db = db;
+            if (workers.action != "list" && workers.file.empty())
+                throw wangge::Error(wangge::ErrorKind::bad_request, "invalid_option",
+                                    "wangge workers " + workers.action + " needs a file");
+            return wangge::app::run_workers(workers);
+        }
         if (*info_cmd) return wangge::app::run_info(db);
         if (*locate_cmd) return wangge::app::run_locate(db, lon, lat, crs);
         if (*rebalance_cmd) {

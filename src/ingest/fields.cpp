@@ -60,20 +60,6 @@ const std::string* mapped_column(const FieldSpec& spec, const std::map<std::stri
     return nullptr;
 }
 
-std::optional<std::string> column_text(const OGRFeature& feature, int column) {
-    if (!feature.IsFieldSetAndNotNull(column)) return std::nullopt;
-    switch (feature.GetFieldDefnRef(column)->GetType()) {
-    case OFTInteger:
-    case OFTInteger64: return std::to_string(feature.GetFieldAsInteger64(column));
-    case OFTReal: return format_number(feature.GetFieldAsDouble(column));
-    default: break;
-    }
-    std::string_view text = trim(feature.GetFieldAsString(column));
-    if (text.empty()) return std::nullopt;
-    // Names must be valid UTF-8 to be served as JSON; a file in another encoding that GDAL did
-    // not recognise keeps its readable parts.
-    return to_valid_utf8(text);
-}
 
 // A double-quoted hstore string starting at `pos`; advances `pos` past the closing quote.
 std::optional<std::string> hstore_string(std::string_view text, std::size_t& pos) {
@@ -92,6 +78,21 @@ std::optional<std::string> hstore_string(std::string_view text, std::size_t& pos
 }
 
 } // namespace
+
+std::optional<std::string> column_text(const OGRFeature& feature, int column) {
+    if (!feature.IsFieldSetAndNotNull(column)) return std::nullopt;
+    switch (feature.GetFieldDefnRef(column)->GetType()) {
+    case OFTInteger:
+    case OFTInteger64: return std::to_string(feature.GetFieldAsInteger64(column));
+    case OFTReal: return format_number(feature.GetFieldAsDouble(column));
+    default: break;
+    }
+    std::string_view text = trim(feature.GetFieldAsString(column));
+    if (text.empty()) return std::nullopt;
+    // Names must be valid UTF-8 to be served as JSON; a file in another encoding that GDAL did
+    // not recognise keeps its readable parts.
+    return to_valid_utf8(text);
+}
 
 std::optional<std::string> Record::get(std::string_view field) const {
     auto it = m_values.find(field);

@@ -57,6 +57,10 @@ private:
 
 // A number as plain digits, without exponent or a trailing ".0" (codes stored as Real).
 std::string format_number(double value);
+
+// A field's value as text: trimmed, valid UTF-8, numbers without a needless ".0"; nullopt when
+// the field is unset, null or blank.
+std::optional<std::string> column_text(const OGRFeature& feature, int column);
 // Parses the OSM driver's other_tags: "building:levels"=>"6","height"=>"20". Malformed input
 // yields the pairs read before the fault.
 std::map<std::string, std::string, std::less<>> parse_hstore(std::string_view text);

@@ -148,6 +148,35 @@ public:
     // Newest first.
     std::vector<AuditRow> list_audit(const AuditFilter& filter);
 
+    // --- workers and incidents (src/store/incidents.cpp); each changes the data version only
+    // through the Transaction its caller commits ---
+    std::int64_t insert_worker(const WorkerRow& row);
+    void update_worker(const WorkerRow& row);
+    std::optional<WorkerRow> find_worker(std::int64_t id);
+    std::optional<WorkerRow> find_worker_by_phone(std::string_view phone);
+    std::vector<WorkerRow> list_workers();
+    // Replaces the grid's workers: rank 0 first responsible, then backups.
+    void set_grid_workers(const std::string& grid_code, const std::vector<std::int64_t>& worker_ids);
+    std::vector<GridWorkerRow> list_grid_workers();
+    std::vector<GridWorkerRow> grid_workers_of(const std::string& grid_code);
+
+    std::int64_t insert_incident(const IncidentRow& row);
+    void update_incident(const IncidentRow& row);
+    std::optional<IncidentRow> find_incident(std::int64_t id);
+    std::optional<IncidentRow> find_incident_by_key(std::string_view idempotency_key);
+    // Incidents of `category` within the box, newest first (duplicates are looked for here).
+    std::vector<IncidentRow> incidents_near(const std::string& category, const BBox& box);
+    struct IncidentFilter {
+        std::optional<std::string> code; // street, community or grid: incidents there
+        std::optional<std::string> state;
+        std::optional<std::int64_t> worker;
+        int limit = 100;
+        int offset = 0;
+    };
+    std::vector<IncidentRow> list_incidents(const IncidentFilter& filter);
+    std::int64_t insert_incident_event(const IncidentEventRow& row);
+    std::vector<IncidentEventRow> incident_events(std::int64_t incident_id);
+
     // Executes SQL that returns no rows (used by migrations and tests).
     void exec(const std::string& sql);
     sqlite3* handle() noexcept { return m_db; }

@@ -147,4 +147,62 @@ struct AuditFilter {
     int offset = 0;
 };
 
+// --- workers and incidents (docs/INCIDENTS.md) ---
+
+// A person who handles cases. role: grid_leader (网格长), full_time (专职网格员), part_time
+// (兼职网格员), community_worker (社区工作者), street_cadre (街道干部).
+struct WorkerRow {
+    std::int64_t id = 0;
+    std::string name;
+    std::string phone;
+    std::string role;
+    std::optional<std::string> user_name; // the account this worker signs in with
+    bool on_duty = true;
+    std::string shift; // free text, e.g. "08:30-17:30"
+};
+
+// A worker's place in a grid: rank 0 is the first-responsible worker, 1, 2, ... the backups in order.
+struct GridWorkerRow {
+    std::string grid_code;
+    std::int64_t worker_id = 0;
+    int rank = 0;
+};
+
+struct IncidentRow {
+    std::int64_t id = 0;
+    std::string category; // 小类 code, 4 digits
+    std::string urgency;  // normal | urgent
+    std::string description;
+    std::string source; // resident | patrol | hotline | video
+    double lon = 0, lat = 0; // WGS84, after conversion
+    std::string input_crs;   // wgs84 | gcj02 | bd09, as reported
+    std::optional<std::int64_t> building_id;
+    std::string street_code, community_code, grid_code; // where it lies ("" when none)
+    std::string locate_status; // grid | no_grid | no_community | not_covered
+    std::string reporter_name, reporter_phone;
+    std::string state;
+    std::optional<std::int64_t> assignee_worker_id;
+    std::string assignee_level; // grid | community | street
+    std::string assignee_code;  // the grid, community or street answering for it
+    std::string reported_at, due_at;
+    std::optional<std::string> closed_at;
+    bool extended = false;
+    int reworks = 0;
+    std::optional<int> rating;
+    std::optional<std::int64_t> duplicate_of;
+    std::optional<std::string> idempotency_key;
+    std::string request_digest; // of the request that made it, to tell a retry from a clash
+};
+
+struct IncidentEventRow {
+    std::int64_t id = 0;
+    std::int64_t incident_id = 0;
+    std::string at;
+    std::string actor;
+    std::string action;
+    std::string from_state, to_state;
+    std::string note;
+    std::string assignee;
+};
+
 } // namespace wangge::store

@@ -145,6 +145,76 @@ CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
 CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql",
+        // 4: workers, their grids, and incidents with their append-only event log
+        // (docs/INCIDENTS.md).
+        R"sql(
+CREATE TABLE workers (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+  phone TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL CHECK (role IN ('grid_leader', 'full_time', 'part_time', 'community_worker', 'street_cadre')),
+  user_name TEXT,
+  on_duty INTEGER NOT NULL DEFAULT 1 CHECK (on_duty IN (0, 1)),
+  shift TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX workers_phone ON workers (phone) WHERE phone <> '';
+
+CREATE TABLE grid_workers (
+  grid_code TEXT NOT NULL CHECK (length(grid_code) = 15),
+  worker_id INTEGER NOT NULL REFERENCES workers (id),
+  rank INTEGER NOT NULL CHECK (rank >= 0),
+  PRIMARY KEY (grid_code, worker_id));
+CREATE UNIQUE INDEX grid_workers_rank ON grid_workers (grid_code, rank);
+CREATE INDEX grid_workers_worker ON grid_workers (worker_id);
+
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY,
+  category TEXT NOT NULL,
+  urgency TEXT NOT NULL CHECK (urgency IN ('normal', 'urgent')),
+  description TEXT NOT NULL,
+  source TEXT NOT NULL,
+  lon REAL NOT NULL,
+  lat REAL NOT NULL,
+  input_crs TEXT NOT NULL,
+  building_id INTEGER,
+  street_code TEXT NOT NULL DEFAULT '',
+  community_code TEXT NOT NULL DEFAULT '',
+  grid_code TEXT NOT NULL DEFAULT '',
+  locate_status TEXT NOT NULL,
+  reporter_name TEXT NOT NULL DEFAULT '',
+  reporter_phone TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  assignee_worker_id INTEGER REFERENCES workers (id),
+  assignee_level TEXT NOT NULL CHECK (assignee_level IN ('grid', 'community', 'street')),
+  assignee_code TEXT NOT NULL,
+  reported_at TEXT NOT NULL,
+  due_at TEXT NOT NULL,
+  closed_at TEXT,
+  extended INTEGER NOT NULL DEFAULT 0,
+  reworks INTEGER NOT NULL DEFAULT 0,
+  rating INTEGER CHECK (rating IS NULL OR rating BETWEEN 1 AND 5),
+  duplicate_of INTEGER REFERENCES incidents (id),
+  idempotency_key TEXT UNIQUE,
+  request_digest TEXT NOT NULL DEFAULT '');
+CREATE INDEX incidents_category_place ON incidents (category, lat, lon);
+CREATE INDEX incidents_grid ON incidents (grid_code);
+CREATE INDEX incidents_community ON incidents (community_code);
+
+CREATE TABLE incident_events (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents (id),
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  from_state TEXT NOT NULL DEFAULT '',
+  to_state TEXT NOT NULL,
+  note TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '');
+CREATE INDEX incident_events_incident ON incident_events (incident_id, id);
+CREATE TRIGGER incident_events_append_only_update BEFORE UPDATE ON incident_events
+  BEGIN SELECT RAISE(ABORT, 'the incident log is append-only'); END;
+CREATE TRIGGER incident_events_append_only_delete BEFORE DELETE ON incident_events
+  BEGIN SELECT RAISE(ABORT, 'the incident log is append-only'); END;
+)sql",
     };
     return all;
 }

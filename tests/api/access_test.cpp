@@ -122,7 +122,7 @@ TEST_CASE("access: anonymous reads follow the configuration and Host must be our
     closed.anonymous_read = {};
     closed.allowed_hosts = {"grid.example.org"};
     api::Service service(std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)),
-                         {std::make_shared<api::RestEndpoints>()}, {accounts.accounts, closed});
+                         {std::make_shared<api::RestEndpoints>()}, {accounts.accounts, closed, {}});
     CHECK(service.handle(api::make_request("GET", "/api/v1/grids")).status == 401);
     CHECK(service.handle(api::make_request("GET", "/healthz")).status == 200); // always open
     auto signed_in = api::make_request("GET", "/api/v1/grids");
@@ -173,7 +173,7 @@ TEST_CASE("errors: a 500 names a request id, never SQL, paths or library message
     // validate is not anonymous by default; the check runs before the family, so sign in.
     test::TestAccounts accounts(f.dir / "w.sqlite");
     api::Service signed_in(std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*f.db)),
-                           {std::make_shared<Failing>()}, {accounts.accounts, {}});
+                           {std::make_shared<Failing>()}, {accounts.accounts, {}, {}});
     validate.headers.emplace_back("authorization", "Bearer " + accounts.token_for("v", auth::Role::viewer, {"320102002"}));
     const api::Response b = signed_in.handle(validate);
     REQUIRE(b.status == 500);

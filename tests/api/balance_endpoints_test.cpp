@@ -44,7 +44,7 @@ struct Fixture {
         service = std::make_unique<api::Service>(
             holder,
             std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::BalanceEndpoints>(writer, max_proposals)},
-            api::ServiceOptions{accounts.accounts, {}});
+            api::ServiceOptions{accounts.accounts, {}, {}});
         for (const auto& c : holder->get()->communities()) {
             bool bad = false;
             for (const auto& g : holder->get()->grids())

@@ -22,7 +22,8 @@ struct SmallService {
     explicit SmallService(std::vector<std::shared_ptr<const api::Endpoints>> families,
                           api::ServiceOptions options = {{}, {{api::Access::map, api::Access::tiles, api::Access::ogc,
                                                                api::Access::locate, api::Access::validate},
-                                                              {"example.test"}}}) {
+                                                              {"example.test"}},
+                                                             {}}) {
         write_small_district(*db);
         {
             store::Transaction tx(*db);

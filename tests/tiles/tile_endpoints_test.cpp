@@ -22,7 +22,7 @@ struct Fixture {
     explicit Fixture(api::TileEndpointOptions options = {})
         : endpoints(std::make_shared<api::TileEndpoints>(cache, options)),
           service(std::make_shared<grid::SnapshotHolder>(snapshot), {endpoints},
-                  api::ServiceOptions{{}, {{api::Access::tiles}, {"maps.example.cn"}}}) {}
+                  api::ServiceOptions{{}, {{api::Access::tiles}, {"maps.example.cn"}}, {}}) {}
 
     api::Response get(const std::string& target, std::vector<std::pair<std::string, std::string>> headers = {},
                       const std::string& method = "GET") const {

@@ -1,0 +1,204 @@
+#include "api/incident_endpoints.hpp"
+
+#include "api/params.hpp"
+#include "auth/secrets.hpp"
+#include "geo/chinese_crs.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace wangge::api {
+
+namespace {
+
+constexpr std::string_view prefix = "/api/v1/incidents";
+
+Error invalid(std::string message) { return Error(ErrorKind::bad_request, "invalid_body", std::move(message)); }
+
+const nlohmann::json* member(const nlohmann::json& body, const char* name) {
+    auto it = body.find(name);
+    return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string text_field(const nlohmann::json& body, const char* name, std::size_t max, bool required) {
+    const nlohmann::json* v = member(body, name);
+    if (!v) {
+        if (required) throw invalid(std::string("the report needs \"") + name + "\"");
+        return {};
+    }
+    if (!v->is_string()) throw invalid(std::string("\"") + name + "\" must be a string");
+    std::string s = v->get<std::string>();
+    if (s.size() > max)
+        throw Error(ErrorKind::unprocessable, "too_long",
+                    std::string("\"") + name + "\" has " + std::to_string(s.size()) + " bytes, at most " + std::to_string(max));
+    return s;
+}
+
+// Reporters' phones are for those who call them back: masked for viewers.
+std::string shown_phone(const std::string& phone, const Request& req) {
+    if (phone.size() < 7 || (req.principal && req.principal->role != auth::Role::viewer)) return phone;
+    return phone.substr(0, 3) + std::string(phone.size() - 7, '*') + phone.substr(phone.size() - 4);
+}
+
+nlohmann::json incident_json(const store::IncidentRow& r, const Request& req) {
+    auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+    nlohmann::json j{{"id", r.id},
+                     {"category", r.category},
+                     {"urgency", r.urgency},
+                     {"description", r.description},
+                     {"source", r.source},
+                     {"location", {{"lon", r.lon}, {"lat", r.lat}, {"crs", "wgs84"}, {"reported_crs", r.input_crs}}},
+                     {"place",
+                      {{"status", r.locate_status},
+                       {"street", or_null(r.street_code)},
+                       {"community", or_null(r.community_code)},
+                       {"grid", or_null(r.grid_code)}}},
+                     {"state", r.state},
+                     {"assignment", {{"level", r.assignee_level}, {"code", r.assignee_code}}},
+                     {"reported_at", r.reported_at},
+                     {"due_at", r.due_at},
+                     {"closed_at", r.closed_at ? nlohmann::json(*r.closed_at) : nlohmann::json(nullptr)},
+                     {"reporter", {{"name", r.reporter_name}, {"phone", shown_phone(r.reporter_phone, req)}}}};
+    j["assignment"]["worker"] = r.assignee_worker_id ? nlohmann::json(*r.assignee_worker_id) : nlohmann::json(nullptr);
+    if (r.building_id) j["building"] = *r.building_id;
+    return j;
+}
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+} // namespace
+
+std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id) {
+    const auto r = db.find_incident(id);
+    if (!r) return std::nullopt;
+    // Where it lies, as precisely as known, and who answers for it: a scope covering either may
+    // see the case (a grid worker its grid's cases, not the whole community's).
+    std::vector<std::string> codes;
+    for (const std::string* c : {&r->grid_code, &r->community_code, &r->street_code})
+        if (!c->empty()) {
+            codes.push_back(*c);
+            break;
+        }
+    if (!r->assignee_code.empty()) codes.push_back(r->assignee_code);
+    return codes;
+}
+
+IncidentEndpoints::IncidentEndpoints(std::shared_ptr<GroupCommit> commits, std::shared_ptr<Writer> reads,
+                                     IncidentOptions options)
+    : m_commits(std::move(commits)), m_reads(std::move(reads)), m_options(std::move(options)) {}
+
+std::optional<Response> IncidentEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
+    const Route& route = req.route;
+    if (route.access == Access::report_incident) return file(req, snapshot);
+    if (route.access == Access::incidents && route.incident_id > 0) return one(req);
+    if (route.access == Access::incidents && req.path == prefix) return list(req);
+    return std::nullopt;
+}
+
+Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snapshot) const {
+    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) throw invalid("a report is a JSON object");
+    incident::Report report;
+    report.category = text_field(body, "category", 8, true);
+    if (const auto* u = member(body, "urgency")) {
+        const auto urgency = u->is_string() ? incident::parse_urgency(u->get<std::string>()) : std::nullopt;
+        if (!urgency) throw invalid("\"urgency\" is normal (一般) or urgent (紧急)");
+        report.urgency = *urgency;
+    }
+    const auto rules = m_options.rules(report.category, report.urgency);
+    if (!rules)
+        throw Error(ErrorKind::unprocessable, "unknown_category",
+                    "no category '" + report.category + "' (GET /api/v1/categories lists them)");
+    report.description = text_field(body, "description", m_options.max_description, true);
+    if (report.description.empty()) throw invalid("\"description\" is empty");
+    report.source = text_field(body, "source", 16, false);
+    if (report.source.empty())
+        report.source = req.principal && req.principal->role == auth::Role::worker ? "patrol" : "resident";
+    if (report.source != "resident" && report.source != "patrol" && report.source != "hotline" && report.source != "video")
+        throw invalid("\"source\" is resident, patrol, hotline or video");
+    const nlohmann::json* location = member(body, "location");
+    const nlohmann::json* building = member(body, "building");
+    if (!location == !building) throw invalid("a report has a \"location\" or a \"building\", one of them");
+    if (location) {
+        if (!location->is_object() || !location->contains("lon") || !location->contains("lat") ||
+            !(*location)["lon"].is_number() || !(*location)["lat"].is_number())
+            throw invalid("\"location\" is {\"lon\": ..., \"lat\": ..., \"crs\": \"wgs84\"|\"gcj02\"|\"bd09\"}");
+        const LonLat given{(*location)["lon"].get<double>(), (*location)["lat"].get<double>()};
+        if (!(given.lon >= -180 && given.lon <= 180 && given.lat >= -90 && given.lat <= 90))
+            throw Error(ErrorKind::bad_request, "out_of_range", "the location is not a longitude and latitude in range");
+        const std::string crs = location->contains("crs") && (*location)["crs"].is_string()
+                                    ? (*location)["crs"].get<std::string>()
+                                    : std::string("wgs84");
+        const auto input = geo::parse_input_crs(crs);
+        if (!input) throw Error(ErrorKind::bad_request, "invalid_crs", "crs '" + crs + "' is not wgs84, gcj02 or bd09");
+        report.point = geo::to_wgs84(given, *input);
+        report.input_crs = std::string(geo::to_string(*input));
+    } else {
+        if (!building->is_number_integer()) throw invalid("\"building\" is a building's id");
+        report.building_id = building->get<std::int64_t>();
+    }
+    if (const auto* reporter = member(body, "reporter")) {
+        if (!reporter->is_object()) throw invalid("\"reporter\" is {\"name\": ..., \"phone\": ...}");
+        report.reporter_name = text_field(*reporter, "name", 64, false);
+        report.reporter_phone = text_field(*reporter, "phone", 32, false);
+    }
+    if (const auto key = req.header("idempotency-key")) {
+        if (key->empty() || key->size() > 200)
+            throw Error(ErrorKind::bad_request, "invalid_idempotency_key", "Idempotency-Key has 1 to 200 characters");
+        report.idempotency_key = std::string(*key);
+    }
+    report.digest = auth::digest(req.body);
+    report.actor = req.principal ? req.principal->name : "";
+    const SystemTime now = m_options.clock();
+    const incident::Filed filed =
+        m_commits->run([&](store::Database& db) { return incident::file_report(db, snapshot, *rules, report, now); });
+
+    nlohmann::json out = incident_json(filed.incident, req);
+    out["replayed"] = filed.replayed;
+    if (!filed.replayed) {
+        out["assignment"]["reason"] = filed.assignment.reason;
+        if (filed.assignment.worker)
+            out["assignment"]["worker"] = {{"id", filed.assignment.worker->id}, {"name", filed.assignment.worker->name}};
+        nlohmann::json dupes = nlohmann::json::array();
+        for (const auto& d : filed.duplicates)
+            dupes.push_back({{"id", d.id}, {"distance_m", d.distance_m}, {"state", d.state}, {"reported_at", d.reported_at}});
+        out["likely_duplicates"] = dupes;
+    }
+    Response r = json_response(dump(out), filed.replayed ? 200 : 201);
+    r.set_header("Location", std::string(prefix) + "/" + std::to_string(filed.incident.id));
+    r.audit = AuditNote{"incident.report", {}, {}, {}, "case " + std::to_string(filed.incident.id)};
+    return r;
+}
+
+Response IncidentEndpoints::list(const Request& req) const {
+    store::Database::IncidentFilter f;
+    if (auto code = req.param("code")) f.code = std::string(*code);
+    if (auto state = req.param("state")) {
+        if (!incident::parse_state(*state))
+            throw Error(ErrorKind::bad_request, "invalid_parameter", "state '" + std::string(*state) + "' is not a case state");
+        f.state = std::string(*state);
+    }
+    f.limit = static_cast<int>(optional_long(req, "limit", 1, 1000).value_or(100));
+    f.offset = static_cast<int>(optional_long(req, "offset", 0, 100000000).value_or(0));
+    nlohmann::json items = nlohmann::json::array();
+    m_reads->read([&](store::Database& db) {
+        for (const auto& r : db.list_incidents(f)) items.push_back(incident_json(r, req));
+    });
+    return json_response(dump(nlohmann::json{{"incidents", items}, {"limit", f.limit}, {"offset", f.offset}}));
+}
+
+Response IncidentEndpoints::one(const Request& req) const {
+    nlohmann::json out;
+    m_reads->read([&](store::Database& db) {
+        const auto r = db.find_incident(req.route.incident_id);
+        if (!r) throw Error(ErrorKind::not_found, "not_found", "no case " + std::to_string(req.route.incident_id));
+        out = incident_json(*r, req);
+        nlohmann::json events = nlohmann::json::array();
+        for (const auto& e : db.incident_events(r->id))
+            events.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"from", e.from_state},
+                              {"to", e.to_state}, {"note", e.note}, {"assignee", e.assignee}});
+        out["events"] = events;
+    });
+    return json_response(dump(out));
+}
+
+} // namespace wangge::api

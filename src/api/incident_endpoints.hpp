@@ -1,0 +1,47 @@
+#pragma once
+// Incidents over HTTP (docs/INCIDENTS.md, docs/API.md):
+//   POST /api/v1/incidents              file a report: located, dispatched, given its due time (201)
+//   GET  /api/v1/incidents?code=&state=&limit=&offset=   the cases of an area
+//   GET  /api/v1/incidents/{id}         one case with its events
+// The access check has run before (route classes report_incident and incidents, with the case's
+// areas looked up); intake is committed through a GroupCommit, answered only once durable.
+#include "api/endpoints.hpp"
+#include "api/group_commit.hpp"
+#include "api/writer.hpp"
+#include "incident/intake.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace wangge::api {
+
+struct IncidentOptions {
+    // The rules of a category at an urgency (limit, handling level, duplicate radius); nullopt
+    // for a category that does not exist.
+    std::function<std::optional<incident::CaseRules>(std::string_view category, incident::Urgency)> rules;
+    std::function<SystemTime()> clock = std::chrono::system_clock::now;
+    std::size_t max_description = 2000; // bytes
+};
+
+class IncidentEndpoints final : public Endpoints {
+public:
+    IncidentEndpoints(std::shared_ptr<GroupCommit> commits, std::shared_ptr<Writer> reads, IncidentOptions options);
+
+    std::optional<Response> handle(const Request& req, const grid::Snapshot& snapshot) const override;
+
+private:
+    Response file(const Request& req, const grid::Snapshot& snapshot) const;
+    Response list(const Request& req) const;
+    Response one(const Request& req) const;
+
+    std::shared_ptr<GroupCommit> m_commits;
+    std::shared_ptr<Writer> m_reads;
+    IncidentOptions m_options;
+};
+
+// The areas a case concerns, for the access check: where it lies (its grid, else its community,
+// else its street) and the area answering for it; nullopt when there is no such case.
+std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id);
+
+} // namespace wangge::api

@@ -1,0 +1,247 @@
+// Filing reports through the Service on the small district: located and dispatched to the
+// grid's worker (or to the community or street that answers when there is none), in WGS84,
+// GCJ-02 and BD-09; the same Idempotency-Key filed once; likely duplicates named, never merged;
+// bad reports refused with nothing written; cases read within scope only; and group commit
+// putting concurrent reports into shared transactions.
+#include "api/incident_endpoints.hpp"
+#include "api/service.hpp"
+#include "geo/chinese_crs.hpp"
+#include "grid/assign.hpp"
+#include "support/accounts.hpp"
+#include "support/small_district.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+using namespace wangge;
+using nlohmann::json;
+
+namespace {
+
+const SystemTime now = *parse_utc("2026-12-04T02:00:00Z"); // 10:00 in China
+
+struct Fixture {
+    test::TempDir dir;
+    std::filesystem::path path = dir / "w.sqlite";
+    std::shared_ptr<grid::SnapshotHolder> holder;
+    std::shared_ptr<api::GroupCommit> commits;
+    std::unique_ptr<api::Service> service;
+    std::string admin, worker_token, other_community, viewer;
+    std::int64_t wang = 0, li = 0;
+
+    Fixture() {
+        {
+            auto db = store::Database::open(path, store::OpenMode::create);
+            test::write_small_district(*db);
+            store::Transaction tx(*db);
+            grid::reassign_buildings(*db);
+            store::WorkerRow w;
+            w.name = "王芳";
+            w.role = "full_time";
+            w.user_name = "wang";
+            wang = db->insert_worker(w);
+            w.name = "李强";
+            w.user_name.reset();
+            li = db->insert_worker(w);
+            db->set_grid_workers("320102002001001", {wang, li});
+            tx.commit();
+            holder = std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db));
+        }
+        test::TestAccounts accounts(path);
+        admin = accounts.token_for("admin", auth::Role::admin);
+        worker_token = accounts.token_for("wang", auth::Role::worker, {"320102002001001"});
+        other_community = accounts.token_for("east", auth::Role::community, {"320102002002"});
+        viewer = accounts.token_for("view", auth::Role::viewer, {"320102002"});
+        commits = std::make_shared<api::GroupCommit>(path);
+        api::IncidentOptions o;
+        o.rules = [](std::string_view category, incident::Urgency urgency) -> std::optional<incident::CaseRules> {
+            if (category != "0101" && category != "1101") return std::nullopt;
+            incident::CaseRules r;
+            r.level = category == "1101" ? incident::HandlingLevel::community : incident::HandlingLevel::grid;
+            const auto limit = urgency == incident::Urgency::urgent ? std::chrono::hours(1) : std::chrono::hours(4);
+            r.due = [limit](SystemTime t) { return t + limit; };
+            return r;
+        };
+        o.clock = [] { return now; };
+        auto writer = std::make_shared<api::Writer>(path, holder, std::vector<std::shared_ptr<tiles::TileCache>>{});
+        api::ServiceOptions so{accounts.accounts, {}, {}};
+        so.incident_areas = [writer](std::int64_t id) {
+            std::optional<std::vector<std::string>> codes;
+            writer->read([&](store::Database& db) { codes = api::incident_areas(db, id); });
+            return codes;
+        };
+        service = std::make_unique<api::Service>(
+            holder,
+            std::vector<std::shared_ptr<const api::Endpoints>>{
+                std::make_shared<api::IncidentEndpoints>(commits, writer, std::move(o))},
+            std::move(so));
+    }
+
+    api::Response report(const json& body, const std::string& token, const std::string& key = "") const {
+        auto req = test::json_post("/api/v1/incidents", body.dump(), token);
+        if (!key.empty()) req.headers.emplace_back("idempotency-key", key);
+        return service->handle(std::move(req));
+    }
+    api::Response get(const std::string& target, const std::string& token) const {
+        auto req = api::make_request("GET", target);
+        if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
+        return service->handle(std::move(req));
+    }
+};
+
+json at(double lon, double lat, const std::string& crs = "wgs84") { return {{"lon", lon}, {"lat", lat}, {"crs", crs}}; }
+
+json body_of(const api::Response& r) { return json::parse(r.body); }
+
+} // namespace
+
+TEST_CASE("incidents: a report reaches the grid's first-responsible worker with its due time", "[incident][api]") {
+    Fixture f;
+    const auto r = f.report({{"category", "0101"}, {"description", "暴露垃圾"}, {"location", at(118.802, 32.007)},
+                             {"reporter", {{"name", "张三"}, {"phone", "13912345678"}}}},
+                            f.viewer);
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    const json j = body_of(r);
+    CHECK(j["state"] == "dispatched");
+    CHECK(j["place"]["grid"] == "320102002001001");
+    CHECK(j["assignment"]["level"] == "grid");
+    CHECK(j["assignment"]["worker"]["name"] == "王芳");
+    CHECK(j["reported_at"] == "2026-12-04T02:00:00Z");
+    CHECK(j["due_at"] == "2026-12-04T06:00:00Z");
+    CHECK(j["source"] == "resident");
+    CHECK(j["reporter"]["phone"] == "139****5678"); // a viewer sees it masked
+    CHECK(j["likely_duplicates"].empty());
+    bool located = false;
+    for (const auto& [k, v] : r.headers) located = located || (k == "Location" && v == "/api/v1/incidents/" + std::to_string(j["id"].get<int>()));
+    CHECK(located);
+
+    // The worker reads the case with its events and the reporter's phone.
+    const auto one = f.get("/api/v1/incidents/" + std::to_string(j["id"].get<int>()), f.worker_token);
+    REQUIRE(one.status == 200);
+    const json c = body_of(one);
+    CHECK(c["reporter"]["phone"] == "13912345678");
+    REQUIRE(c["events"].size() == 3);
+    CHECK(c["events"][0]["action"] == "report");
+    CHECK(c["events"][0]["actor"] == "view");
+    CHECK(c["events"][2]["to"] == "dispatched");
+    CHECK(c["events"][2]["assignee"] == "王芳");
+    // Staff of another community may not read it; nobody anonymous may.
+    CHECK(f.get("/api/v1/incidents/" + std::to_string(j["id"].get<int>()), f.other_community).status == 403);
+    CHECK(f.get("/api/v1/incidents/" + std::to_string(j["id"].get<int>()), "").status == 401);
+    CHECK(f.get("/api/v1/incidents/999", f.admin).status == 404);
+}
+
+TEST_CASE("incidents: GCJ-02 and BD-09 positions are converted and places without a worker fall to the community",
+          "[incident][api]") {
+    Fixture f;
+    const LonLat wgs{118.8025, 32.0075};
+    const LonLat gcj = geo::wgs84_to_gcj02(wgs);
+    const LonLat bd = geo::gcj02_to_bd09(gcj);
+    for (const auto& [p, crs] : std::vector<std::pair<LonLat, std::string>>{{gcj, "gcj02"}, {bd, "bd09"}}) {
+        INFO(crs);
+        const auto r = f.report({{"category", "0101"}, {"description", "d"}, {"location", at(p.lon, p.lat, crs)}}, f.admin);
+        REQUIRE(r.status == 201);
+        const json j = body_of(r);
+        CHECK(j["place"]["grid"] == "320102002001001");
+        CHECK(std::abs(j["location"]["lon"].get<double>() - wgs.lon) < 2e-5);
+        CHECK(std::abs(j["location"]["lat"].get<double>() - wgs.lat) < 2e-5);
+        CHECK(j["location"]["reported_crs"] == crs);
+    }
+    // Grid 001002 has no worker: its community answers. The gap of 东社区: the community too.
+    auto j = body_of(f.report({{"category", "0101"}, {"description", "d"}, {"location", at(118.805, 32.002)}}, f.admin));
+    CHECK(j["assignment"]["level"] == "community");
+    CHECK(j["assignment"]["code"] == "320102002001");
+    CHECK(j["assignment"]["reason"].get<std::string>().find("no worker") != std::string::npos);
+    j = body_of(f.report({{"category", "0101"}, {"description", "d"}, {"location", at(118.8175, 32.0025)}}, f.admin));
+    CHECK(j["place"]["status"] == "no_grid");
+    CHECK(j["assignment"]["code"] == "320102002002");
+    // A community-level category skips the grid's worker.
+    j = body_of(f.report({{"category", "1101"}, {"description", "d"}, {"location", at(118.802, 32.007)}}, f.admin));
+    CHECK(j["assignment"]["level"] == "community");
+    // Far outside everything: the nearest grid's street, never nobody.
+    j = body_of(f.report({{"category", "0101"}, {"description", "d"}, {"location", at(118.70, 32.007)}}, f.admin));
+    CHECK(j["place"]["status"] == "not_covered");
+    CHECK(j["assignment"]["level"] == "street");
+    CHECK(j["assignment"]["code"] == "320102002");
+    // On the shared edge of the two grids of 西社区: the smaller code, as locate answers.
+    j = body_of(f.report({{"category", "0101"}, {"description", "d"}, {"location", at(118.805, 32.005)}}, f.admin));
+    CHECK(j["place"]["grid"] == "320102002001001");
+}
+
+TEST_CASE("incidents: one Idempotency-Key files one case and duplicates nearby are named, not merged", "[incident][api]") {
+    Fixture f;
+    const json report{{"category", "0101"}, {"description", "垃圾"}, {"location", at(118.802, 32.007)}};
+    const auto first = f.report(report, f.admin, "phone-42-0001");
+    REQUIRE(first.status == 201);
+    const auto retry = f.report(report, f.admin, "phone-42-0001");
+    REQUIRE(retry.status == 200);
+    CHECK(body_of(retry)["id"] == body_of(first)["id"]);
+    CHECK(body_of(retry)["replayed"] == true);
+    const auto clash = f.report({{"category", "0101"}, {"description", "另一件事"}, {"location", at(118.802, 32.007)}},
+                                f.admin, "phone-42-0001");
+    CHECK(clash.status == 409);
+    CHECK(body_of(clash)["code"] == "idempotency_key_reused");
+
+    // 20 m away, same category: named as a likely duplicate; another category is not.
+    const auto near = body_of(f.report({{"category", "0101"}, {"description", "又见垃圾"}, {"location", at(118.8022, 32.007)}}, f.admin));
+    REQUIRE(near["likely_duplicates"].size() == 1);
+    CHECK(near["likely_duplicates"][0]["id"] == body_of(first)["id"]);
+    CHECK(near["likely_duplicates"][0]["distance_m"].get<double>() < 50);
+    CHECK(near["id"] != body_of(first)["id"]);
+    CHECK(body_of(f.report({{"category", "1101"}, {"description", "x"}, {"location", at(118.8022, 32.007)}}, f.admin))
+              ["likely_duplicates"].empty());
+
+    const auto listed = f.get("/api/v1/incidents?code=320102002001001", f.worker_token);
+    REQUIRE(listed.status == 200);
+    CHECK(body_of(listed)["incidents"].size() == 3);
+    CHECK(f.get("/api/v1/incidents", f.worker_token).status == 403); // name an area
+    CHECK(f.get("/api/v1/incidents?code=320102002002", f.worker_token).status == 403);
+    CHECK(body_of(f.get("/api/v1/incidents", f.admin))["incidents"].size() == 3);
+}
+
+TEST_CASE("incidents: bad reports are refused and write nothing", "[incident][api]") {
+    Fixture f;
+    auto code = [&](const json& body) { return body_of(f.report(body, f.admin))["code"].get<std::string>(); };
+    CHECK(code({{"category", "9999"}, {"description", "d"}, {"location", at(118.802, 32.007)}}) == "unknown_category");
+    CHECK(code({{"category", "0101"}, {"description", "d"}}) == "invalid_body");
+    CHECK(code({{"category", "0101"}, {"description", "d"}, {"location", at(118.802, 32.007)}, {"building", 1}}) == "invalid_body");
+    CHECK(code({{"category", "0101"}, {"description", "d"}, {"location", at(218.0, 32.0)}}) == "out_of_range");
+    CHECK(code({{"category", "0101"}, {"description", "d"}, {"location", at(118.8, 32.0, "mars")}}) == "invalid_crs");
+    CHECK(code({{"category", "0101"}, {"description", std::string(3000, 'x')}, {"location", at(118.802, 32.007)}}) == "too_long");
+    CHECK(code({{"category", "0101"}, {"description", "d"}, {"building", 99999}}) == "unknown_building");
+    CHECK(code({{"category", "0101"}, {"description", "d"}, {"urgency", "soon"}, {"location", at(118.802, 32.007)}}) == "invalid_body");
+    CHECK(f.report({{"category", "0101"}, {"description", "d"}, {"location", at(118.802, 32.007)}}, "").status == 401);
+    CHECK(body_of(f.get("/api/v1/incidents", f.admin))["incidents"].empty());
+    // A building's report lands where the building is.
+    const auto b = f.report({{"category", "0101"}, {"description", "d"}, {"building", 1}, {"urgency", "紧急"}}, f.admin);
+    REQUIRE(b.status == 201);
+    CHECK(body_of(b)["place"]["grid"] == "320102002001001");
+    CHECK(body_of(b)["due_at"] == "2026-12-04T03:00:00Z");
+}
+
+TEST_CASE("incidents: concurrent reports share transactions, each answered once committed", "[incident][api]") {
+    Fixture f;
+    constexpr int threads = 8, each = 25;
+    std::vector<std::thread> pool;
+    std::atomic<int> created{0};
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < each; ++i)
+                if (f.report({{"category", "0101"}, {"description", "d"}, {"location", at(118.802 + t * 1e-3, 32.007)}},
+                             f.admin, "k-" + std::to_string(t) + "-" + std::to_string(i))
+                        .status == 201)
+                    ++created;
+        });
+    for (auto& t : pool) t.join();
+    CHECK(created == threads * each);
+    CHECK(f.commits->jobs() == threads * each);
+    CHECK(f.commits->commits() < f.commits->jobs()); // some commits carried several reports
+    auto db = store::Database::open(f.path, store::OpenMode::read_only);
+    store::Database::IncidentFilter all;
+    all.limit = 1000;
+    CHECK(db->list_incidents(all).size() == threads * each);
+}
