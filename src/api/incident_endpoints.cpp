@@ -3,6 +3,7 @@
 #include "api/params.hpp"
 #include "auth/secrets.hpp"
 #include "geo/chinese_crs.hpp"
+#include "incident/handling.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -90,6 +91,11 @@ std::optional<Response> IncidentEndpoints::handle(const Request& req, const grid
     const Route& route = req.route;
     if (route.access == Access::report_incident) return file(req, snapshot);
     if (route.access == Access::incidents && route.incident_id > 0) return one(req);
+    if (route.access == Access::handle_incident) return transition(req);
+    if (req.path == "/api/v1/categories" && m_options.catalogue) {
+        require_read(req);
+        return categories();
+    }
     if (route.access == Access::incidents && req.path == prefix) return list(req);
     return std::nullopt;
 }
@@ -197,8 +203,88 @@ Response IncidentEndpoints::one(const Request& req) const {
             events.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"from", e.from_state},
                               {"to", e.to_state}, {"note", e.note}, {"assignee", e.assignee}});
         out["events"] = events;
+        nlohmann::json next = nlohmann::json::array();
+        if (req.principal)
+            for (incident::Action a : incident::next_steps(db, *r, *req.principal)) next.push_back(incident::to_string(a));
+        out["next_steps"] = next;
     });
     return json_response(dump(out));
+}
+
+Response IncidentEndpoints::transition(const Request& req) const {
+    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) throw invalid("a step is a JSON object with \"action\"");
+    const std::string action_text = text_field(body, "action", 32, true);
+    const auto action = incident::parse_action(action_text);
+    if (!action)
+        throw invalid("\"action\" '" + action_text +
+                      "' is not accept, invalidate, dispatch, reassign, start, feedback, verify, rework, close, "
+                      "send_back, extend or suspend");
+    incident::Step step;
+    step.action = *action;
+    step.note = text_field(body, "note", m_options.max_description, false);
+    if (const auto* w = member(body, "worker")) {
+        if (!w->is_number_integer()) throw invalid("\"worker\" is a worker's id");
+        step.worker = w->get<std::int64_t>();
+    }
+    if (const auto* d = member(body, "due_at")) {
+        const auto t = d->is_string() ? parse_utc(d->get<std::string>()) : std::nullopt;
+        if (!t) throw invalid("\"due_at\" is a UTC time such as 2026-12-05T09:30:00Z");
+        step.due_at = *t;
+    }
+    if (const auto* rating = member(body, "rating")) {
+        if (!rating->is_number_integer()) throw invalid("\"rating\" is a whole number from 1 to 5");
+        step.rating = rating->get<int>();
+    }
+    const SystemTime now = m_options.clock();
+    const std::int64_t id = req.route.incident_id;
+    nlohmann::json out;
+    m_commits->run([&](store::Database& db) {
+        const incident::Stepped done = incident::take_step(db, id, *req.principal, step, now);
+        out = incident_json(done.incident, req);
+        out["event"] = {{"at", done.event.at},     {"actor", done.event.actor}, {"action", done.event.action},
+                        {"from", done.event.from_state}, {"to", done.event.to_state}, {"note", done.event.note},
+                        {"assignee", done.event.assignee}};
+        nlohmann::json next = nlohmann::json::array();
+        for (incident::Action a : incident::next_steps(db, done.incident, *req.principal))
+            next.push_back(incident::to_string(a));
+        out["next_steps"] = next;
+        return 0;
+    });
+    Response r = json_response(dump(out));
+    r.audit = AuditNote{"incident." + action_text, {}, {}, {}, "case " + std::to_string(id) + ": " +
+                                                                 out["event"]["from"].get<std::string>() + " -> " +
+                                                                 out["event"]["to"].get<std::string>()};
+    return r;
+}
+
+} // namespace wangge::api
+
+namespace wangge::api {
+
+Response IncidentEndpoints::categories() const {
+    const incident::Catalogue& c = *m_options.catalogue;
+    nlohmann::json majors = nlohmann::json::array();
+    for (const auto& m : c.majors()) {
+        nlohmann::json minors = nlohmann::json::array();
+        for (const auto& k : c.all()) {
+            if (k.major_code() != m.code) continue;
+            minors.push_back({{"code", k.code},
+                              {"name", k.name},
+                              {"acceptance_condition", k.acceptance_condition},
+                              {"closing_condition", k.closing_condition},
+                              {"level", incident::to_string(k.level)},
+                              {"limits",
+                               {{"normal", {{"amount", k.normal_limit.amount}, {"unit", incident::to_string(k.normal_limit.unit)}}},
+                                {"urgent", {{"amount", k.urgent_limit.amount}, {"unit", incident::to_string(k.urgent_limit.unit)}}}}},
+                              {"duplicate_radius_m", k.duplicate_radius_m}});
+        }
+        majors.push_back({{"code", m.code}, {"name", m.name}, {"domain", incident::to_string(m.domain)},
+                          {"categories", minors}});
+    }
+    Response r = json_response(dump(nlohmann::json{{"version", c.version()}, {"classes", majors}}));
+    r.set_header("Cache-Control", "public, max-age=300");
+    return r;
 }
 
 } // namespace wangge::api

@@ -2,12 +2,16 @@
 // Incidents over HTTP (docs/INCIDENTS.md, docs/API.md):
 //   POST /api/v1/incidents              file a report: located, dispatched, given its due time (201)
 //   GET  /api/v1/incidents?code=&state=&limit=&offset=   the cases of an area
-//   GET  /api/v1/incidents/{id}         one case with its events
+//   GET  /api/v1/categories             the category catalogue (open to all)
+//   GET  /api/v1/incidents/{id}         one case with its events and the signed-in user's next steps
+//   POST /api/v1/incidents/{id}/transitions   a step of the workflow: {"action", "note", "worker",
+//                                       "due_at", "rating"}
 // The access check has run before (route classes report_incident and incidents, with the case's
 // areas looked up); intake is committed through a GroupCommit, answered only once durable.
 #include "api/endpoints.hpp"
 #include "api/group_commit.hpp"
 #include "api/writer.hpp"
+#include "incident/categories.hpp"
 #include "incident/intake.hpp"
 
 #include <functional>
@@ -21,6 +25,8 @@ struct IncidentOptions {
     // for a category that does not exist.
     std::function<std::optional<incident::CaseRules>(std::string_view category, incident::Urgency)> rules;
     std::function<SystemTime()> clock = std::chrono::system_clock::now;
+    // Served at GET /api/v1/categories when set.
+    std::shared_ptr<const incident::Catalogue> catalogue;
     std::size_t max_description = 2000; // bytes
 };
 
@@ -34,6 +40,8 @@ private:
     Response file(const Request& req, const grid::Snapshot& snapshot) const;
     Response list(const Request& req) const;
     Response one(const Request& req) const;
+    Response transition(const Request& req) const;
+    Response categories() const;
 
     std::shared_ptr<GroupCommit> m_commits;
     std::shared_ptr<Writer> m_reads;

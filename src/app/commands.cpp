@@ -2,6 +2,7 @@
 
 #include "api/account_endpoints.hpp"
 #include "api/balance_endpoints.hpp"
+#include "api/incident_endpoints.hpp"
 #include "api/ogc_endpoints.hpp"
 #include "api/raster_endpoints.hpp"
 #include "api/rest.hpp"
@@ -10,6 +11,7 @@
 #include "api/tile_endpoints.hpp"
 #include "app/progress.hpp"
 #include "auth/accounts.hpp"
+#include "incident/rules.hpp"
 #include "core/error.hpp"
 #include "demo/generator.hpp"
 #include "demo/store_district.hpp"
@@ -84,7 +86,8 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
                                                                     std::shared_ptr<grid::SnapshotHolder> holder,
                                                                     std::shared_ptr<auth::Accounts> accounts,
                                                                     const api::AccessOptions& access,
-                                                                    std::shared_ptr<api::Writer>& writer) {
+                                                                    std::shared_ptr<api::Writer>& writer,
+                                                                    api::IncidentOptions incidents) {
     // Vector and rendered tiles have a cache each: labels of rendered tiles reach a quarter tile
     // past the edge, so a change must invalidate a wider margin around it there.
     tiles::TileCache::Options vector_options;
@@ -102,7 +105,9 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     writer = std::make_shared<api::Writer>(o.db, holder, std::vector{vector_cache, png_cache}, o.read_only);
     std::vector<std::shared_ptr<const api::Endpoints>> families{
         std::make_shared<api::AccountEndpoints>(std::move(accounts), access),
-        std::make_shared<api::BalanceEndpoints>(writer, o.max_proposals), std::make_shared<api::RestEndpoints>(),
+        std::make_shared<api::BalanceEndpoints>(writer, o.max_proposals),
+        std::make_shared<api::IncidentEndpoints>(std::make_shared<api::GroupCommit>(o.db), writer, std::move(incidents)),
+        std::make_shared<api::RestEndpoints>(),
         std::make_shared<api::OgcEndpoints>(), std::make_shared<api::TileEndpoints>(vector_cache)};
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};
     render_options.band_min = o.band_min;
@@ -145,9 +150,22 @@ int run_serve(const ServeOptions& o) {
     api::AccessOptions access;
     access.anonymous_read = api::parse_anonymous_read(o.anonymous_read);
     access.allowed_hosts = o.allowed_hosts;
+    auto catalogue = std::make_shared<const incident::Catalogue>(incident::Catalogue::load(o.categories));
+    auto calendar = std::make_shared<const incident::Calendar>(incident::Calendar::load(o.calendar));
+    spdlog::info("incidents: {} categories (version {}), working calendar {}", catalogue->all().size(),
+                 catalogue->version(), calendar->version());
+    api::IncidentOptions incidents;
+    incidents.rules = incident::rules_lookup(catalogue, calendar);
+    incidents.catalogue = catalogue;
     std::shared_ptr<api::Writer> writer;
-    auto families = endpoint_families(o, holder, accounts, access, writer);
-    auto service = std::make_shared<api::Service>(holder, std::move(families), api::ServiceOptions{accounts, access, {}});
+    auto families = endpoint_families(o, holder, accounts, access, writer, std::move(incidents));
+    api::ServiceOptions service_options{accounts, access, {}};
+    service_options.incident_areas = [writer](std::int64_t id) {
+        std::optional<std::vector<std::string>> codes;
+        writer->read([&](store::Database& db) { codes = api::incident_areas(db, id); });
+        return codes;
+    };
+    auto service = std::make_shared<api::Service>(holder, std::move(families), std::move(service_options));
     if (accounts->list_users().empty())
         spdlog::warn("{} has no users: nobody can sign in or change anything; create an admin with "
                      "'wangge user add NAME --role admin --db {}'",

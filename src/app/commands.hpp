@@ -34,6 +34,9 @@ struct ServeOptions {
     int session_hours = 12;                 // a browser session's lifetime
     int reload_ms = 1000;                   // how often the database's data version is checked
     int max_proposals = 2;                  // grid-division proposals computed at once
+    // The category catalogue and the working calendar of incidents (docs/INCIDENTS.md).
+    std::filesystem::path categories = std::filesystem::path(WANGGE_DEFAULT_DATA_DIR) / "categories.json";
+    std::filesystem::path calendar = std::filesystem::path(WANGGE_DEFAULT_DATA_DIR) / "calendar.json";
 };
 int run_serve(const ServeOptions& o);
 

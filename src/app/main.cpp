@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
                           "How often to look for changes made to the database by others (milliseconds)")
         ->check(CLI::Range(100, 3600000))
         ->capture_default_str();
+    serve_cmd->add_option("--categories", serve.categories, "The incident category catalogue (JSON)")
+        ->capture_default_str();
+    serve_cmd->add_option("--calendar", serve.calendar, "The working calendar of time limits (JSON)")
+        ->capture_default_str();
     serve_cmd->add_option("--max-proposals", serve.max_proposals, "Grid-division proposals computed at once")
         ->check(CLI::Range(1, 64))
         ->capture_default_str();

@@ -77,6 +77,15 @@ void bind_incident(Statement& st, const IncidentRow& r) {
     st.bind(25, r.duplicate_of).bind(26, r.idempotency_key).bind(27, r.request_digest);
 }
 
+// The row the bound statement finds, if any (the statement is reset for its next use).
+template <typename Row>
+std::optional<Row> one_row(Statement& st, Row (*read)(const Statement&)) {
+    if (!st.step()) return std::nullopt;
+    Row row = read(st);
+    st.reset();
+    return row;
+}
+
 std::vector<IncidentRow> read_incidents(Statement& st) {
     std::vector<IncidentRow> out;
     while (st.step()) out.push_back(read_incident(st));
@@ -102,19 +111,13 @@ void Database::update_worker(const WorkerRow& row) {
 std::optional<WorkerRow> Database::find_worker(std::int64_t id) {
     auto& st = cached_statement("SELECT " + std::string(worker_columns) + " FROM workers WHERE id = ?");
     st.bind(1, id);
-    if (!st.step()) return std::nullopt;
-    WorkerRow w = read_worker(st);
-    st.reset();
-    return w;
+    return one_row(st, read_worker);
 }
 
 std::optional<WorkerRow> Database::find_worker_by_phone(std::string_view phone) {
     auto& st = cached_statement("SELECT " + std::string(worker_columns) + " FROM workers WHERE phone = ? AND phone <> ''");
     st.bind(1, phone);
-    if (!st.step()) return std::nullopt;
-    WorkerRow w = read_worker(st);
-    st.reset();
-    return w;
+    return one_row(st, read_worker);
 }
 
 std::vector<WorkerRow> Database::list_workers() {
@@ -169,19 +172,13 @@ void Database::update_incident(const IncidentRow& row) {
 std::optional<IncidentRow> Database::find_incident(std::int64_t id) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) + " FROM incidents WHERE id = ?");
     st.bind(1, id);
-    if (!st.step()) return std::nullopt;
-    IncidentRow r = read_incident(st);
-    st.reset();
-    return r;
+    return one_row(st, read_incident);
 }
 
 std::optional<IncidentRow> Database::find_incident_by_key(std::string_view key) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) + " FROM incidents WHERE idempotency_key = ?");
     st.bind(1, key);
-    if (!st.step()) return std::nullopt;
-    IncidentRow r = read_incident(st);
-    st.reset();
-    return r;
+    return one_row(st, read_incident);
 }
 
 std::vector<IncidentRow> Database::incidents_near(const std::string& category, const BBox& box) {

@@ -29,7 +29,7 @@ struct Fixture {
     std::shared_ptr<grid::SnapshotHolder> holder;
     std::shared_ptr<api::GroupCommit> commits;
     std::unique_ptr<api::Service> service;
-    std::string admin, worker_token, other_community, viewer;
+    std::string admin, worker_token, other_community, viewer, west;
     std::int64_t wang = 0, li = 0;
 
     Fixture() {
@@ -55,6 +55,7 @@ struct Fixture {
         worker_token = accounts.token_for("wang", auth::Role::worker, {"320102002001001"});
         other_community = accounts.token_for("east", auth::Role::community, {"320102002002"});
         viewer = accounts.token_for("view", auth::Role::viewer, {"320102002"});
+        west = accounts.token_for("west", auth::Role::community, {"320102002001"});
         commits = std::make_shared<api::GroupCommit>(path);
         api::IncidentOptions o;
         o.rules = [](std::string_view category, incident::Urgency urgency) -> std::optional<incident::CaseRules> {
@@ -244,4 +245,66 @@ TEST_CASE("incidents: concurrent reports share transactions, each answered once 
     store::Database::IncidentFilter all;
     all.limit = 1000;
     CHECK(db->list_incidents(all).size() == threads * each);
+}
+
+TEST_CASE("incidents: the workflow over HTTP, each step by whom the table allows, logged", "[incident][api]") {
+    Fixture f;
+    const auto filed = f.report({{"category", "0101"}, {"description", "垃圾"}, {"location", at(118.802, 32.007)}}, f.viewer);
+    REQUIRE(filed.status == 201);
+    const std::string id = std::to_string(body_of(filed)["id"].get<int>());
+    auto step = [&](const json& body, const std::string& token) {
+        auto req = test::json_post("/api/v1/incidents/" + id + "/transitions", body.dump(), token);
+        return f.service->handle(std::move(req));
+    };
+    // The handler (王芳's account) sees its next step.
+    const json seen = body_of(f.get("/api/v1/incidents/" + id, f.worker_token));
+    CHECK(std::find(seen["next_steps"].begin(), seen["next_steps"].end(), "start") != seen["next_steps"].end());
+
+    CHECK(step({{"action", "start"}}, f.viewer).status == 403);
+    CHECK(step({{"action", "start"}}, f.other_community).status == 403);
+    CHECK(step({{"action", "start"}}, "").status == 401);
+    CHECK(step({{"action", "close"}}, f.west).status == 409); // not from dispatched
+    CHECK(body_of(step({{"action", "suspend"}, {"note", "无法处理"}}, f.admin))["code"] == "illegal_transition");
+    CHECK(step({{"action", "fly"}}, f.west).status == 400);
+
+    auto r = step({{"action", "start"}}, f.worker_token);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(body_of(r)["state"] == "in_progress");
+    r = step({{"action", "extend"}, {"due_at", "2026-12-04T05:00:00Z"}}, f.west);
+    CHECK(body_of(r)["code"] == "due_at_not_later");
+    r = step({{"action", "extend"}, {"due_at", "2026-12-07T09:00:00Z"}, {"note", "需协调物业"}}, f.west);
+    REQUIRE(r.status == 200);
+    CHECK(body_of(r)["due_at"] == "2026-12-07T09:00:00Z");
+    r = step({{"action", "reassign"}, {"worker", f.li}}, f.west);
+    REQUIRE(r.status == 200);
+    CHECK(body_of(r)["assignment"]["worker"] == f.li);
+    CHECK(body_of(r)["event"]["assignee"] == "李强");
+    // 王芳 is no longer the handler; community staff act on 李强's behalf.
+    CHECK(step({{"action", "start"}}, f.worker_token).status == 403);
+    REQUIRE(step({{"action", "start"}}, f.west).status == 200);
+    REQUIRE(step({{"action", "feedback"}, {"note", "已清理"}}, f.west).status == 200);
+    r = step({{"action", "rework"}, {"note", "仍有残留"}}, f.west);
+    REQUIRE(r.status == 200);
+    CHECK(body_of(r)["state"] == "in_progress");
+    REQUIRE(step({{"action", "feedback"}, {"note", "已清理干净"}}, f.west).status == 200);
+    REQUIRE(step({{"action", "verify"}}, f.west).status == 200);
+    CHECK(body_of(step({{"action", "close"}, {"rating", 9}}, f.west))["code"] == "invalid_rating");
+    r = step({{"action", "close"}, {"rating", 5}}, f.west);
+    REQUIRE(r.status == 200);
+    CHECK(body_of(r)["state"] == "closed");
+    CHECK(body_of(r)["closed_at"] == "2026-12-04T02:00:00Z");
+    CHECK(body_of(r)["next_steps"].empty());
+
+    const json c = body_of(f.get("/api/v1/incidents/" + id, f.admin));
+    std::vector<std::string> actions;
+    for (const auto& e : c["events"]) actions.push_back(e["action"]);
+    CHECK(actions == std::vector<std::string>{"report", "accept", "dispatch", "start", "extend", "reassign", "start",
+                                              "feedback", "rework", "feedback", "verify", "close"});
+    CHECK(c["events"][4]["note"] == "需协调物业");
+    CHECK(c["events"][4]["actor"] == "west");
+    auto db = store::Database::open(f.path, store::OpenMode::read_write);
+    CHECK_THROWS_WITH(db->exec("DELETE FROM incident_events"), Catch::Contains("append-only"));
+    CHECK(db->find_incident(std::stoll(id))->reworks == 1);
+    CHECK(db->find_incident(std::stoll(id))->rating == 5);
 }
