@@ -154,6 +154,14 @@ int run_serve(const ServeOptions& o) {
     auto calendar = std::make_shared<const incident::Calendar>(incident::Calendar::load(o.calendar));
     spdlog::info("incidents: {} categories (version {}), working calendar {}", catalogue->all().size(),
                  catalogue->version(), calendar->version());
+    // Holidays are announced a year at a time: a year the calendar does not hold counts only
+    // weekends as rest days, and time limits run through its holidays.
+    const auto this_year = incident::Calendar::local_date(std::chrono::system_clock::now()).year();
+    for (const auto year : {this_year, this_year + std::chrono::years(1)})
+        if (!calendar->covers(year))
+            spdlog::warn("the working calendar {} has no holidays for {}: add them to {} (time limits count its holidays "
+                         "as working days until then)",
+                         calendar->version(), static_cast<int>(year), o.calendar.string());
     api::IncidentOptions incidents;
     incidents.rules = incident::rules_lookup(catalogue, calendar);
     incidents.catalogue = catalogue;
