@@ -170,7 +170,7 @@ int run_serve(const ServeOptions& o) {
     api::ServiceOptions service_options{accounts, access, {}};
     service_options.incident_areas = [writer](std::int64_t id) {
         std::optional<std::vector<std::string>> codes;
-        writer->read([&](store::Database& db) { codes = api::incident_areas(db, id); });
+        writer->read([&](store::Database& stored) { codes = api::incident_areas(stored, id); });
         return codes;
     };
     auto service = std::make_shared<api::Service>(holder, std::move(families), std::move(service_options));

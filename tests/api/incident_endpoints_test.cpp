@@ -271,7 +271,7 @@ TEST_CASE("incidents: the workflow over HTTP, each step by whom the table allows
     INFO(r.body);
     REQUIRE(r.status == 200);
     CHECK(body_of(r)["state"] == "in_progress");
-    r = step({{"action", "extend"}, {"due_at", "2026-12-04T05:00:00Z"}}, f.west);
+    r = step({{"action", "extend"}, {"due_at", "2026-12-04T05:00:00Z"}, {"note", "需协调"}}, f.west);
     CHECK(body_of(r)["code"] == "due_at_not_later");
     r = step({{"action", "extend"}, {"due_at", "2026-12-07T09:00:00Z"}, {"note", "需协调物业"}}, f.west);
     REQUIRE(r.status == 200);

@@ -81,13 +81,15 @@ TEST_CASE("incident durability: SIGKILL during a burst of reports loses no ackno
         const auto r = client.request("GET", "/api/v1/incidents?limit=1000", {}, {{"Authorization", "Bearer " + token}});
         REQUIRE(r.status == 200);
         std::map<std::string, std::vector<std::int64_t>> by_key; // the description names the key
-        for (const auto& i : json::parse(r.body)["incidents"])
+        const json page = json::parse(r.body);
+        for (const auto& i : page["incidents"])
             by_key[i["description"].get<std::string>().substr(6)].push_back(i["id"].get<std::int64_t>());
         return by_key;
     };
     const auto after_crash = stored();
     for (const auto& [key, id] : acknowledged) {
-        INFO(key);
+        INFO(key << " of " << acknowledged.size() << " acknowledged, " << after_crash.size() << " stored, "
+                  << sent.size() << " sent");
         REQUIRE(after_crash.contains(key));
         CHECK(after_crash.at(key) == std::vector<std::int64_t>{id});
     }
