@@ -4,8 +4,13 @@
 #include "auth/secrets.hpp"
 #include "geo/chinese_crs.hpp"
 #include "incident/handling.hpp"
+#include "incident/indicators.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
 
 namespace wangge::api {
 
@@ -38,6 +43,25 @@ std::string text_field(const nlohmann::json& body, const char* name, std::size_t
 std::string shown_phone(const std::string& phone, const Request& req) {
     if (phone.size() < 7 || (req.principal && req.principal->role != auth::Role::viewer)) return phone;
     return phone.substr(0, 3) + std::string(phone.size() - 7, '*') + phone.substr(phone.size() - 4);
+}
+
+// How much of its time limit an open case has used (亮灯), and who is to be told: the grid's
+// leader when yellow, the community when red, the street once it has been overdue for as long
+// again as its limit (stepped escalation, 逐级督办).
+struct Urgency {
+    incident::Light light;
+    std::string escalation;
+};
+
+Urgency urgency_of(const store::IncidentRow& r, const incident::Calendar& calendar, SystemTime now) {
+    const SystemTime reported = *parse_utc(r.reported_at), due = *parse_utc(r.due_at);
+    const incident::Light light = calendar.light(reported, due, now);
+    std::string escalation;
+    if (light == incident::Light::yellow) escalation = "grid_leader";
+    if (light == incident::Light::red)
+        escalation = calendar.working_time_between(due, now) >= calendar.working_time_between(reported, due) ? "street"
+                                                                                                           : "community";
+    return {light, escalation};
 }
 
 nlohmann::json incident_json(const store::IncidentRow& r, const Request& req) {
@@ -92,6 +116,8 @@ std::optional<Response> IncidentEndpoints::handle(const Request& req, const grid
     if (route.access == Access::report_incident) return file(req, snapshot);
     if (route.access == Access::incidents && route.incident_id > 0) return one(req);
     if (route.access == Access::handle_incident) return transition(req);
+    if (req.path == "/api/v1/supervision") return supervision(req);
+    if (req.path == "/api/v1/stats") return stats(req);
     if (req.path == "/api/v1/categories" && m_options.catalogue) {
         require_read(req);
         return categories();
@@ -175,6 +201,16 @@ Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snaps
     return r;
 }
 
+namespace {
+void add_light(nlohmann::json& j, const store::IncidentRow& r, const incident::Calendar& calendar, SystemTime now) {
+    const auto state = incident::parse_state(r.state);
+    if (!state || !incident::is_open(*state)) return;
+    const Urgency u = urgency_of(r, calendar, now);
+    j["light"] = incident::to_string(u.light);
+    if (!u.escalation.empty()) j["escalation"] = u.escalation;
+}
+} // namespace
+
 Response IncidentEndpoints::list(const Request& req) const {
     store::Database::IncidentFilter f;
     if (auto code = req.param("code")) f.code = std::string(*code);
@@ -187,7 +223,11 @@ Response IncidentEndpoints::list(const Request& req) const {
     f.offset = static_cast<int>(optional_long(req, "offset", 0, 100000000).value_or(0));
     nlohmann::json items = nlohmann::json::array();
     m_reads->read([&](store::Database& db) {
-        for (const auto& r : db.list_incidents(f)) items.push_back(incident_json(r, req));
+        const SystemTime now = m_options.clock();
+        for (const auto& r : db.list_incidents(f)) {
+            items.push_back(incident_json(r, req));
+            add_light(items.back(), r, *m_options.calendar, now);
+        }
     });
     return json_response(dump(nlohmann::json{{"incidents", items}, {"limit", f.limit}, {"offset", f.offset}}));
 }
@@ -198,6 +238,7 @@ Response IncidentEndpoints::one(const Request& req) const {
         const auto r = db.find_incident(req.route.incident_id);
         if (!r) throw Error(ErrorKind::not_found, "not_found", "no case " + std::to_string(req.route.incident_id));
         out = incident_json(*r, req);
+        add_light(out, *r, *m_options.calendar, m_options.clock());
         nlohmann::json events = nlohmann::json::array();
         for (const auto& e : db.incident_events(r->id))
             events.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"from", e.from_state},
@@ -285,6 +326,184 @@ Response IncidentEndpoints::categories() const {
     Response r = json_response(dump(nlohmann::json{{"version", c.version()}, {"classes", majors}}));
     r.set_header("Cache-Control", "public, max-age=300");
     return r;
+}
+
+} // namespace wangge::api
+
+namespace wangge::api {
+
+namespace {
+
+std::optional<std::string> code_param(const Request& req) {
+    const auto code = req.param("code");
+    if (!code) return std::nullopt;
+    if (!level_of_code(*code))
+        throw Error(ErrorKind::bad_request, "invalid_code", "code '" + std::string(*code) + "' is not a division code");
+    return std::string(*code);
+}
+
+// Every case of an area (its street, community or grid, or the area answering for it).
+std::vector<store::IncidentRow> cases_of(store::Database& db, const std::optional<std::string>& code,
+                                         std::optional<std::string> state = std::nullopt) {
+    store::Database::IncidentFilter f;
+    f.code = code;
+    f.state = std::move(state);
+    f.limit = 1000000;
+    return db.list_incidents(f);
+}
+
+SystemTime time_param(const Request& req, std::string_view name, SystemTime fallback) {
+    const auto text = req.param(name);
+    if (!text) return fallback;
+    const auto t = parse_utc(*text);
+    if (!t)
+        throw Error(ErrorKind::bad_request, "invalid_parameter",
+                    std::string(name) + "='" + std::string(*text) + "' is not a UTC date or time");
+    return *t;
+}
+
+double weight_param(const Request& req, std::string_view name, double fallback) {
+    const auto text = req.param(name);
+    if (!text) return fallback;
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (ec != std::errc() || end != text->data() + text->size())
+        throw Error(ErrorKind::bad_request, "invalid_parameter", std::string(name) + " is a number");
+    return v;
+}
+
+nlohmann::json rate(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+nlohmann::json indicators_json(const incident::Indicators& i) {
+    return {{"due", i.due},
+            {"closed", i.closed},
+            {"closed_on_time", i.closed_on_time},
+            {"closing_rate", rate(i.closing_rate)},
+            {"on_time_rate", rate(i.on_time_rate)},
+            {"rework_rate", rate(i.rework_rate)},
+            {"extension_rate", rate(i.extension_rate)},
+            {"satisfaction_rate", rate(i.satisfaction_rate)},
+            {"mean_handling_hours", rate(i.mean_handling_hours)},
+            {"score", rate(i.score)}};
+}
+
+std::string csv_cell(const nlohmann::json& v) {
+    if (v.is_null()) return "";
+    if (v.is_string()) return v.get<std::string>();
+    return v.dump();
+}
+
+} // namespace
+
+Response IncidentEndpoints::supervision(const Request& req) const {
+    require_read(req);
+    const auto code = code_param(req);
+    const SystemTime now = m_options.clock();
+    struct Item {
+        nlohmann::json json;
+        std::string due_at;
+    };
+    std::vector<Item> items;
+    m_reads->read([&](store::Database& db) {
+        for (const auto& r : cases_of(db, code)) {
+            const auto state = incident::parse_state(r.state);
+            if (!state || !incident::is_open(*state)) continue;
+            if (urgency_of(r, *m_options.calendar, now).light == incident::Light::green) continue;
+            nlohmann::json j = incident_json(r, req);
+            add_light(j, r, *m_options.calendar, now);
+            items.push_back({std::move(j), r.due_at});
+        }
+    });
+    // Most overdue first.
+    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.due_at < b.due_at; });
+    nlohmann::json out = nlohmann::json::array();
+    for (auto& i : items) out.push_back(std::move(i.json));
+    return json_response(dump(nlohmann::json{{"at", format_utc(now)}, {"cases", out}}));
+}
+
+Response IncidentEndpoints::stats(const Request& req) const {
+    require_read(req);
+    const auto code = code_param(req);
+    const SystemTime now = m_options.clock();
+    const incident::Period period{time_param(req, "from", now - std::chrono::days(30)), time_param(req, "to", now)};
+    const std::string by_text(req.param("by").value_or("community"));
+    std::optional<incident::GroupBy> by;
+    for (auto [name, value] : {std::pair{"street", incident::GroupBy::street}, {"community", incident::GroupBy::community},
+                               {"grid", incident::GroupBy::grid}, {"worker", incident::GroupBy::worker},
+                               {"category", incident::GroupBy::category}})
+        if (by_text == name) by = value;
+    if (!by) throw Error(ErrorKind::bad_request, "invalid_parameter", "by is street, community, grid, worker or category");
+    incident::Weights w;
+    w.closing = weight_param(req, "w_closing", w.closing);
+    w.on_time = weight_param(req, "w_on_time", w.on_time);
+    w.rework = weight_param(req, "w_rework", w.rework);
+    w.extension = weight_param(req, "w_extension", w.extension);
+    w.satisfaction = weight_param(req, "w_satisfaction", w.satisfaction);
+
+    std::vector<incident::CaseFacts> facts;
+    m_reads->read([&](store::Database& db) {
+        std::map<std::int64_t, std::string> worker_names;
+        for (const auto& worker : db.list_workers()) worker_names[worker.id] = worker.name;
+        for (const auto& r : cases_of(db, code)) {
+            incident::CaseFacts f;
+            f.id = std::to_string(r.id);
+            f.street = r.street_code;
+            f.community = r.community_code;
+            f.grid = r.grid_code;
+            if (r.assignee_worker_id) f.worker = worker_names[*r.assignee_worker_id];
+            f.category = r.category;
+            f.reported_at = *parse_utc(r.reported_at);
+            f.due_at = *parse_utc(r.due_at);
+            if (r.closed_at) f.closed_at = parse_utc(*r.closed_at);
+            f.state = incident::parse_state(r.state).value_or(incident::State::reported);
+            f.extended = r.extended;
+            f.reworks = r.reworks;
+            f.rating = r.rating;
+            std::optional<SystemTime> accepted;
+            for (const auto& e : db.incident_events(r.id)) {
+                if (e.action == "feedback") f.handled = true;
+                if (e.action == "accept" && !accepted) accepted = parse_utc(e.at);
+            }
+            if (accepted && f.closed_at)
+                f.handling_minutes = m_options.calendar->working_time_between(*accepted, *f.closed_at).count();
+            facts.push_back(std::move(f));
+        }
+    });
+    const auto total = incident::summarize(facts, period, w);
+    const auto groups = incident::summarize_by(facts, period, *by, w);
+    if (req.param("format") == "csv") {
+        // One row per group, then the whole; the columns as in the JSON.
+        std::string csv = by_text + ",due,closed,closed_on_time,closing_rate,on_time_rate,rework_rate,extension_rate,"
+                                    "satisfaction_rate,mean_handling_hours,score\r\n";
+        auto row = [&](const std::string& key, const incident::Indicators& i) {
+            const nlohmann::json j = indicators_json(i);
+            csv += "\"" + key + "\"";
+            for (const char* k : {"due", "closed", "closed_on_time", "closing_rate", "on_time_rate", "rework_rate",
+                                  "extension_rate", "satisfaction_rate", "mean_handling_hours", "score"})
+                csv += "," + csv_cell(j[k]);
+            csv += "\r\n";
+        };
+        for (const auto& g : groups) row(g.key, g.indicators);
+        row("total", total);
+        Response r = json_response(std::move(csv));
+        r.content_type = "text/csv; charset=utf-8";
+        r.set_header("Content-Disposition", "attachment; filename=\"wangge-stats.csv\"");
+        return r;
+    }
+    nlohmann::json out{{"period", {{"from", format_utc(period.from)}, {"to", format_utc(period.to)}}},
+                       {"by", by_text},
+                       {"weights",
+                        {{"closing", w.closing}, {"on_time", w.on_time}, {"rework", w.rework},
+                         {"extension", w.extension}, {"satisfaction", w.satisfaction}}},
+                       {"total", indicators_json(total)}};
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& g : groups) {
+        nlohmann::json j = indicators_json(g.indicators);
+        j["key"] = g.key;
+        list.push_back(std::move(j));
+    }
+    out["groups"] = list;
+    return json_response(dump(out));
 }
 
 } // namespace wangge::api

@@ -3,6 +3,8 @@
 //   POST /api/v1/incidents              file a report: located, dispatched, given its due time (201)
 //   GET  /api/v1/incidents?code=&state=&limit=&offset=   the cases of an area
 //   GET  /api/v1/categories             the category catalogue (open to all)
+//   GET  /api/v1/supervision?code=      督办: the open cases of an area that are yellow or red
+//   GET  /api/v1/stats?code=&from=&to=&by=&format=csv   the indicators of case handling
 //   GET  /api/v1/incidents/{id}         one case with its events and the signed-in user's next steps
 //   POST /api/v1/incidents/{id}/transitions   a step of the workflow: {"action", "note", "worker",
 //                                       "due_at", "rating"}
@@ -11,6 +13,7 @@
 #include "api/endpoints.hpp"
 #include "api/group_commit.hpp"
 #include "api/writer.hpp"
+#include "incident/calendar.hpp"
 #include "incident/categories.hpp"
 #include "incident/intake.hpp"
 
@@ -27,6 +30,9 @@ struct IncidentOptions {
     std::function<SystemTime()> clock = std::chrono::system_clock::now;
     // Served at GET /api/v1/categories when set.
     std::shared_ptr<const incident::Catalogue> catalogue;
+    // The working calendar of traffic lights and handling times.
+    std::shared_ptr<const incident::Calendar> calendar =
+        std::make_shared<const incident::Calendar>(incident::Calendar::defaults());
     std::size_t max_description = 2000; // bytes
 };
 
@@ -42,6 +48,8 @@ private:
     Response one(const Request& req) const;
     Response transition(const Request& req) const;
     Response categories() const;
+    Response supervision(const Request& req) const;
+    Response stats(const Request& req) const;
 
     std::shared_ptr<GroupCommit> m_commits;
     std::shared_ptr<Writer> m_reads;

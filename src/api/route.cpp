@@ -81,6 +81,11 @@ Route route_of_incidents(std::string_view method, std::string_view rest) {
 
 Route route_of_api(std::string_view method, std::string_view rest) {
     if (rest == "incidents") return route_of_incidents(method, {});
+    if (rest == "stats" || rest == "supervision") {
+        Route r;
+        r.access = Access::incidents; // of an area, like its cases
+        return r;
+    }
     if (rest.starts_with("incidents/")) return route_of_incidents(method, rest.substr(10));
     Route r;
     const auto slash = rest.find('/');

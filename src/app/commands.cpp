@@ -165,6 +165,7 @@ int run_serve(const ServeOptions& o) {
     api::IncidentOptions incidents;
     incidents.rules = incident::rules_lookup(catalogue, calendar);
     incidents.catalogue = catalogue;
+    incidents.calendar = calendar;
     std::shared_ptr<api::Writer> writer;
     auto families = endpoint_families(o, holder, accounts, access, writer, std::move(incidents));
     api::ServiceOptions service_options{accounts, access, {}};

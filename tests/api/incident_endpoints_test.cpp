@@ -31,6 +31,7 @@ struct Fixture {
     std::unique_ptr<api::Service> service;
     std::string admin, worker_token, other_community, viewer, west;
     std::int64_t wang = 0, li = 0;
+    SystemTime clock = now; // what the endpoints take as now; tests move it
 
     Fixture() {
         {
@@ -66,7 +67,7 @@ struct Fixture {
             r.due = [limit](SystemTime t) { return t + limit; };
             return r;
         };
-        o.clock = [] { return now; };
+        o.clock = [this] { return clock; };
         auto writer = std::make_shared<api::Writer>(path, holder, std::vector<std::shared_ptr<tiles::TileCache>>{});
         api::ServiceOptions so{accounts.accounts, {}, {}};
         so.incident_areas = [writer](std::int64_t id) {
@@ -307,4 +308,60 @@ TEST_CASE("incidents: the workflow over HTTP, each step by whom the table allows
     CHECK_THROWS_WITH(db->exec("DELETE FROM incident_events"), Catch::Contains("append-only"));
     CHECK(db->find_incident(std::stoll(id))->reworks == 1);
     CHECK(db->find_incident(std::stoll(id))->rating == 5);
+}
+
+TEST_CASE("incidents: traffic lights in working time, stepped escalation, the supervision list and the indicators",
+          "[incident][api]") {
+    Fixture f;
+    // Filed at 10:00 China time, due 4 hours later by the clock (14:00): the default calendar's
+    // working time in between is 10:00-12:00 and 13:30-14:00, 150 minutes.
+    const auto a = body_of(f.report({{"category", "0101"}, {"description", "a"}, {"location", at(118.802, 32.007)}}, f.admin));
+    const auto b = body_of(f.report({{"category", "0101"}, {"description", "b"}, {"location", at(118.803, 32.007)}}, f.admin));
+    const std::string ida = std::to_string(a["id"].get<int>()), idb = std::to_string(b["id"].get<int>());
+    CHECK(body_of(f.get("/api/v1/incidents/" + ida, f.admin))["light"] == "green");
+    CHECK(body_of(f.get("/api/v1/supervision?code=320102002001", f.west))["cases"].empty());
+
+    // Case a is handled and closed at 11:00, on time.
+    f.clock = *parse_utc("2026-12-04T03:00:00Z");
+    for (const json& step : {json{{"action", "start"}}, json{{"action", "feedback"}, {"note", "ok"}}, json{{"action", "verify"}},
+                             json{{"action", "close"}, {"rating", 4}}})
+        REQUIRE(f.service->handle(test::json_post("/api/v1/incidents/" + ida + "/transitions", step.dump(), f.west)).status == 200);
+
+    f.clock = *parse_utc("2026-12-04T05:50:00Z"); // 13:50: 140 of 150 working minutes used
+    json one = body_of(f.get("/api/v1/incidents/" + idb, f.admin));
+    CHECK(one["light"] == "yellow");
+    CHECK(one["escalation"] == "grid_leader");
+    CHECK_FALSE(body_of(f.get("/api/v1/incidents/" + ida, f.admin)).contains("light")); // closed
+    f.clock = *parse_utc("2026-12-04T06:30:00Z"); // 14:30: overdue by 30 working minutes
+    one = body_of(f.get("/api/v1/incidents/" + idb, f.admin));
+    CHECK(one["light"] == "red");
+    CHECK(one["escalation"] == "community");
+    f.clock = *parse_utc("2026-12-05T02:00:00Z"); // the next morning: overdue by more than its limit
+    one = body_of(f.get("/api/v1/incidents/" + idb, f.admin));
+    CHECK(one["escalation"] == "street");
+    const json watch = body_of(f.get("/api/v1/supervision?code=320102002001", f.west));
+    REQUIRE(watch["cases"].size() == 1);
+    CHECK(watch["cases"][0]["id"] == b["id"]);
+    CHECK(f.get("/api/v1/supervision?code=320102002002", f.west).status == 403);
+
+    // Both cases count in December: a closed on time, b open past its due time.
+    const auto stats = f.get("/api/v1/stats?code=320102002001&from=2026-12-01&to=2026-12-10&by=grid", f.west);
+    REQUIRE(stats.status == 200);
+    const json s = body_of(stats);
+    CHECK(s["total"]["due"] == 2);
+    CHECK(s["total"]["closed"] == 1);
+    CHECK(s["total"]["closed_on_time"] == 1);
+    CHECK(s["total"]["closing_rate"] == 0.5);
+    CHECK(s["total"]["on_time_rate"] == 0.5);
+    CHECK(s["total"]["satisfaction_rate"] == 1.0);
+    CHECK(s["total"]["mean_handling_hours"] == 1.0); // accepted 10:00, closed 11:00
+    REQUIRE(s["groups"].size() == 1);
+    CHECK(s["groups"][0]["key"] == "320102002001001");
+    const auto csv = f.get("/api/v1/stats?code=320102002001&from=2026-12-01&to=2026-12-10&by=grid&format=csv", f.west);
+    REQUIRE(csv.status == 200);
+    CHECK(csv.content_type == "text/csv; charset=utf-8");
+    CHECK(csv.body.starts_with("grid,due,closed,closed_on_time,closing_rate,on_time_rate"));
+    CHECK(csv.body.find("\"total\",2,1,1,0.5,0.5") != std::string::npos);
+    CHECK(f.get("/api/v1/stats?code=320102002001&by=galaxy", f.west).status == 400);
+    CHECK(f.get("/api/v1/stats?code=320102002002", f.west).status == 403);
 }
