@@ -120,12 +120,26 @@ TEST_CASE("access e2e: every role against every endpoint family, in and out of s
          {{"anonymous", anon}, {"admin", "404"}, {"street", "404"}, {"community", "404"}, {"worker", denied}, {"viewer", denied}}},
         {"audit log", "GET", "/api/v1/audit",
          {{"anonymous", anon}, {"admin", ok}, {"street", denied}, {"community", denied}, {"worker", denied}, {"viewer", denied}}},
+        {"report a case", "POST", "/api/v1/incidents", signed_in("201")},
+        {"categories", "GET", "/api/v1/categories", all(ok)},
+        {"cases of the community", "GET", "/api/v1/incidents?code=" + d.a,
+         {{"anonymous", anon}, {"admin", ok}, {"street", ok}, {"community", ok}, {"worker", denied}, {"viewer", ok}}},
+        {"cases of the worker's grid", "GET", "/api/v1/incidents?code=" + d.grid, signed_in(ok)},
+        {"cases elsewhere", "GET", "/api/v1/incidents?code=" + d.elsewhere,
+         {{"anonymous", anon}, {"admin", ok}, {"street", denied}, {"community", denied}, {"worker", denied}, {"viewer", denied}}},
+        {"supervision list", "GET", "/api/v1/supervision?code=" + d.a,
+         {{"anonymous", anon}, {"admin", ok}, {"street", ok}, {"community", ok}, {"worker", denied}, {"viewer", ok}}},
+        {"indicators", "GET", "/api/v1/stats?code=" + d.a,
+         {{"anonymous", anon}, {"admin", ok}, {"street", ok}, {"community", ok}, {"worker", denied}, {"viewer", ok}}},
     };
+    // A report at the worker's grid, which every signed-in role may file.
+    const json report{{"category", "0101"}, {"description", "暴露垃圾"}, {"building", 1}};
     for (const auto& row : rows)
         for (const auto& [role, expected] : row.expect) {
             INFO(role << ": " << row.what << " (" << row.method << " " << row.target << ")");
+            const std::string body = row.target == "/api/v1/incidents" ? report.dump() : "{}";
             const auto r = row.method == "GET" ? client.request("GET", row.target, {}, bearer(token[role]))
-                                               : client.request(row.method, row.target, "{}", json_write(token[role]));
+                                               : client.request(row.method, row.target, body, json_write(token[role]));
             INFO(r.body.substr(0, 300));
             CHECK(std::to_string(r.status) == expected);
             if (r.status == 401) {
