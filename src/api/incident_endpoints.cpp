@@ -107,7 +107,7 @@ std::optional<std::vector<std::string>> incident_areas(store::Database& db, std:
     return codes;
 }
 
-IncidentEndpoints::IncidentEndpoints(std::shared_ptr<GroupCommit> commits, std::shared_ptr<Writer> reads,
+IncidentEndpoints::IncidentEndpoints(std::shared_ptr<store::GroupCommit> commits, std::shared_ptr<Writer> reads,
                                      IncidentOptions options)
     : m_commits(std::move(commits)), m_reads(std::move(reads)), m_options(std::move(options)) {}
 

@@ -11,7 +11,7 @@
 // The access check has run before (route classes report_incident and incidents, with the case's
 // areas looked up); intake is committed through a GroupCommit, answered only once durable.
 #include "api/endpoints.hpp"
-#include "api/group_commit.hpp"
+#include "store/group_commit.hpp"
 #include "api/writer.hpp"
 #include "incident/calendar.hpp"
 #include "incident/categories.hpp"
@@ -38,7 +38,7 @@ struct IncidentOptions {
 
 class IncidentEndpoints final : public Endpoints {
 public:
-    IncidentEndpoints(std::shared_ptr<GroupCommit> commits, std::shared_ptr<Writer> reads, IncidentOptions options);
+    IncidentEndpoints(std::shared_ptr<store::GroupCommit> commits, std::shared_ptr<Writer> reads, IncidentOptions options);
 
     std::optional<Response> handle(const Request& req, const grid::Snapshot& snapshot) const override;
 
@@ -51,7 +51,7 @@ private:
     Response supervision(const Request& req) const;
     Response stats(const Request& req) const;
 
-    std::shared_ptr<GroupCommit> m_commits;
+    std::shared_ptr<store::GroupCommit> m_commits;
     std::shared_ptr<Writer> m_reads;
     IncidentOptions m_options;
 };

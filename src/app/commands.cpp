@@ -106,7 +106,7 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     std::vector<std::shared_ptr<const api::Endpoints>> families{
         std::make_shared<api::AccountEndpoints>(std::move(accounts), access),
         std::make_shared<api::BalanceEndpoints>(writer, o.max_proposals),
-        std::make_shared<api::IncidentEndpoints>(std::make_shared<api::GroupCommit>(o.db), writer, std::move(incidents)),
+        std::make_shared<api::IncidentEndpoints>(std::make_shared<store::GroupCommit>(o.db), writer, std::move(incidents)),
         std::make_shared<api::RestEndpoints>(),
         std::make_shared<api::OgcEndpoints>(), std::make_shared<api::TileEndpoints>(vector_cache)};
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};

@@ -36,7 +36,8 @@ void check_password(std::string_view password) {
 }
 
 Accounts::Accounts(std::filesystem::path db, AccountsOptions options)
-    : m_path(std::move(db)), m_options(std::move(options)), m_limiter(m_options.login_limits, m_options.steady_clock) {}
+    : m_path(std::move(db)), m_options(std::move(options)), m_limiter(m_options.login_limits, m_options.steady_clock),
+      m_audit(std::make_unique<store::GroupCommit>(m_path)) {}
 
 template <typename F>
 auto Accounts::with_db(F&& f) {
@@ -227,7 +228,7 @@ void Accounts::sign_out(std::string_view secret) {
 
 void Accounts::audit(store::AuditRow row) {
     row.at = format_utc(m_options.clock());
-    with_db([&](store::Database& db) { db.insert_audit(row); });
+    m_audit->run([&](store::Database& db) { return db.insert_audit(row); });
 }
 
 std::vector<store::AuditRow> Accounts::list_audit(const store::AuditFilter& filter) {

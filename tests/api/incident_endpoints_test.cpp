@@ -27,7 +27,7 @@ struct Fixture {
     test::TempDir dir;
     std::filesystem::path path = dir / "w.sqlite";
     std::shared_ptr<grid::SnapshotHolder> holder;
-    std::shared_ptr<api::GroupCommit> commits;
+    std::shared_ptr<store::GroupCommit> commits;
     std::unique_ptr<api::Service> service;
     std::string admin, worker_token, other_community, viewer, west;
     std::int64_t wang = 0, li = 0;
@@ -57,7 +57,7 @@ struct Fixture {
         other_community = accounts.token_for("east", auth::Role::community, {"320102002002"});
         viewer = accounts.token_for("view", auth::Role::viewer, {"320102002"});
         west = accounts.token_for("west", auth::Role::community, {"320102002001"});
-        commits = std::make_shared<api::GroupCommit>(path);
+        commits = std::make_shared<store::GroupCommit>(path);
         api::IncidentOptions o;
         o.rules = [](std::string_view category, incident::Urgency urgency) -> std::optional<incident::CaseRules> {
             if (category != "0101" && category != "1101") return std::nullopt;

@@ -1,12 +1,10 @@
-#include "api/group_commit.hpp"
+#include "store/group_commit.hpp"
 
 #include "core/error.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <vector>
 
-namespace wangge::api {
+namespace wangge::store {
 
 GroupCommit::GroupCommit(std::filesystem::path db, std::size_t max_batch)
     : m_path(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_thread([this] { loop(); }) {}
@@ -30,7 +28,7 @@ std::size_t GroupCommit::jobs() const {
     return m_jobs;
 }
 
-void GroupCommit::submit(std::function<void(store::Database&)> work) {
+void GroupCommit::submit(std::function<void(Database&)> work) {
     std::future<void> done;
     {
         std::lock_guard lock(m_mutex);
@@ -43,7 +41,7 @@ void GroupCommit::submit(std::function<void(store::Database&)> work) {
 }
 
 void GroupCommit::loop() {
-    std::unique_ptr<store::Database> db;
+    std::unique_ptr<Database> db;
     for (;;) {
         std::vector<Job> batch;
         {
@@ -57,8 +55,8 @@ void GroupCommit::loop() {
         }
         std::vector<std::exception_ptr> failed(batch.size());
         try {
-            if (!db) db = store::Database::open(m_path, store::OpenMode::read_write);
-            store::Transaction tx(*db, store::Bump::none);
+            if (!db) db = Database::open(m_path, OpenMode::read_write);
+            Transaction tx(*db, Bump::none);
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 db->exec("SAVEPOINT job");
                 try {
@@ -73,7 +71,6 @@ void GroupCommit::loop() {
             tx.commit();
         } catch (...) {
             // Nothing of this batch was written: every job hears why.
-            spdlog::error("group commit of {} writes failed", batch.size());
             const auto why = std::current_exception();
             for (auto& f : failed) f = why;
             db.reset(); // reopened for the next batch
@@ -92,4 +89,4 @@ void GroupCommit::loop() {
     }
 }
 
-} // namespace wangge::api
+} // namespace wangge::store

@@ -16,7 +16,7 @@
 #include <optional>
 #include <thread>
 
-namespace wangge::api {
+namespace wangge::store {
 
 class GroupCommit {
 public:
@@ -26,10 +26,10 @@ public:
     GroupCommit& operator=(const GroupCommit&) = delete;
 
     template <typename F>
-    auto run(F&& job) -> decltype(job(std::declval<store::Database&>())) {
-        using R = decltype(job(std::declval<store::Database&>()));
+    auto run(F&& job) -> decltype(job(std::declval<Database&>())) {
+        using R = decltype(job(std::declval<Database&>()));
         std::optional<R> result;
-        submit([&](store::Database& db) { result.emplace(job(db)); });
+        submit([&](Database& db) { result.emplace(job(db)); });
         return std::move(*result);
     }
 
@@ -39,10 +39,10 @@ public:
 
 private:
     struct Job {
-        std::function<void(store::Database&)> work;
+        std::function<void(Database&)> work;
         std::promise<void> done;
     };
-    void submit(std::function<void(store::Database&)> work);
+    void submit(std::function<void(Database&)> work);
     void loop();
 
     std::filesystem::path m_path;
@@ -55,4 +55,4 @@ private:
     std::thread m_thread;
 };
 
-} // namespace wangge::api
+} // namespace wangge::store
