@@ -1,14 +1,14 @@
 #include "incident/calendar.hpp"
 
+#include "incident/data_file.hpp"
+
 #include "core/error.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <initializer_list>
-#include <sstream>
 
 namespace wangge::incident {
 
@@ -68,10 +68,7 @@ std::string string_at(const nlohmann::json& object, const char* key, const std::
 
 void no_unknown_keys(const nlohmann::json& object, std::initializer_list<std::string_view> known,
                      const std::string& where) {
-    for (const auto& [key, value] : object.items()) {
-        if (!key.empty() && key[0] == '_') continue; // comments
-        if (std::find(known.begin(), known.end(), key) == known.end()) invalid(where, "unknown key '" + key + "'");
-    }
+    if (const auto key = detail::unknown_key(object, known)) invalid(where, "unknown key '" + *key + "'");
 }
 
 std::vector<WorkWindow> parse_windows(const nlohmann::json& j) {
@@ -154,25 +151,11 @@ Calendar Calendar::defaults() {
 }
 
 Calendar Calendar::load(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::io, "unreadable_file", "cannot read the working calendar " + path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    try {
-        return parse(text.str());
-    } catch (const Error& e) {
-        throw Error(e.kind(), e.code(), path.string() + ": " + e.what());
-    }
+    return detail::load_data_file<Calendar>(path, "working calendar", [](std::string_view text) { return parse(text); });
 }
 
 Calendar Calendar::parse(std::string_view json_text) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(json_text.begin(), json_text.end());
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(ErrorKind::unprocessable, "invalid_calendar", std::string("calendar: not JSON: ") + e.what());
-    }
-    if (!j.is_object()) invalid("top level", "must be an object");
+    const nlohmann::json j = detail::parse_data_object(json_text, "invalid_calendar", "calendar");
     no_unknown_keys(j, {"version", "source", "windows", "rest_weekdays", "years"}, "top level");
 
     Calendar c = defaults();

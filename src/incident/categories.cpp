@@ -1,14 +1,14 @@
 #include "incident/categories.hpp"
 
+#include "incident/data_file.hpp"
+
 #include "core/error.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <initializer_list>
-#include <sstream>
 
 namespace wangge::incident {
 
@@ -24,10 +24,7 @@ bool all_digits(std::string_view s) {
 
 void no_unknown_keys(const nlohmann::json& object, std::initializer_list<std::string_view> known,
                      const std::string& where) {
-    for (const auto& [key, value] : object.items()) {
-        if (!key.empty() && key[0] == '_') continue; // comments
-        if (std::find(known.begin(), known.end(), key) == known.end()) invalid(where, "unknown key '" + key + "'");
-    }
+    if (const auto key = detail::unknown_key(object, known)) invalid(where, "unknown key '" + *key + "'");
 }
 
 // A required, non-empty string member.
@@ -140,25 +137,11 @@ std::optional<Domain> parse_domain(std::string_view text) noexcept {
 }
 
 Catalogue Catalogue::load(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::io, "unreadable_file", "cannot read the category catalogue " + path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    try {
-        return parse(text.str());
-    } catch (const Error& e) {
-        throw Error(e.kind(), e.code(), path.string() + ": " + e.what());
-    }
+    return detail::load_data_file<Catalogue>(path, "category catalogue", [](std::string_view text) { return parse(text); });
 }
 
 Catalogue Catalogue::parse(std::string_view json_text) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(json_text.begin(), json_text.end());
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(ErrorKind::unprocessable, "invalid_categories", std::string("categories: not JSON: ") + e.what());
-    }
-    if (!j.is_object()) invalid("top level", "must be an object");
+    const nlohmann::json j = detail::parse_data_object(json_text, "invalid_categories", "categories");
     no_unknown_keys(j, {"version", "source", "classes"}, "top level");
     Catalogue cat;
     cat.m_version = text_at(j, "version", "top level");
