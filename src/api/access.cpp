@@ -129,9 +129,15 @@ void AccessPolicy::check_host(const Request& req) const {
 void AccessPolicy::check_body_type(const Request& req) const {
     if (req.method == "DELETE") return;
     const auto type = req.header("content-type");
-    if (!type || !is_json_media_type(*type))
+    if (type && is_json_media_type(*type)) return;
+    if (req.route.accepts_form) {
+        if (type && is_form_media_type(*type)) return;
         throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
-                    req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json");
+                    req.method + " " + req.path +
+                        " takes a form or JSON body: send Content-Type: application/x-www-form-urlencoded");
+    }
+    throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
+                req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json");
 }
 
 void AccessPolicy::check_origin(const Request& req) const {
@@ -208,8 +214,9 @@ void AccessPolicy::check_access(const Request& req) const {
             return;
         if (!one)
             throw Error(ErrorKind::forbidden, "forbidden",
-                        who(*p) + " lists cases of its own areas: name one with code= (a street, community or grid code "
-                                  "of its scope)");
+                        who(*p) + " lists cases of its own areas: name one with " +
+                            (route.takes_api_key ? "jurisdiction_id=" : "code=") +
+                            " (a street, community or grid code of its scope)");
         throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not " + what + ": it lies outside that user's scope");
     }
     case Access::audit:
