@@ -94,6 +94,22 @@ std::string decode_utf8(std::string_view text, bool plus_is_space, std::string_v
 }
 } // namespace
 
+std::string loggable_target(std::string_view target) {
+    std::string out(target);
+    const auto query = out.find('?');
+    if (query == std::string::npos) return out;
+    for (auto at = query; at < out.size();) {
+        const auto end = std::min(out.find('&', at + 1), out.size());
+        if (out.compare(at + 1, 8, "api_key=") == 0) {
+            out.replace(at + 9, end - at - 9, "***");
+            at += 12;
+        } else {
+            at = end;
+        }
+    }
+    return out;
+}
+
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view text, std::string_view what) {
     std::vector<std::pair<std::string, std::string>> out;
     while (!text.empty()) {

@@ -83,11 +83,11 @@ Response Service::handle(Request req) const {
         response = std::move(*answer);
     } catch (const Error& e) {
         failure = e.what();
-        response = error_response(std::current_exception(), req.method + " " + req.target);
+        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
         if (response.status == 405) response.set_header("Allow", req.route.allow);
     } catch (...) {
         failure = "internal error";
-        response = error_response(std::current_exception(), req.method + " " + req.target);
+        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
     }
     if (!failure.empty() && req.route.errors != ErrorShape::envelope) response = open311_error(response, req.route.errors);
     if (req.route.unsafe) audit(req, response, failure);
@@ -104,7 +104,7 @@ void Service::audit(const Request& req, const Response& response, const std::str
     row.outcome = s < 400 ? "ok" : (s == 401 || s == 403 || s == 415 || s == 429) ? "denied" : "failed";
     row.status = s;
     row.method = req.method;
-    row.target = req.target.substr(0, 500);
+    row.target = loggable_target(req.target).substr(0, 500);
     row.codes = req.route.codes;
     row.base_version = note.base_version;
     row.data_version = note.data_version;
@@ -114,7 +114,7 @@ void Service::audit(const Request& req, const Response& response, const std::str
         m_accounts->audit(std::move(row));
     } catch (const std::exception& e) {
         // The answer stands (a write has committed); the operator must hear of the gap.
-        spdlog::error("audit log: {} {} by '{}' not recorded: {}", req.method, req.target,
+        spdlog::error("audit log: {} {} by '{}' not recorded: {}", req.method, loggable_target(req.target),
                       req.principal ? req.principal->name : "", e.what());
     }
 }
