@@ -2,7 +2,7 @@
 
 #include "api/header_values.hpp"
 #include "api/open311_format.hpp"
-#include "core/codes.hpp"
+#include "core/time.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +35,7 @@ void write_xml(XmlWriter& x, std::string_view name, const nlohmann::ordered_json
         x.open(name);
         for (const auto& [k, item] : v.items()) write_xml(x, k, item);
         x.close();
-    } else if (v.is_array()) {
+    } else if (v.is_array()) { // only a service definition's attributes
         x.open(name);
         for (const auto& item : v) write_xml(x, "attribute", item);
         x.close();
@@ -104,6 +104,26 @@ std::string utc_param(const Request& req, std::string_view name) {
     return format_utc(*t);
 }
 
+// [start_date, end_date] as UTC text; without them, the 90 days up to now (the spec's default).
+std::pair<std::string, std::string> period(const Request& req, SystemTime now) {
+    std::string end = req.param("end_date") ? utc_param(req, "end_date") : format_utc(now);
+    std::string start = req.param("start_date") ? utc_param(req, "start_date")
+                                                : format_utc(*parse_utc(end) - std::chrono::hours(24 * 90));
+    return {std::move(start), std::move(end)};
+}
+
+// The items of a comma-separated parameter ("" when absent).
+std::vector<std::string_view> list_param(const Request& req, std::string_view name) {
+    std::vector<std::string_view> out;
+    std::string_view rest = req.param(name).value_or("");
+    while (!rest.empty()) {
+        const std::string_view one = rest.substr(0, rest.find(','));
+        out.push_back(one);
+        rest.remove_prefix(std::min(rest.size(), one.size() + 1));
+    }
+    return out;
+}
+
 // Whether the signed-in user may see `r`: admins all; others where a scope covers the case's
 // place or the area answering for it (as the access check decides for one case).
 bool visible(const Request& req, const store::IncidentRow& r) {
@@ -162,7 +182,7 @@ struct Form {
 
 double coordinate(const Form& form, const char* name, double limit) {
     const std::string text = form.get(name);
-    if (text.empty()) throw bad(std::string("the request needs lat and long (WGS84); address_string and address_id are not taken"));
+    if (text.empty()) throw bad("the request needs lat and long (WGS84); address_string and address_id are not taken");
     double v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc() || end != text.data() + text.size() || !(v >= -limit && v <= limit))
@@ -299,34 +319,17 @@ Response Open311Endpoints::file(const Request& req, const grid::Snapshot& snapsh
 
 Response Open311Endpoints::requests(const Request& req, bool xml) const {
     std::vector<std::int64_t> ids;
-    if (const auto list = req.param("service_request_id")) {
-        std::string_view rest = *list;
-        while (!rest.empty()) {
-            const std::string_view one = rest.substr(0, rest.find(','));
-            std::int64_t v = 0;
-            const auto [end, ec] = std::from_chars(one.data(), one.data() + one.size(), v);
-            if (ec != std::errc() || end != one.data() + one.size() || v <= 0)
-                throw bad("service_request_id is a comma-separated list of ids");
-            ids.push_back(v);
-            rest.remove_prefix(std::min(rest.size(), one.size() + 1));
-        }
+    for (const std::string_view one : list_param(req, "service_request_id")) {
+        std::int64_t v = 0;
+        const auto [end, ec] = std::from_chars(one.data(), one.data() + one.size(), v);
+        if (ec != std::errc() || end != one.data() + one.size() || v <= 0)
+            throw bad("service_request_id is a comma-separated list of ids");
+        ids.push_back(v);
     }
-    std::vector<std::string> codes;
-    if (const auto list = req.param("service_code")) {
-        std::string_view rest = *list;
-        while (!rest.empty()) {
-            const std::string_view one = rest.substr(0, rest.find(','));
-            codes.emplace_back(one);
-            rest.remove_prefix(std::min(rest.size(), one.size() + 1));
-        }
-    }
+    const std::vector<std::string_view> codes = list_param(req, "service_code");
     const std::string status = std::string(req.param("status").value_or(""));
     if (!status.empty() && status != "open" && status != "closed") throw bad("status is open or closed");
-    const std::string end = req.param("end_date") ? utc_param(req, "end_date") : format_utc(m_options.clock());
-    // Without start_date, the 90 days before end_date (the spec's default).
-    const std::string start = req.param("start_date")
-                                  ? utc_param(req, "start_date")
-                                  : format_utc(*parse_utc(end) - std::chrono::hours(24 * 90));
+    const auto [start, end] = period(req, m_options.clock());
     std::vector<Record> out;
     m_reads->read([&](store::Database& db) {
         std::vector<store::IncidentRow> rows;
@@ -366,9 +369,7 @@ Response Open311Endpoints::token(const Request& req, bool xml) const {
 }
 
 Response Open311Endpoints::updates(const Request& req, bool xml) const {
-    const std::string end = req.param("end_date") ? utc_param(req, "end_date") : format_utc(m_options.clock());
-    const std::string start = req.param("start_date") ? utc_param(req, "start_date")
-                                                      : format_utc(*parse_utc(end) - std::chrono::hours(24 * 90));
+    const auto [start, end] = period(req, m_options.clock());
     std::vector<Record> out;
     m_reads->read([&](store::Database& db) {
         store::Database::IncidentFilter f;
