@@ -30,10 +30,12 @@ std::string who(const auth::Principal& p) {
     return out + ")";
 }
 
-Error sign_in_needed(std::string_view what) {
-    return Error(ErrorKind::unauthorized, "unauthorized",
-                 "sign in to " + std::string(what) +
-                     " (POST /api/v1/session in a browser, or the header Authorization: Bearer <token>)");
+Error sign_in_needed(const Route& route, std::string_view what) {
+    // Open311 clients present a key, not a session.
+    const std::string how = route.takes_api_key
+                                ? "the parameter api_key=<token> or the header Authorization: Bearer <token>"
+                                : "POST /api/v1/session in a browser, or the header Authorization: Bearer <token>";
+    return Error(ErrorKind::unauthorized, "unauthorized", "sign in to " + std::string(what) + " (" + how + ")");
 }
 
 // host[:port] of a URL.
@@ -172,7 +174,7 @@ void AccessPolicy::check_access(const Request& req) const {
     case Access::validate:
         // The shared map: anyone signed in reads all of it; anonymous clients what is configured.
         if (p || anonymous_may_read(route.access)) return;
-        throw sign_in_needed("read " + std::string(to_string(route.access)) + " (this server's anonymous reads are " +
+        throw sign_in_needed(route, "read " + std::string(to_string(route.access)) + " (this server's anonymous reads are " +
                              (m_options.anonymous_read.empty() ? std::string("none") : [&] {
                                  std::string names;
                                  for (Access a : m_options.anonymous_read)
@@ -182,12 +184,12 @@ void AccessPolicy::check_access(const Request& req) const {
                              ")");
     case Access::history:
         if (!p && anonymous_may_read(Access::history)) return;
-        if (!p) throw sign_in_needed("read the grid history of " + route.code);
+        if (!p) throw sign_in_needed(route, "read the grid history of " + route.code);
         if (p->touches(route.code)) return;
         throw Error(ErrorKind::forbidden, "forbidden",
                     who(*p) + " may not read the history of " + route.code + ": it is outside that user's scope");
     case Access::change_grids: {
-        if (!p) throw sign_in_needed("change the grids of " + route.code);
+        if (!p) throw sign_in_needed(route, "change the grids of " + route.code);
         const bool role_may = p->role == auth::Role::admin || p->role == auth::Role::street ||
                               p->role == auth::Role::community;
         if (role_may && p->covers(route.code)) return;
@@ -199,7 +201,7 @@ void AccessPolicy::check_access(const Request& req) const {
                         ": that needs " + needed);
     }
     case Access::report_incident:
-        if (!p) throw sign_in_needed("file a report");
+        if (!p) throw sign_in_needed(route, "file a report");
         return;
     case Access::incidents:
     case Access::handle_incident: {
@@ -207,7 +209,7 @@ void AccessPolicy::check_access(const Request& req) const {
         const std::string what = route.access == Access::handle_incident
                                      ? "handle case " + std::to_string(route.incident_id)
                                      : one ? "read case " + std::to_string(route.incident_id) : "list cases";
-        if (!p) throw sign_in_needed(what);
+        if (!p) throw sign_in_needed(route, what);
         if (p->role == auth::Role::admin) return;
         // A scope at or above the case's place or the area answering for it (or the area listed).
         if (std::any_of(route.codes.begin(), route.codes.end(), [&](const std::string& c) { return p->covers(c); }))
@@ -220,7 +222,7 @@ void AccessPolicy::check_access(const Request& req) const {
         throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not " + what + ": it lies outside that user's scope");
     }
     case Access::audit:
-        if (!p) throw sign_in_needed("read the audit log");
+        if (!p) throw sign_in_needed(route, "read the audit log");
         if (p->role == auth::Role::admin) return;
         throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not read the audit log: that needs admin");
     }

@@ -238,6 +238,7 @@ TEST_CASE("open311: api_key is required, and failures are Open311 error lists", 
     REQUIRE(e.is_array());
     CHECK(e[0]["code"] == 401);
     CHECK(e[0]["description"].get<std::string>().find("sign in") != std::string::npos);
+    CHECK(e[0]["description"].get<std::string>().find("api_key=") != std::string::npos);
     CHECK(f.post("/open311/v2/requests.json", form_encode(fms_report("not-a-token"))).status == 401);
     const auto xml = f.post("/open311/v2/requests.xml", form_encode(no_key));
     CHECK(xml.status == 401);
