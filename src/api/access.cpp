@@ -30,10 +30,12 @@ std::string who(const auth::Principal& p) {
     return out + ")";
 }
 
-Error sign_in_needed(std::string_view what) {
-    return Error(ErrorKind::unauthorized, "unauthorized",
-                 "sign in to " + std::string(what) +
-                     " (POST /api/v1/session in a browser, or the header Authorization: Bearer <token>)");
+Error sign_in_needed(const Route& route, std::string_view what) {
+    // Open311 clients present a key, not a session.
+    const std::string how = route.takes_api_key
+                                ? "the parameter api_key=<token> or the header Authorization: Bearer <token>"
+                                : "POST /api/v1/session in a browser, or the header Authorization: Bearer <token>";
+    return Error(ErrorKind::unauthorized, "unauthorized", "sign in to " + std::string(what) + " (" + how + ")");
 }
 
 // host[:port] of a URL.
@@ -129,9 +131,15 @@ void AccessPolicy::check_host(const Request& req) const {
 void AccessPolicy::check_body_type(const Request& req) const {
     if (req.method == "DELETE") return;
     const auto type = req.header("content-type");
-    if (!type || !is_json_media_type(*type))
+    if (type && is_json_media_type(*type)) return;
+    if (req.route.accepts_form) {
+        if (type && is_form_media_type(*type)) return;
         throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
-                    req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json");
+                    req.method + " " + req.path +
+                        " takes a form or JSON body: send Content-Type: application/x-www-form-urlencoded");
+    }
+    throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
+                req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json");
 }
 
 void AccessPolicy::check_origin(const Request& req) const {
@@ -166,7 +174,7 @@ void AccessPolicy::check_access(const Request& req) const {
     case Access::validate:
         // The shared map: anyone signed in reads all of it; anonymous clients what is configured.
         if (p || anonymous_may_read(route.access)) return;
-        throw sign_in_needed("read " + std::string(to_string(route.access)) + " (this server's anonymous reads are " +
+        throw sign_in_needed(route, "read " + std::string(to_string(route.access)) + " (this server's anonymous reads are " +
                              (m_options.anonymous_read.empty() ? std::string("none") : [&] {
                                  std::string names;
                                  for (Access a : m_options.anonymous_read)
@@ -176,12 +184,12 @@ void AccessPolicy::check_access(const Request& req) const {
                              ")");
     case Access::history:
         if (!p && anonymous_may_read(Access::history)) return;
-        if (!p) throw sign_in_needed("read the grid history of " + route.code);
+        if (!p) throw sign_in_needed(route, "read the grid history of " + route.code);
         if (p->touches(route.code)) return;
         throw Error(ErrorKind::forbidden, "forbidden",
                     who(*p) + " may not read the history of " + route.code + ": it is outside that user's scope");
     case Access::change_grids: {
-        if (!p) throw sign_in_needed("change the grids of " + route.code);
+        if (!p) throw sign_in_needed(route, "change the grids of " + route.code);
         const bool role_may = p->role == auth::Role::admin || p->role == auth::Role::street ||
                               p->role == auth::Role::community;
         if (role_may && p->covers(route.code)) return;
@@ -193,7 +201,7 @@ void AccessPolicy::check_access(const Request& req) const {
                         ": that needs " + needed);
     }
     case Access::report_incident:
-        if (!p) throw sign_in_needed("file a report");
+        if (!p) throw sign_in_needed(route, "file a report");
         return;
     case Access::incidents:
     case Access::handle_incident: {
@@ -201,19 +209,20 @@ void AccessPolicy::check_access(const Request& req) const {
         const std::string what = route.access == Access::handle_incident
                                      ? "handle case " + std::to_string(route.incident_id)
                                      : one ? "read case " + std::to_string(route.incident_id) : "list cases";
-        if (!p) throw sign_in_needed(what);
+        if (!p) throw sign_in_needed(route, what);
         if (p->role == auth::Role::admin) return;
         // A scope at or above the case's place or the area answering for it (or the area listed).
         if (std::any_of(route.codes.begin(), route.codes.end(), [&](const std::string& c) { return p->covers(c); }))
             return;
         if (!one)
             throw Error(ErrorKind::forbidden, "forbidden",
-                        who(*p) + " lists cases of its own areas: name one with code= (a street, community or grid code "
-                                  "of its scope)");
+                        who(*p) + " lists cases of its own areas: name one with " +
+                            (route.takes_api_key ? "jurisdiction_id=" : "code=") +
+                            " (a street, community or grid code of its scope)");
         throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not " + what + ": it lies outside that user's scope");
     }
     case Access::audit:
-        if (!p) throw sign_in_needed("read the audit log");
+        if (!p) throw sign_in_needed(route, "read the audit log");
         if (p->role == auth::Role::admin) return;
         throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not read the audit log: that needs admin");
     }

@@ -7,7 +7,8 @@
 //   Host    must be one this server answers to: an IP address, localhost, the host of
 //           --public-url, or one of --allowed-host (a DNS-rebinding page names its own)   400
 //   method  must be one the route answers                                                   405
-//   writes  (POST, PUT, PATCH, DELETE): a body declared application/json (POST, PUT, PATCH)  415
+//   writes  (POST, PUT, PATCH, DELETE): a body declared application/json (POST, PUT, PATCH),
+//           or a form where the route accepts one (Route::accepts_form: Open311 only)      415
 //           an Origin (or Referer) of this server; with a bearer token Origin may be absent 403
 //   access  the route's class: open to all; readable anonymously when configured; else
 //           signed in (401, said to anonymous clients before the Origin is looked at),

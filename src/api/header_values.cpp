@@ -35,6 +35,10 @@ bool is_json_media_type(std::string_view content_type) {
     return type == "application/json" || (type.starts_with("application/") && type.ends_with("+json"));
 }
 
+bool is_form_media_type(std::string_view content_type) {
+    return media_type_of(content_type) == "application/x-www-form-urlencoded";
+}
+
 std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {
     for (;;) {
         const auto semi = header.find(';');

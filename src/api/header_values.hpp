@@ -25,6 +25,8 @@ std::vector<QualityItem> parse_quality_list(std::string_view header);
 std::string media_type_of(std::string_view value);
 // application/json or any type with the +json suffix.
 bool is_json_media_type(std::string_view content_type);
+// application/x-www-form-urlencoded, whatever its parameters.
+bool is_form_media_type(std::string_view content_type);
 
 // The value of cookie `name` in a Cookie header ("a=1; wangge_session=xyz"), if present.
 std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name);

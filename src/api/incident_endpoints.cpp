@@ -107,11 +107,28 @@ std::optional<std::vector<std::string>> incident_areas(store::Database& db, std:
     return codes;
 }
 
+incident::Filed file_incident(store::GroupCommit& commits, const IncidentOptions& options, const Request& req,
+                              const grid::Snapshot& snapshot, incident::Report report) {
+    const auto rules = options.rules(report.category, report.urgency);
+    if (!rules) throw Error(ErrorKind::unprocessable, "unknown_category", "no category '" + report.category + "'");
+    if (const auto key = req.header("idempotency-key")) {
+        if (key->empty() || key->size() > 200)
+            throw Error(ErrorKind::bad_request, "invalid_idempotency_key", "Idempotency-Key has 1 to 200 characters");
+        report.idempotency_key = std::string(*key);
+    }
+    report.digest = auth::digest(req.body);
+    report.actor = req.principal ? req.principal->name : "";
+    const SystemTime now = options.clock();
+    return commits.run([&](store::Database& db) { return incident::file_report(db, snapshot, *rules, report, now); });
+}
+
 IncidentEndpoints::IncidentEndpoints(std::shared_ptr<store::GroupCommit> commits, std::shared_ptr<Writer> reads,
                                      IncidentOptions options)
     : m_commits(std::move(commits)), m_reads(std::move(reads)), m_options(std::move(options)) {}
 
 std::optional<Response> IncidentEndpoints::handle(const Request& req, const grid::Snapshot& snapshot) const {
+    // Open311 (open311_endpoints.hpp) shares the route classes on its own paths.
+    if (!req.path.starts_with("/api/v1/")) return std::nullopt;
     const Route& route = req.route;
     if (route.access == Access::report_incident) return file(req, snapshot);
     if (route.access == Access::incidents && route.incident_id > 0) return one(req);
@@ -136,8 +153,7 @@ Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snaps
         if (!urgency) throw invalid("\"urgency\" is normal (一般) or urgent (紧急)");
         report.urgency = *urgency;
     }
-    const auto rules = m_options.rules(report.category, report.urgency);
-    if (!rules)
+    if (!m_options.rules(report.category, report.urgency))
         throw Error(ErrorKind::unprocessable, "unknown_category",
                     "no category '" + report.category + "' (GET /api/v1/categories lists them)");
     report.description = text_field(body, "description", m_options.max_description, true);
@@ -173,16 +189,7 @@ Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snaps
         report.reporter_name = text_field(*reporter, "name", 64, false);
         report.reporter_phone = text_field(*reporter, "phone", 32, false);
     }
-    if (const auto key = req.header("idempotency-key")) {
-        if (key->empty() || key->size() > 200)
-            throw Error(ErrorKind::bad_request, "invalid_idempotency_key", "Idempotency-Key has 1 to 200 characters");
-        report.idempotency_key = std::string(*key);
-    }
-    report.digest = auth::digest(req.body);
-    report.actor = req.principal ? req.principal->name : "";
-    const SystemTime now = m_options.clock();
-    const incident::Filed filed =
-        m_commits->run([&](store::Database& db) { return incident::file_report(db, snapshot, *rules, report, now); });
+    const incident::Filed filed = file_incident(*m_commits, m_options, req, snapshot, std::move(report));
 
     nlohmann::json out = incident_json(filed.incident, req);
     out["replayed"] = filed.replayed;

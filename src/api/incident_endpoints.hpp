@@ -56,6 +56,14 @@ private:
     IncidentOptions m_options;
 };
 
+// Files `report` the way every intake does (POST /api/v1/incidents, Open311's POST requests):
+// the category's rules looked up (Error(unprocessable, "unknown_category") when there are none),
+// the Idempotency-Key header taken (it replaces a key the caller set), the request's body
+// digested to tell a retry from a clash, the signed-in user as actor, committed through
+// `commits` and returned only once durable.
+incident::Filed file_incident(store::GroupCommit& commits, const IncidentOptions& options, const Request& req,
+                              const grid::Snapshot& snapshot, incident::Report report);
+
 // The areas a case concerns, for the access check: where it lies (its grid, else its community,
 // else its street) and the area answering for it; nullopt when there is no such case.
 std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id);

@@ -94,6 +94,39 @@ std::string decode_utf8(std::string_view text, bool plus_is_space, std::string_v
 }
 } // namespace
 
+std::string loggable_target(std::string_view target) {
+    std::string out(target);
+    const auto query = out.find('?');
+    if (query == std::string::npos) return out;
+    for (auto at = query; at < out.size();) {
+        const auto end = std::min(out.find('&', at + 1), out.size());
+        if (out.compare(at + 1, 8, "api_key=") == 0) {
+            out.replace(at + 9, end - at - 9, "***");
+            at += 12;
+        } else {
+            at = end;
+        }
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_form(std::string_view text, std::string_view what) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!text.empty()) {
+        const auto amp = text.find('&');
+        const std::string_view pair = text.substr(0, amp);
+        if (!pair.empty()) {
+            const auto eq = pair.find('=');
+            std::string key = decode_utf8(pair.substr(0, eq), true, what);
+            std::string value = eq == std::string_view::npos ? std::string() : decode_utf8(pair.substr(eq + 1), true, what);
+            out.emplace_back(std::move(key), std::move(value));
+        }
+        if (amp == std::string_view::npos) break;
+        text.remove_prefix(amp + 1);
+    }
+    return out;
+}
+
 Request make_request(std::string method, std::string_view target) {
     Request r;
     r.method = std::move(method);
@@ -104,20 +137,10 @@ Request make_request(std::string method, std::string_view target) {
         r.route = parse_route(r.method, r.path, {});
         return r;
     }
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-        auto amp = rest.find('&');
-        std::string_view pair = rest.substr(0, amp);
-        if (!pair.empty()) {
-            auto eq = pair.find('=');
-            std::string key = decode_utf8(pair.substr(0, eq), true, "query");
-            std::string value = eq == std::string_view::npos ? std::string() : decode_utf8(pair.substr(eq + 1), true, "query");
-            r.query.emplace_back(std::move(key), std::move(value));
-        }
-        if (amp == std::string_view::npos) break;
-        rest = rest.substr(amp + 1);
-    }
-    r.route = parse_route(r.method, r.path, r.param("parent").value_or(""), r.param("code").value_or(""));
+    r.query = parse_form(target.substr(q + 1), "query");
+    const bool open311 = r.path.starts_with("/open311/");
+    r.route = parse_route(r.method, r.path, r.param("parent").value_or(""),
+                          r.param(open311 ? "jurisdiction_id" : "code").value_or(""));
     return r;
 }
 

@@ -98,6 +98,12 @@ std::string public_origin_of(std::string_view url);
 Request make_request(std::string method, std::string_view target);
 
 std::string percent_decode(std::string_view text, bool plus_is_space);
+// `target` for logs and the audit log: the value of a query parameter api_key (Open311's
+// credential) replaced by "***", everything else as sent.
+std::string loggable_target(std::string_view target);
+// The name=value pairs of a query string or an application/x-www-form-urlencoded body, decoded,
+// in order; throws Error(bad_request, "bad_encoding") naming `what` when a part is not UTF-8.
+std::vector<std::pair<std::string, std::string>> parse_form(std::string_view text, std::string_view what);
 
 // The `separator`-separated parts of `text` when there are exactly N of them (empty ones count),
 // else nullopt: how endpoints take /tiles/{a}/{z}/{x}/{y} apart without allocating.

@@ -41,6 +41,7 @@ bool Route::allows(std::string_view method) const {
 namespace {
 
 constexpr std::string_view api_prefix = "/api/v1/";
+constexpr std::string_view open311_prefix = "/open311/v2/";
 
 bool is_area_collection(std::string_view name) {
     return name == "streets" || name == "communities" || name == "grids";
@@ -76,6 +77,41 @@ Route route_of_incidents(std::string_view method, std::string_view rest) {
         r.access = Access::open;
         r.incident_id = 0;
     }
+    return r;
+}
+
+// /open311/v2/{services,requests,tokens,servicerequestupdates}[/{x}].{json,xml} (docs/OPEN311.md)
+Route route_of_open311(std::string_view method, std::string_view rest) {
+    Route r;
+    r.takes_api_key = true;
+    r.errors = rest.ends_with(".xml") ? ErrorShape::open311_xml : ErrorShape::open311_json;
+    const auto dot = rest.rfind('.');
+    if (dot != std::string_view::npos) rest = rest.substr(0, dot);
+    const auto slash = rest.find('/');
+    const std::string_view first = rest.substr(0, slash);
+    const std::string_view id = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (first == "services") return r; // the catalogue: open to all
+    if (first == "servicerequestupdates" && slash == std::string_view::npos) {
+        r.access = Access::incidents;
+        return r;
+    }
+    if (first != "requests" && first != "tokens") return r; // unknown: answered 404 by the family
+    if (slash == std::string_view::npos) {
+        if (first == "tokens") return r;
+        r.access = Access::incidents;
+        r.allow = "GET, HEAD, POST";
+        if (method == "POST") {
+            r.access = Access::report_incident;
+            r.action = "incident.report";
+            r.accepts_form = true;
+        }
+        return r;
+    }
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
+    if (ec != std::errc() || end != id.data() + id.size() || value <= 0) return r;
+    r.access = Access::incidents;
+    r.incident_id = value;
     return r;
 }
 
@@ -135,6 +171,7 @@ Route parse_route(std::string_view method, std::string_view path, std::string_vi
                   std::string_view code_param) {
     Route r;
     if (path.starts_with(api_prefix)) r = route_of_api(method, path.substr(api_prefix.size()));
+    else if (path.starts_with(open311_prefix)) r = route_of_open311(method, path.substr(open311_prefix.size()));
     else if (path == "/ogc" || path.starts_with("/ogc/")) r.access = Access::ogc;
     else if (path.starts_with("/tiles/")) r.access = Access::tiles;
     r.unsafe = method != "GET" && method != "HEAD" && method != "OPTIONS";

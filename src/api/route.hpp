@@ -28,6 +28,10 @@ enum class Access {
 };
 std::string_view to_string(Access access) noexcept;
 
+// How a failure on the route is told: the JSON envelope {"code", "message"}, or an Open311 error
+// list (docs/OPEN311.md) in JSON or XML.
+enum class ErrorShape { envelope, open311_json, open311_xml };
+
 struct Route {
     Access access = Access::open;
     std::string allow = "GET, HEAD"; // the methods this resource answers
@@ -36,12 +40,18 @@ struct Route {
     std::string action;              // what a write does, for the audit log ("rebalance.apply")
     bool unsafe = false;             // the method may change something (not GET, HEAD, OPTIONS)
     std::int64_t incident_id = 0;    // the case the path names (its areas are looked up before the check)
+    // A write may send an application/x-www-form-urlencoded body instead of JSON: only Open311's
+    // POST /open311/v2/requests, whose clients post forms (and must still present an api_key).
+    bool accepts_form = false;
+    // The credential may come as the parameter api_key (query or form) instead of Authorization.
+    bool takes_api_key = false;
+    ErrorShape errors = ErrorShape::envelope;
 
     bool allows(std::string_view method) const;
 };
 
 // `parent_param` and `code_param` are the values of the query parameters parent= and code= ("" when
-// absent).
+// absent); on /open311/v2 paths `code_param` is jurisdiction_id=.
 Route parse_route(std::string_view method, std::string_view path, std::string_view parent_param,
                   std::string_view code_param = {});
 

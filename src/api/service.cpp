@@ -2,6 +2,7 @@
 
 #include "api/account_endpoints.hpp"
 #include "api/header_values.hpp"
+#include "api/open311_format.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -18,17 +19,41 @@ Service::Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<st
     : m_snapshots(std::move(snapshots)), m_families(std::move(families)), m_accounts(std::move(options.accounts)),
       m_policy(std::move(options.access)), m_incident_areas(std::move(options.incident_areas)) {}
 
+std::shared_ptr<const auth::Principal> Service::token_principal(std::string_view token) const {
+    std::optional<auth::Principal> p;
+    if (m_accounts) p = m_accounts->authenticate_token(token);
+    if (!p)
+        throw Error(ErrorKind::unauthorized, "invalid_token",
+                    "the token is unknown, expired or revoked, or its user is disabled");
+    return std::make_shared<const auth::Principal>(std::move(*p));
+}
+
+namespace {
+
+// Open311's api_key: a query parameter, or a field of a form body.
+std::optional<std::string> api_key_of(const Request& req) {
+    if (const auto key = req.param("api_key")) return std::string(*key);
+    const auto type = req.header("content-type");
+    if (!req.route.accepts_form || !type || !is_form_media_type(*type)) return std::nullopt;
+    for (auto& [name, value] : parse_form(req.body, "form body"))
+        if (name == "api_key") return std::move(value);
+    return std::nullopt;
+}
+
+} // namespace
+
 void Service::authenticate(Request& req) const {
     if (const auto authorization = req.header("authorization")) {
         const std::string_view value = trim(*authorization);
         if (value.size() < 7 || !iequals(value.substr(0, 7), "Bearer "))
             throw Error(ErrorKind::unauthorized, "unauthorized", "the Authorization header takes Bearer <token>");
-        std::optional<auth::Principal> p;
-        if (m_accounts) p = m_accounts->authenticate_token(trim(value.substr(7)));
-        if (!p)
-            throw Error(ErrorKind::unauthorized, "invalid_token",
-                        "the bearer token is unknown, expired or revoked, or its user is disabled");
-        req.principal = std::make_shared<const auth::Principal>(std::move(*p));
+        req.principal = token_principal(trim(value.substr(7)));
+        return;
+    }
+    if (req.route.takes_api_key) {
+        // Open311 clients are programs holding a key: a browser's cookie is no credential here,
+        // so a cross-site form can never act as the signed-in user.
+        if (const auto key = api_key_of(req); key && !key->empty()) req.principal = token_principal(*key);
         return;
     }
     // A cookie that names no live session (expired, signed out, another server's) is no
@@ -58,12 +83,13 @@ Response Service::handle(Request req) const {
         response = std::move(*answer);
     } catch (const Error& e) {
         failure = e.what();
-        response = error_response(std::current_exception(), req.method + " " + req.target);
+        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
         if (response.status == 405) response.set_header("Allow", req.route.allow);
     } catch (...) {
         failure = "internal error";
-        response = error_response(std::current_exception(), req.method + " " + req.target);
+        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
     }
+    if (!failure.empty() && req.route.errors != ErrorShape::envelope) response = open311_error(response, req.route.errors);
     if (req.route.unsafe) audit(req, response, failure);
     return response;
 }
@@ -78,7 +104,7 @@ void Service::audit(const Request& req, const Response& response, const std::str
     row.outcome = s < 400 ? "ok" : (s == 401 || s == 403 || s == 415 || s == 429) ? "denied" : "failed";
     row.status = s;
     row.method = req.method;
-    row.target = req.target.substr(0, 500);
+    row.target = loggable_target(req.target).substr(0, 500);
     row.codes = req.route.codes;
     row.base_version = note.base_version;
     row.data_version = note.data_version;
@@ -88,7 +114,7 @@ void Service::audit(const Request& req, const Response& response, const std::str
         m_accounts->audit(std::move(row));
     } catch (const std::exception& e) {
         // The answer stands (a write has committed); the operator must hear of the gap.
-        spdlog::error("audit log: {} {} by '{}' not recorded: {}", req.method, req.target,
+        spdlog::error("audit log: {} {} by '{}' not recorded: {}", req.method, loggable_target(req.target),
                       req.principal ? req.principal->name : "", e.what());
     }
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Wangge's HTTP API as a pure function Request -> Response over the current snapshot. The
 // Service is where every request passes the same steps, in order (docs/SECURITY.md):
-//   1. who is asking: a bearer token or a session cookie (auth::Accounts)
+//   1. who is asking: a bearer token or a session cookie (auth::Accounts); on Open311 routes a
+//      bearer token or the parameter api_key, never a cookie
 //   2. the one access check (api::AccessPolicy), on the route parsed with the request
 //   3. the endpoint families, asked in turn, over the snapshot taken once (readers never lock)
 //   4. for a write (any method but GET/HEAD/OPTIONS), a line in the audit log, whatever the outcome
@@ -37,6 +38,9 @@ public:
 
 private:
     void authenticate(Request& req) const;
+    // The user of an API token (Authorization: Bearer, or Open311's api_key); throws
+    // Error(unauthorized, "invalid_token") when it names no live token of an enabled user.
+    std::shared_ptr<const auth::Principal> token_principal(std::string_view token) const;
     void audit(const Request& req, const Response& response, const std::string& failure) const;
 
     std::shared_ptr<grid::SnapshotHolder> m_snapshots;

@@ -3,6 +3,7 @@
 #include "api/account_endpoints.hpp"
 #include "api/balance_endpoints.hpp"
 #include "api/incident_endpoints.hpp"
+#include "api/open311_endpoints.hpp"
 #include "api/ogc_endpoints.hpp"
 #include "api/raster_endpoints.hpp"
 #include "api/rest.hpp"
@@ -103,10 +104,14 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     // publishes the next snapshot.
     // A read-only server has one too: it refuses writes but follows changes made by others.
     writer = std::make_shared<api::Writer>(o.db, holder, std::vector{vector_cache, png_cache}, o.read_only);
+    auto commits = std::make_shared<store::GroupCommit>(o.db);
     std::vector<std::shared_ptr<const api::Endpoints>> families{
         std::make_shared<api::AccountEndpoints>(std::move(accounts), access),
         std::make_shared<api::BalanceEndpoints>(writer, o.max_proposals),
-        std::make_shared<api::IncidentEndpoints>(std::make_shared<store::GroupCommit>(o.db), writer, std::move(incidents)),
+        // Both intakes (the JSON API and Open311) share one group commit, so their reports go
+        // into the same transactions.
+        std::make_shared<api::IncidentEndpoints>(commits, writer, incidents),
+        std::make_shared<api::Open311Endpoints>(commits, writer, std::move(incidents)),
         std::make_shared<api::RestEndpoints>(),
         std::make_shared<api::OgcEndpoints>(), std::make_shared<api::TileEndpoints>(vector_cache)};
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};

@@ -157,7 +157,7 @@ void Session::answer_request() {
     a.started = log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (log) {
         a.method = to_std(request.method_string());
-        a.target = to_std(request.target());
+        a.target = api::loggable_target(to_std(request.target()));
     }
     a.version = request.version();
     a.keep_alive = request.keep_alive();

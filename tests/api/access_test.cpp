@@ -83,6 +83,35 @@ TEST_CASE("route: each path's access class, methods, area codes and audit action
     CHECK(api::parse_route("HEAD", "/api/v1/grids", "").allows("HEAD"));
 }
 
+TEST_CASE("route: only Open311's POST requests takes a form, and Open311 routes take api_key and its error shape",
+          "[api][access]") {
+    const auto post = api::parse_route("POST", "/open311/v2/requests.json", "");
+    CHECK(post.access == api::Access::report_incident);
+    CHECK(post.accepts_form);
+    CHECK(post.takes_api_key);
+    CHECK(post.errors == api::ErrorShape::open311_json);
+    CHECK(post.action == "incident.report");
+    const auto one = api::parse_route("GET", "/open311/v2/requests/12.xml", "");
+    CHECK(one.access == api::Access::incidents);
+    CHECK(one.incident_id == 12);
+    CHECK_FALSE(one.accepts_form);
+    CHECK(one.errors == api::ErrorShape::open311_xml);
+    CHECK(api::parse_route("GET", "/open311/v2/tokens/12.json", "").incident_id == 12);
+    CHECK(api::parse_route("GET", "/open311/v2/services.json", "").access == api::Access::open);
+    CHECK(api::parse_route("GET", "/open311/v2/servicerequestupdates.json", "").access == api::Access::incidents);
+    CHECK(api::parse_route("GET", "/open311/v2/requests/x.json", "").access == api::Access::open); // 404 later
+    const auto listed = api::make_request("GET", "/open311/v2/requests.json?jurisdiction_id=320102002001&code=320102002002");
+    CHECK(listed.route.codes == std::vector<std::string>{"320102002001"});
+    for (const char* path : {"/api/v1/incidents", "/api/v1/incidents/12/transitions", "/api/v1/session",
+                             "/api/v1/communities/320102002001/rebalance"}) {
+        INFO(path);
+        const auto r = api::parse_route("POST", path, "");
+        CHECK_FALSE(r.accepts_form);
+        CHECK_FALSE(r.takes_api_key);
+        CHECK(r.errors == api::ErrorShape::envelope);
+    }
+}
+
 TEST_CASE("header values: quality lists, media types and cookies parsed in one place", "[api][access]") {
     const auto items = api::parse_quality_list("gzip;q=0.5, br , identity;q=0, *;q=bad");
     REQUIRE(items.size() == 4);

@@ -8,6 +8,7 @@
 #include "geo/chinese_crs.hpp"
 #include "grid/assign.hpp"
 #include "support/accounts.hpp"
+#include "support/incident_district.hpp"
 #include "support/small_district.hpp"
 #include "support/temp_dir.hpp"
 
@@ -34,21 +35,11 @@ struct Fixture {
     SystemTime clock = now; // what the endpoints take as now; tests move it
 
     Fixture() {
+        const test::IncidentDistrict district = test::write_incident_district(path);
+        wang = district.wang;
+        li = district.li;
         {
-            auto db = store::Database::open(path, store::OpenMode::create);
-            test::write_small_district(*db);
-            store::Transaction tx(*db);
-            grid::reassign_buildings(*db);
-            store::WorkerRow w;
-            w.name = "王芳";
-            w.role = "full_time";
-            w.user_name = "wang";
-            wang = db->insert_worker(w);
-            w.name = "李强";
-            w.user_name.reset();
-            li = db->insert_worker(w);
-            db->set_grid_workers("320102002001001", {wang, li});
-            tx.commit();
+            auto db = store::Database::open(path, store::OpenMode::read_write);
             holder = std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db));
         }
         test::TestAccounts accounts(path);
@@ -59,14 +50,7 @@ struct Fixture {
         west = accounts.token_for("west", auth::Role::community, {"320102002001"});
         commits = std::make_shared<store::GroupCommit>(path);
         api::IncidentOptions o;
-        o.rules = [](std::string_view category, incident::Urgency urgency) -> std::optional<incident::CaseRules> {
-            if (category != "0101" && category != "1101") return std::nullopt;
-            incident::CaseRules r;
-            r.level = category == "1101" ? incident::HandlingLevel::community : incident::HandlingLevel::grid;
-            const auto limit = urgency == incident::Urgency::urgent ? std::chrono::hours(1) : std::chrono::hours(4);
-            r.due = [limit](SystemTime t) { return t + limit; };
-            return r;
-        };
+        o.rules = test::two_category_rules();
         o.clock = [this] { return clock; };
         auto writer = std::make_shared<api::Writer>(path, holder, std::vector<std::shared_ptr<tiles::TileCache>>{});
         api::ServiceOptions so{accounts.accounts, {}, {}};

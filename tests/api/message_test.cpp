@@ -157,3 +157,12 @@ TEST_CASE("public URL: http or https, a host, optional port and path, no trailin
     CHECK(refused("https://maps.example.org/a b"));
     CHECK(refused("https://maps.example.org/\"><script>"));
 }
+
+TEST_CASE("message: logged targets never show an api_key", "[api]") {
+    CHECK(api::loggable_target("/open311/v2/requests.json?api_key=s3cret&status=open") ==
+          "/open311/v2/requests.json?api_key=***&status=open");
+    CHECK(api::loggable_target("/open311/v2/requests.json?status=open&api_key=s3cret") ==
+          "/open311/v2/requests.json?status=open&api_key=***");
+    CHECK(api::loggable_target("/x?my_api_key=1&api_key=&api_key=2") == "/x?my_api_key=1&api_key=***&api_key=***");
+    CHECK(api::loggable_target("/api_key=1") == "/api_key=1");
+}
