@@ -4,23 +4,6 @@
 
 namespace wangge::api {
 
-std::string xml_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
-            out += c;
-        }
-    }
-    return out;
-}
 
 XmlWriter::XmlWriter() : m_out("<?xml version=\"1.0\" encoding=\"utf-8\"?>") {}
 

@@ -4,6 +4,7 @@
 // namespaces or mixed content, which the spec does not use), and the Open311 error list that
 // replaces Wangge's JSON envelope on /open311/v2 routes.
 #include "api/message.hpp"
+#include "core/text.hpp"
 
 #include <string>
 #include <string_view>
@@ -27,8 +28,7 @@ private:
     std::vector<std::string> m_open;
 };
 
-// & < > " ' as entities; control characters XML 1.0 cannot carry are dropped.
-std::string xml_escape(std::string_view text);
+
 
 // `envelope` (a Wangge error response: {"code", "message"}) as an Open311 error list with the
 // same status and headers: [{"code": 404, "description": "..."}] or

@@ -10,5 +10,8 @@ namespace wangge {
 std::string_view trim(std::string_view s) noexcept;
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
+// Text for an XML attribute or element: & < > " ' escaped, control characters XML 1.0 does not
+// allow dropped.
+std::string xml_escape(std::string_view text);
 
 } // namespace wangge

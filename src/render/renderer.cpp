@@ -1,6 +1,7 @@
 #include "render/renderer.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <mapnik/agg_renderer.hpp>
 #include <mapnik/box2d.hpp>
@@ -63,21 +64,6 @@ std::string read_file(const std::filesystem::path& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-std::string xml_escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default: out += c;
-        }
-    }
-    return out;
 }
 
 std::string replace_all(std::string text, std::string_view from, std::string_view to) {
