@@ -132,6 +132,7 @@ void AccessPolicy::check_body_type(const Request& req) const {
     if (req.method == "DELETE") return;
     const auto type = req.header("content-type");
     if (type && is_json_media_type(*type)) return;
+    if (req.route.accepts_photos && type && is_multipart_media_type(*type)) return;
     if (req.route.accepts_form) {
         if (type && is_form_media_type(*type)) return;
         throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
@@ -139,7 +140,8 @@ void AccessPolicy::check_body_type(const Request& req) const {
                         " takes a form or JSON body: send Content-Type: application/x-www-form-urlencoded");
     }
     throw Error(ErrorKind::unsupported_media_type, "unsupported_media_type",
-                req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json");
+                req.method + " " + req.path + " takes a JSON body: send Content-Type: application/json" +
+                    (req.route.accepts_photos ? std::string(", or multipart/form-data with photos") : std::string()));
 }
 
 void AccessPolicy::check_origin(const Request& req) const {

@@ -39,6 +39,10 @@ bool is_form_media_type(std::string_view content_type) {
     return media_type_of(content_type) == "application/x-www-form-urlencoded";
 }
 
+bool is_multipart_media_type(std::string_view content_type) {
+    return media_type_of(content_type) == "multipart/form-data";
+}
+
 std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {
     for (;;) {
         const auto semi = header.find(';');

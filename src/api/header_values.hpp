@@ -28,6 +28,9 @@ bool is_json_media_type(std::string_view content_type);
 // application/x-www-form-urlencoded, whatever its parameters.
 bool is_form_media_type(std::string_view content_type);
 
+// multipart/form-data, whatever its parameters.
+bool is_multipart_media_type(std::string_view content_type);
+
 // The value of cookie `name` in a Cookie header ("a=1; wangge_session=xyz"), if present.
 std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name);
 

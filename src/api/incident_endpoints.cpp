@@ -1,10 +1,12 @@
 #include "api/incident_endpoints.hpp"
 
+#include "api/header_values.hpp"
 #include "api/params.hpp"
 #include "auth/secrets.hpp"
 #include "geo/chinese_crs.hpp"
 #include "incident/handling.hpp"
 #include "incident/indicators.hpp"
+#include "incident/receipts.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -85,12 +87,86 @@ nlohmann::json incident_json(const store::IncidentRow& r, const Request& req) {
                      {"reporter", {{"name", r.reporter_name}, {"phone", shown_phone(r.reporter_phone, req)}}}};
     j["assignment"]["worker"] = r.assignee_worker_id ? nlohmann::json(*r.assignee_worker_id) : nlohmann::json(nullptr);
     if (r.building_id) j["building"] = *r.building_id;
+    j["address"] = or_null(r.address);
     return j;
 }
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
+// The JSON of a write that may carry photos, and its multipart parts (none for a JSON body): a
+// multipart body has the JSON in the part named `json_part`.
+struct Body {
+    nlohmann::json json;
+    std::vector<FormPart> parts;
+};
+
+Body read_body(const Request& req, const IncidentOptions& options, const char* json_part, const char* what) {
+    Body b;
+    std::string_view text = req.body;
+    const auto type = req.header("content-type");
+    if (type && is_multipart_media_type(*type)) {
+        b.parts = parse_multipart(*type, req.body, static_cast<std::size_t>(options.photo_limits.max_count) + 8);
+        const FormPart* json = nullptr;
+        for (const FormPart& p : b.parts) {
+            if (p.name == json_part && !json) json = &p;
+            else if (p.name != "photo")
+                throw Error(ErrorKind::bad_request, "invalid_multipart",
+                            "a multipart " + std::string(what) + " has one part \"" + json_part +
+                                "\" (JSON) and parts \"photo\", not \"" + p.name + "\"");
+        }
+        if (!json)
+            throw Error(ErrorKind::bad_request, "invalid_multipart",
+                        "a multipart " + std::string(what) + " has its JSON in a part named \"" + json_part + "\"");
+        text = json->body;
+    }
+    b.json = nlohmann::json::parse(text, nullptr, false);
+    if (b.json.is_discarded() || !b.json.is_object()) throw invalid(std::string("a ") + what + " is a JSON object");
+    return b;
+}
+
+nlohmann::json photos_json(const std::vector<store::PhotoRow>& photos) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : photos)
+        out.push_back({{"hash", p.hash},
+                       {"media_type", p.media_type},
+                       {"bytes", p.bytes},
+                       {"url", photo_path(p.incident_id, p.hash)}});
+    return out;
+}
+
+nlohmann::json photos_json(std::int64_t incident_id, const std::vector<incident::PhotoRef>& photos) {
+    std::vector<store::PhotoRow> rows;
+    for (const auto& p : photos) rows.push_back({incident_id, std::nullopt, p.hash, p.media_type, p.bytes});
+    return photos_json(rows);
+}
+
 } // namespace
+
+std::string photo_path(std::int64_t incident_id, const std::string& hash) {
+    return std::string(prefix) + "/" + std::to_string(incident_id) + "/photos/" + hash;
+}
+
+std::vector<incident::PhotoRef> store_photos(const IncidentOptions& options, const std::vector<FormPart>& parts) {
+    std::vector<const FormPart*> uploads;
+    for (const FormPart& p : parts)
+        if (p.name == "photo" || p.name == "media") uploads.push_back(&p);
+    if (uploads.empty()) return {};
+    if (!options.photos)
+        throw Error(ErrorKind::unprocessable, "photos_not_accepted", "this server is not set up to keep photos");
+    if (uploads.size() > static_cast<std::size_t>(options.photo_limits.max_count))
+        throw Error(ErrorKind::unprocessable, "too_many_photos",
+                    std::to_string(uploads.size()) + " photos, at most " + std::to_string(options.photo_limits.max_count));
+    // Every photo is checked before any is stored: a bad one stores nothing.
+    std::vector<incident::Photo> checked;
+    for (std::size_t i = 0; i < uploads.size(); ++i)
+        checked.push_back(incident::prepare_photo(uploads[i]->body, static_cast<int>(i + 1), options.photo_limits));
+    std::vector<incident::PhotoRef> refs;
+    for (const incident::Photo& p : checked) {
+        options.photos->put(p.hash, p.bytes);
+        refs.push_back(p.ref());
+    }
+    return refs;
+}
 
 std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id) {
     const auto r = db.find_incident(id);
@@ -131,7 +207,14 @@ std::optional<Response> IncidentEndpoints::handle(const Request& req, const grid
     if (!req.path.starts_with("/api/v1/")) return std::nullopt;
     const Route& route = req.route;
     if (route.access == Access::report_incident) return file(req, snapshot);
-    if (route.access == Access::incidents && route.incident_id > 0) return one(req);
+    if (req.path.starts_with(prefix) && req.path.ends_with("/status") && req.path.size() > prefix.size() + 8)
+        return status(req);
+    if (route.access == Access::incidents && route.incident_id > 0) {
+        const std::string base = std::string(prefix) + "/" + std::to_string(route.incident_id);
+        if (req.path == base) return one(req);
+        if (req.path.starts_with(base + "/photos/")) return photo(req, std::string_view(req.path).substr(base.size() + 8));
+        return std::nullopt;
+    }
     if (route.access == Access::handle_incident) return transition(req);
     if (req.path == "/api/v1/supervision") return supervision(req);
     if (req.path == "/api/v1/stats") return stats(req);
@@ -144,8 +227,8 @@ std::optional<Response> IncidentEndpoints::handle(const Request& req, const grid
 }
 
 Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snapshot) const {
-    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) throw invalid("a report is a JSON object");
+    const Body sent = read_body(req, m_options, "report", "report");
+    const nlohmann::json& body = sent.json;
     incident::Report report;
     report.category = text_field(body, "category", 8, true);
     if (const auto* u = member(body, "urgency")) {
@@ -189,10 +272,23 @@ Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snaps
         report.reporter_name = text_field(*reporter, "name", 64, false);
         report.reporter_phone = text_field(*reporter, "phone", 32, false);
     }
+    report.address = text_field(body, "address", 200, false);
+    report.photos = store_photos(m_options, sent.parts);
+    const std::vector<incident::PhotoRef> photos = report.photos;
     const incident::Filed filed = file_incident(*m_commits, m_options, req, snapshot, std::move(report));
 
     nlohmann::json out = incident_json(filed.incident, req);
     out["replayed"] = filed.replayed;
+    if (filed.replayed) // the photos of the case as first filed
+        m_reads->read([&](store::Database& db) { out["photos"] = photos_json(db.photos_of(filed.incident.id)); });
+    else
+        out["photos"] = photos_json(filed.incident.id, photos);
+    if (!m_options.receipt_key.empty()) {
+        // For the reporter to follow their case without an account (GET .../status?receipt=).
+        const std::string receipt = incident::receipt_of(m_options.receipt_key, filed.incident.id);
+        out["receipt"] = receipt;
+        out["status_url"] = std::string(prefix) + "/" + std::to_string(filed.incident.id) + "/status?receipt=" + receipt;
+    }
     if (!filed.replayed) {
         out["assignment"]["reason"] = filed.assignment.reason;
         if (filed.assignment.worker)
@@ -246,11 +342,18 @@ Response IncidentEndpoints::one(const Request& req) const {
         if (!r) throw Error(ErrorKind::not_found, "not_found", "no case " + std::to_string(req.route.incident_id));
         out = incident_json(*r, req);
         add_light(out, *r, *m_options.calendar, m_options.clock());
+        const std::vector<store::PhotoRow> photos = db.photos_of(r->id);
         nlohmann::json events = nlohmann::json::array();
-        for (const auto& e : db.incident_events(r->id))
+        for (const auto& e : db.incident_events(r->id)) {
+            std::vector<store::PhotoRow> of_event;
+            for (const auto& p : photos)
+                if (p.event_id == e.id) of_event.push_back(p);
             events.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"from", e.from_state},
-                              {"to", e.to_state}, {"note", e.note}, {"assignee", e.assignee}});
+                              {"to", e.to_state}, {"note", e.note}, {"assignee", e.assignee},
+                              {"photos", photos_json(of_event)}});
+        }
         out["events"] = events;
+        out["photos"] = photos_json(photos);
         nlohmann::json next = nlohmann::json::array();
         if (req.principal)
             for (incident::Action a : incident::next_steps(db, *r, *req.principal)) next.push_back(incident::to_string(a));
@@ -260,8 +363,8 @@ Response IncidentEndpoints::one(const Request& req) const {
 }
 
 Response IncidentEndpoints::transition(const Request& req) const {
-    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) throw invalid("a step is a JSON object with \"action\"");
+    const Body sent = read_body(req, m_options, "step", "step");
+    const nlohmann::json& body = sent.json;
     const std::string action_text = text_field(body, "action", 32, true);
     const auto action = incident::parse_action(action_text);
     if (!action)
@@ -284,6 +387,7 @@ Response IncidentEndpoints::transition(const Request& req) const {
         if (!rating->is_number_integer()) throw invalid("\"rating\" is a whole number from 1 to 5");
         step.rating = rating->get<int>();
     }
+    step.photos = store_photos(m_options, sent.parts);
     const SystemTime now = m_options.clock();
     const std::int64_t id = req.route.incident_id;
     nlohmann::json out;
@@ -293,6 +397,7 @@ Response IncidentEndpoints::transition(const Request& req) const {
         out["event"] = {{"at", done.event.at},     {"actor", done.event.actor}, {"action", done.event.action},
                         {"from", done.event.from_state}, {"to", done.event.to_state}, {"note", done.event.note},
                         {"assignee", done.event.assignee}};
+        out["event"]["photos"] = photos_json(id, step.photos);
         nlohmann::json next = nlohmann::json::array();
         for (incident::Action a : incident::next_steps(db, done.incident, *req.principal))
             next.push_back(incident::to_string(a));
@@ -303,6 +408,66 @@ Response IncidentEndpoints::transition(const Request& req) const {
     r.audit = AuditNote{"incident." + action_text, {}, {}, {}, "case " + std::to_string(id) + ": " +
                                                                  out["event"]["from"].get<std::string>() + " -> " +
                                                                  out["event"]["to"].get<std::string>()};
+    return r;
+}
+
+Response IncidentEndpoints::photo(const Request& req, std::string_view hash_text) const {
+    const std::string hash(hash_text);
+    if (!incident::is_photo_hash(hash)) throw Error(ErrorKind::not_found, "not_found", "no photo '" + hash + "'");
+    std::optional<store::PhotoRow> row;
+    m_reads->read([&](store::Database& db) { row = db.find_photo(req.route.incident_id, hash); });
+    if (!row || !m_options.photos)
+        throw Error(ErrorKind::not_found, "not_found",
+                    "case " + std::to_string(req.route.incident_id) + " has no photo " + hash);
+    auto bytes = m_options.photos->get(hash);
+    if (!bytes) // recorded but not on disk: the photo directory was moved or pruned by hand
+        throw Error(ErrorKind::io, "photo_missing", "the file of photo " + hash + " is missing from " +
+                                                        m_options.photos->dir().string());
+    Response r;
+    r.body = std::move(*bytes);
+    r.content_type = row->media_type;
+    // Named by its content: never changes; but only for whoever may see the case.
+    r.set_header("Cache-Control", "private, max-age=31536000, immutable");
+    r.set_header("ETag", "\"" + hash + "\"");
+    r.set_header("Content-Disposition", "inline");
+    return r;
+}
+
+Response IncidentEndpoints::status(const Request& req) const {
+    // The path is /api/v1/incidents/{id}/status: the route left the id unparsed (an open read).
+    const std::string_view rest = std::string_view(req.path).substr(prefix.size() + 1);
+    std::int64_t id = 0;
+    const std::string_view id_text = rest.substr(0, rest.find('/'));
+    const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    const auto receipt = req.param("receipt");
+    // One answer for a wrong receipt and a case that does not exist: receipts cannot be probed.
+    const Error unknown(ErrorKind::not_found, "not_found", "no case with this id and receipt");
+    if (ec != std::errc() || end != id_text.data() + id_text.size() || id <= 0 || rest != std::string(id_text) + "/status")
+        throw unknown;
+    if (!receipt || m_options.receipt_key.empty() || !incident::receipt_matches(m_options.receipt_key, id, *receipt))
+        throw unknown;
+    nlohmann::json out;
+    m_reads->read([&](store::Database& db) {
+        const auto r = db.find_incident(id);
+        if (!r) throw unknown;
+        const incident::Category* category = m_options.catalogue ? m_options.catalogue->find(r->category) : nullptr;
+        // What the reporter may know of their case: its kind, state, times and who answers for
+        // it (an area, not a person); not the description, the reporter, notes or people's names.
+        out = {{"id", r->id},
+               {"category", r->category},
+               {"category_name", category ? nlohmann::json(category->name) : nlohmann::json(nullptr)},
+               {"state", r->state},
+               {"reported_at", r->reported_at},
+               {"due_at", r->due_at},
+               {"closed_at", r->closed_at ? nlohmann::json(*r->closed_at) : nlohmann::json(nullptr)},
+               {"handled_by", {{"level", r->assignee_level}, {"code", r->assignee_code}}}};
+        nlohmann::json events = nlohmann::json::array();
+        for (const auto& e : db.incident_events(id))
+            events.push_back({{"at", e.at}, {"action", e.action}, {"state", e.to_state}});
+        out["events"] = events;
+    });
+    Response r = json_response(dump(out));
+    r.set_header("Cache-Control", "no-store");
     return r;
 }
 

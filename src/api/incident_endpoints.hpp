@@ -8,14 +8,22 @@
 //   GET  /api/v1/incidents/{id}         one case with its events and the signed-in user's next steps
 //   POST /api/v1/incidents/{id}/transitions   a step of the workflow: {"action", "note", "worker",
 //                                       "due_at", "rating"}
+//   GET  /api/v1/incidents/{id}/photos/{hash}  a photo of the case, to whoever may see the case
+//   GET  /api/v1/incidents/{id}/status?receipt=  a resident's read of their own report: no
+//                                       personal fields (incident/receipts.hpp)
+// A report and a step may come as multipart/form-data: the JSON in the part named "report" or
+// "step", each photo in a part named "photo" (incident/photos.hpp checks them).
 // The access check has run before (route classes report_incident and incidents, with the case's
 // areas looked up); intake is committed through a GroupCommit, answered only once durable.
 #include "api/endpoints.hpp"
+#include "api/multipart.hpp"
 #include "store/group_commit.hpp"
 #include "api/writer.hpp"
 #include "incident/calendar.hpp"
 #include "incident/categories.hpp"
 #include "incident/intake.hpp"
+#include "incident/photos.hpp"
+#include "store/photo_files.hpp"
 
 #include <functional>
 #include <memory>
@@ -34,6 +42,11 @@ struct IncidentOptions {
     std::shared_ptr<const incident::Calendar> calendar =
         std::make_shared<const incident::Calendar>(incident::Calendar::defaults());
     std::size_t max_description = 2000; // bytes
+    // Where photos are kept; without it reports and steps with photos are refused (422).
+    std::shared_ptr<const store::PhotoFiles> photos;
+    incident::PhotoLimits photo_limits;
+    // The database's receipt key (incident/receipts.hpp); without it no receipts are given.
+    std::string receipt_key;
 };
 
 class IncidentEndpoints final : public Endpoints {
@@ -47,6 +60,8 @@ private:
     Response list(const Request& req) const;
     Response one(const Request& req) const;
     Response transition(const Request& req) const;
+    Response photo(const Request& req, std::string_view hash) const;
+    Response status(const Request& req) const;
     Response categories() const;
     Response supervision(const Request& req) const;
     Response stats(const Request& req) const;
@@ -63,6 +78,15 @@ private:
 // `commits` and returned only once durable.
 incident::Filed file_incident(store::GroupCommit& commits, const IncidentOptions& options, const Request& req,
                               const grid::Snapshot& snapshot, incident::Report report);
+
+// The photos among `parts` (those named "photo", or "media" as Open311 clients name them),
+// checked by content, their location removed, their files stored durably; what the case records
+// of them. Throws the 4xx of incident::prepare_photo, Error(unprocessable, "too_many_photos")
+// above the limit and Error(unprocessable, "photos_not_accepted") when no photo store is set.
+std::vector<incident::PhotoRef> store_photos(const IncidentOptions& options, const std::vector<FormPart>& parts);
+
+// The URL path of a case's photo.
+std::string photo_path(std::int64_t incident_id, const std::string& hash);
 
 // The areas a case concerns, for the access check: where it lies (its grid, else its community,
 // else its street) and the area answering for it; nullopt when there is no such case.

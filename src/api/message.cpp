@@ -100,9 +100,13 @@ std::string loggable_target(std::string_view target) {
     if (query == std::string::npos) return out;
     for (auto at = query; at < out.size();) {
         const auto end = std::min(out.find('&', at + 1), out.size());
-        if (out.compare(at + 1, 8, "api_key=") == 0) {
-            out.replace(at + 9, end - at - 9, "***");
-            at += 12;
+        // Secrets in the query: Open311's api_key and a resident's receipt.
+        std::size_t name = 0;
+        for (const std::string_view secret : {std::string_view("api_key="), std::string_view("receipt=")})
+            if (out.compare(at + 1, secret.size(), secret) == 0) name = secret.size();
+        if (name > 0) {
+            out.replace(at + 1 + name, end - at - 1 - name, "***");
+            at += 1 + name + 3;
         } else {
             at = end;
         }

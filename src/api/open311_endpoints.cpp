@@ -1,12 +1,14 @@
 #include "api/open311_endpoints.hpp"
 
 #include "api/header_values.hpp"
+#include "api/multipart.hpp"
 #include "api/open311_format.hpp"
 #include "core/time.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <charconv>
 
 namespace wangge::api {
@@ -135,7 +137,8 @@ bool visible(const Request& req, const store::IncidentRow& r) {
     return false;
 }
 
-Record request_record(const store::IncidentRow& r, const incident::Catalogue& catalogue, const std::string& updated) {
+Record request_record(const store::IncidentRow& r, const incident::Catalogue& catalogue, const std::string& updated,
+                      const std::string& media_url) {
     const incident::Category* c = catalogue.find(r.category);
     Record j;
     j["service_request_id"] = std::to_string(r.id);
@@ -149,12 +152,12 @@ Record request_record(const store::IncidentRow& r, const incident::Catalogue& ca
     j["requested_datetime"] = r.reported_at;
     j["updated_datetime"] = updated.empty() ? r.reported_at : updated;
     j["expected_datetime"] = r.due_at;
-    j["address"] = nullptr;
+    j["address"] = r.address.empty() ? Record(nullptr) : Record(r.address);
     j["address_id"] = nullptr;
     j["zipcode"] = nullptr;
     j["lat"] = r.lat;
     j["long"] = r.lon;
-    j["media_url"] = nullptr;
+    j["media_url"] = media_url.empty() ? Record(nullptr) : Record(media_url);
     j["extended_attributes"] = Record{{"status", extended_status(r)},
                                       {"wangge_state", r.state},
                                       {"grid", r.grid_code},
@@ -163,10 +166,16 @@ Record request_record(const store::IncidentRow& r, const incident::Catalogue& ca
     return j;
 }
 
-// The last event's time: when the case last changed.
-std::string updated_at(store::Database& db, std::int64_t id) {
-    const auto events = db.incident_events(id);
-    return events.empty() ? std::string() : events.back().at;
+// Open311 clients fetch media_url as they find it: an absolute URL when the server knows its origin.
+std::string absolute_url(const Request& req, const std::string& path) { return request_origin(req) + path; }
+
+// The record of case `r` as it is now: when it last changed (its last event) and its first photo.
+Record current_record(store::Database& db, const store::IncidentRow& r, const incident::Catalogue& catalogue,
+                      const Request& req) {
+    const auto events = db.incident_events(r.id);
+    const auto photos = db.photos_of(r.id);
+    return request_record(r, catalogue, events.empty() ? std::string() : events.back().at,
+                          photos.empty() ? std::string() : absolute_url(req, photo_path(r.id, photos.front().hash)));
 }
 
 // The form fields of a POST, name -> last value.
@@ -182,7 +191,8 @@ struct Form {
 
 double coordinate(const Form& form, const char* name, double limit) {
     const std::string text = form.get(name);
-    if (text.empty()) throw bad("the request needs lat and long (WGS84); address_string and address_id are not taken");
+    if (text.empty())
+        throw bad("the request needs lat and long (WGS84): an address_string alone cannot be placed in a grid");
     double v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc() || end != text.data() + text.size() || !(v >= -limit && v <= limit))
@@ -276,8 +286,15 @@ Response Open311Endpoints::service_definition(std::string_view code, bool xml) c
 
 Response Open311Endpoints::file(const Request& req, const grid::Snapshot& snapshot, bool xml) const {
     Form form;
+    std::vector<FormPart> parts;
     const auto type = req.header("content-type");
-    if (type && is_json_media_type(*type)) {
+    if (type && is_multipart_media_type(*type)) {
+        // Fields as parts, and a photo in the part "media" (or "photo").
+        parts = parse_multipart(*type, req.body, static_cast<std::size_t>(m_options.photo_limits.max_count) + 64);
+        for (const FormPart& p : parts)
+            if (p.filename.empty() && p.name != "media" && p.name != "photo")
+                form.fields.emplace_back(p.name, std::string(p.body));
+    } else if (type && is_json_media_type(*type)) {
         const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
         if (!body.is_object()) throw bad("a JSON request is an object of the form's fields");
         for (const auto& [k, v] : body.items())
@@ -301,9 +318,11 @@ Response Open311Endpoints::file(const Request& req, const grid::Snapshot& snapsh
     report.source = "resident";
     report.reporter_name = reporter_name(limited(form, "first_name", 32), limited(form, "last_name", 32));
     report.reporter_phone = limited(form, "phone", 32);
+    report.address = limited(form, "address_string", 200);
     // FixMyStreet retries a post it did not hear back from, with the same report id: one case.
     if (const std::string fms = limited(form, "attribute[fixmystreet_id]", 64); !fms.empty() && req.principal)
         report.idempotency_key = "open311:" + req.principal->name + ":fixmystreet:" + fms;
+    report.photos = store_photos(m_options, parts);
     const incident::Filed filed = file_incident(*m_commits, m_options, req, snapshot, std::move(report));
 
     std::string notice = "filed as case " + std::to_string(filed.incident.id) + ", " + filed.incident.state;
@@ -339,7 +358,10 @@ Response Open311Endpoints::requests(const Request& req, bool xml) const {
         } else {
             store::Database::IncidentFilter f;
             if (const auto code = req.param("jurisdiction_id")) f.code = std::string(*code);
-            f.limit = max_requests;
+            f.reported_from = start;
+            f.reported_to = end;
+            if (status.empty() && codes.empty()) f.limit = max_requests;
+            else f.limit = 1000000; // filtered below; the cap applies to what is answered
             rows = db.list_incidents(f);
         }
         for (const auto& r : rows) {
@@ -347,7 +369,8 @@ Response Open311Endpoints::requests(const Request& req, bool xml) const {
             if (!codes.empty() && std::find(codes.begin(), codes.end(), r.category) == codes.end()) continue;
             if (!status.empty() && (status == "open") != is_open_state(r.state)) continue;
             if (ids.empty() && (r.reported_at < start || r.reported_at > end)) continue;
-            out.push_back(request_record(r, *m_options.catalogue, updated_at(db, r.id)));
+            if (out.size() == static_cast<std::size_t>(max_requests)) break;
+            out.push_back(current_record(db, r, *m_options.catalogue, req));
         }
     });
     return answer(out, "service_requests", "request", xml);
@@ -358,7 +381,7 @@ Response Open311Endpoints::one(const Request& req, bool xml) const {
     m_reads->read([&](store::Database& db) {
         const auto r = db.find_incident(req.route.incident_id);
         if (!r) throw Error(ErrorKind::not_found, "not_found", "no request " + std::to_string(req.route.incident_id));
-        out.push_back(request_record(*r, *m_options.catalogue, updated_at(db, r->id)));
+        out.push_back(current_record(db, *r, *m_options.catalogue, req));
     });
     return answer(out, "service_requests", "request", xml);
 }
@@ -371,27 +394,43 @@ Response Open311Endpoints::token(const Request& req, bool xml) const {
 Response Open311Endpoints::updates(const Request& req, bool xml) const {
     const auto [start, end] = period(req, m_options.clock());
     std::vector<Record> out;
+    const std::string jurisdiction(req.param("jurisdiction_id").value_or(""));
     m_reads->read([&](store::Database& db) {
-        store::Database::IncidentFilter f;
-        if (const auto code = req.param("jurisdiction_id")) f.code = std::string(*code);
-        f.limit = max_requests;
-        for (store::IncidentRow r : db.list_incidents(f)) {
-            if (!visible(req, r)) continue;
-            for (const auto& e : db.incident_events(r.id)) {
-                if (e.at < start || e.at > end) continue;
+        // The log by time (oldest first), each case looked up once; read in pages, so that events
+        // of cases this client may not see do not crowd out those it may.
+        std::map<std::int64_t, std::optional<store::IncidentRow>> cases;
+        std::string from = start;
+        std::int64_t after_id = 0;
+        while (out.size() < static_cast<std::size_t>(max_requests)) {
+            const auto page = db.incident_events_between(from, after_id, end, 4 * max_requests);
+            for (const auto& e : page) {
+                from = e.at;
+                after_id = e.id;
+                auto [it, fresh] = cases.try_emplace(e.incident_id);
+                if (fresh) it->second = db.find_incident(e.incident_id);
+                if (!it->second || !visible(req, *it->second)) continue;
+                store::IncidentRow r = *it->second;
+                if (!jurisdiction.empty() && r.street_code != jurisdiction && r.community_code != jurisdiction &&
+                    r.grid_code != jurisdiction && r.assignee_code != jurisdiction)
+                    continue;
                 r.state = e.to_state; // the status the case had after this event
+                std::string media;
+                for (const auto& p : db.photos_of(r.id))
+                    if (p.event_id == e.id) {
+                        media = absolute_url(req, photo_path(r.id, p.hash));
+                        break;
+                    }
                 out.push_back(Record{{"update_id", std::to_string(e.id)},
                                      {"service_request_id", std::to_string(r.id)},
                                      {"status", extended_status(r)},
                                      {"external_status_code", e.to_state},
                                      {"updated_datetime", e.at},
                                      {"description", e.note},
-                                     {"media_url", nullptr}});
+                                     {"media_url", media.empty() ? Record(nullptr) : Record(media)}});
+                if (out.size() == static_cast<std::size_t>(max_requests)) break;
             }
+            if (page.size() < static_cast<std::size_t>(4 * max_requests)) break;
         }
-    });
-    std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) {
-        return a["updated_datetime"].get<std::string>() < b["updated_datetime"].get<std::string>();
     });
     return answer(out, "service_request_updates", "request_update", xml);
 }

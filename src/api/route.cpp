@@ -56,6 +56,7 @@ Route route_of_incidents(std::string_view method, std::string_view rest) {
         if (method == "POST") {
             r.access = Access::report_incident;
             r.action = "incident.report";
+            r.accepts_photos = true;
         }
         return r;
     }
@@ -69,10 +70,18 @@ Route route_of_incidents(std::string_view method, std::string_view rest) {
     }
     r.incident_id = value;
     if (slash == std::string_view::npos) return r;
-    if (rest.substr(slash + 1) == "transitions") {
+    const std::string_view tail = rest.substr(slash + 1);
+    if (tail == "transitions") {
         r.access = Access::handle_incident;
         r.allow = "POST";
         r.action = "incident.transition";
+        r.accepts_photos = true;
+    } else if (tail == "status") {
+        // A resident's read by the receipt of their report: open, the receipt is checked there.
+        r.access = Access::open;
+        r.incident_id = 0;
+    } else if (tail.starts_with("photos/") && tail.find('/', 7) == std::string_view::npos) {
+        // A photo of the case: seen by whoever may see the case.
     } else {
         r.access = Access::open;
         r.incident_id = 0;
@@ -104,6 +113,7 @@ Route route_of_open311(std::string_view method, std::string_view rest) {
             r.access = Access::report_incident;
             r.action = "incident.report";
             r.accepts_form = true;
+            r.accepts_photos = true;
         }
         return r;
     }

@@ -43,6 +43,9 @@ struct Route {
     // A write may send an application/x-www-form-urlencoded body instead of JSON: only Open311's
     // POST /open311/v2/requests, whose clients post forms (and must still present an api_key).
     bool accepts_form = false;
+    // A write may send multipart/form-data with photos (docs/INCIDENTS.md, "Photos"): filing a
+    // report, a step of the workflow, Open311's POST requests.
+    bool accepts_photos = false;
     // The credential may come as the parameter api_key (query or form) instead of Authorization.
     bool takes_api_key = false;
     ErrorShape errors = ErrorShape::envelope;

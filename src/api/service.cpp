@@ -2,6 +2,7 @@
 
 #include "api/account_endpoints.hpp"
 #include "api/header_values.hpp"
+#include "api/multipart.hpp"
 #include "api/open311_format.hpp"
 
 #include <spdlog/spdlog.h>
@@ -30,13 +31,19 @@ std::shared_ptr<const auth::Principal> Service::token_principal(std::string_view
 
 namespace {
 
-// Open311's api_key: a query parameter, or a field of a form body.
+// Open311's api_key: a query parameter, or a field of a form body (urlencoded or multipart).
 std::optional<std::string> api_key_of(const Request& req) {
     if (const auto key = req.param("api_key")) return std::string(*key);
     const auto type = req.header("content-type");
-    if (!req.route.accepts_form || !type || !is_form_media_type(*type)) return std::nullopt;
-    for (auto& [name, value] : parse_form(req.body, "form body"))
-        if (name == "api_key") return std::move(value);
+    if (!req.route.accepts_form || !type) return std::nullopt;
+    if (is_form_media_type(*type)) {
+        for (auto& [name, value] : parse_form(req.body, "form body"))
+            if (name == "api_key") return std::move(value);
+    } else if (req.route.accepts_photos && is_multipart_media_type(*type)) {
+        // As many parts as any endpoint takes: the endpoint enforces its own limit.
+        for (const FormPart& part : parse_multipart(*type, req.body, 256))
+            if (part.name == "api_key" && part.filename.empty()) return std::string(part.body);
+    }
     return std::nullopt;
 }
 

@@ -12,6 +12,7 @@
 #include "api/tile_endpoints.hpp"
 #include "app/progress.hpp"
 #include "auth/accounts.hpp"
+#include "incident/receipts.hpp"
 #include "incident/rules.hpp"
 #include "core/error.hpp"
 #include "demo/generator.hpp"
@@ -26,6 +27,7 @@
 #include "render/renderer.hpp"
 #include "store/database.hpp"
 #include "store/mbtiles.hpp"
+#include "store/photo_files.hpp"
 #include "tiles/export.hpp"
 #include "tiles/tile_cache.hpp"
 
@@ -171,6 +173,22 @@ int run_serve(const ServeOptions& o) {
     incidents.rules = incident::rules_lookup(catalogue, calendar);
     incidents.catalogue = catalogue;
     incidents.calendar = calendar;
+    incidents.photos = std::make_shared<const store::PhotoFiles>(o.photo_dir ? *o.photo_dir
+                                                                             : store::PhotoFiles::default_dir(o.db));
+    incidents.photo_limits.max_bytes = o.max_photo_mb << 20;
+    incidents.photo_limits.keep_location = o.keep_photo_location;
+    spdlog::info("photos of cases: {} (at most {} MiB each, {} per report; location {})",
+                 incidents.photos->dir().string(), o.max_photo_mb, incidents.photo_limits.max_count,
+                 o.keep_photo_location ? "kept" : "removed");
+    if (!o.read_only) {
+        store::Transaction t(*db, store::Bump::none); // not a change of the map
+        incidents.receipt_key = incident::receipt_key(*db);
+        t.commit();
+    } else {
+        incidents.receipt_key = db->meta("receipt_key").value_or("");
+    }
+    const std::size_t upload_limit =
+        static_cast<std::size_t>(incidents.photo_limits.max_count) * incidents.photo_limits.max_bytes + (1u << 20);
     std::shared_ptr<api::Writer> writer;
     auto families = endpoint_families(o, holder, accounts, access, writer, std::move(incidents));
     api::ServiceOptions service_options{accounts, access, {}};
@@ -197,6 +215,7 @@ int run_serve(const ServeOptions& o) {
     so.access_log = o.access_log;
     so.public_origin = public_origin;
     so.max_connections = connection_limit(o.max_connections);
+    so.upload_limit = upload_limit;
     http::Server server(so, [service](api::Request req) { return service->handle(std::move(req)); });
     server.start();
     // Changes made by others to the served file (a command-line import, rebalance or bootstrap)

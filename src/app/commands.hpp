@@ -37,6 +37,11 @@ struct ServeOptions {
     // The category catalogue and the working calendar of incidents (docs/INCIDENTS.md).
     std::filesystem::path categories = std::filesystem::path(WANGGE_DEFAULT_DATA_DIR) / "categories.json";
     std::filesystem::path calendar = std::filesystem::path(WANGGE_DEFAULT_DATA_DIR) / "calendar.json";
+    // Photos of cases: where their files go (default: beside the database, "<db>.photos"), the
+    // largest accepted, and whether their location metadata is kept.
+    std::optional<std::filesystem::path> photo_dir;
+    std::size_t max_photo_mb = 10;
+    bool keep_photo_location = false;
 };
 int run_serve(const ServeOptions& o);
 

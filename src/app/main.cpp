@@ -71,6 +71,13 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     serve_cmd->add_option("--calendar", serve.calendar, "The working calendar of time limits (JSON)")
         ->capture_default_str();
+    serve_cmd->add_option("--photo-dir", serve.photo_dir,
+                          "Directory of the photos of cases (default: beside the database, DB.photos)");
+    serve_cmd->add_option("--max-photo-mb", serve.max_photo_mb, "Largest photo accepted (MiB); at most 9 per report")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{50}))
+        ->capture_default_str();
+    serve_cmd->add_flag("--keep-photo-location", serve.keep_photo_location,
+                        "Keep the GPS position and XMP data of uploaded photos (removed by default)");
     serve_cmd->add_option("--max-proposals", serve.max_proposals, "Grid-division proposals computed at once")
         ->check(CLI::Range(1, 64))
         ->capture_default_str();

@@ -5,7 +5,9 @@
 #include <sodium.h>
 
 #include <array>
+#include <algorithm>
 #include <mutex>
+#include <stdexcept>
 
 namespace wangge::auth {
 
@@ -60,6 +62,27 @@ std::string digest(std::string_view secret) {
     std::array<char, crypto_generichash_BYTES * 2 + 1> hex{};
     sodium_bin2hex(hex.data(), hex.size(), hash.data(), hash.size());
     return hex.data();
+}
+
+std::string sha256_hex(std::string_view bytes) {
+    init();
+    std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};
+    crypto_hash_sha256(hash.data(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), hash.data(), hash.size());
+    return hex.data();
+}
+
+std::string keyed_digest(std::string_view key, std::string_view message) {
+    init();
+    if (key.size() < crypto_generichash_KEYBYTES_MIN) throw std::invalid_argument("a key of at least 16 bytes");
+    std::array<unsigned char, 32> mac{};
+    crypto_generichash(mac.data(), mac.size(), reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<const unsigned char*>(key.data()),
+                       std::min<std::size_t>(key.size(), crypto_generichash_KEYBYTES_MAX));
+    std::array<char, sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)> text{};
+    sodium_bin2base64(text.data(), text.size(), mac.data(), mac.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return text.data();
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {

@@ -21,6 +21,12 @@ void verify_dummy_password(std::string_view password);
 std::string new_secret(std::string_view prefix);
 // Hex BLAKE2b-256 of a secret: what the store keeps. A fast hash suffices for 256 random bits.
 std::string digest(std::string_view secret);
+// Hex SHA-256 of `bytes`: the name of a stored file (case photos are kept under it).
+std::string sha256_hex(std::string_view bytes);
+// Keyed BLAKE2b-256 of `message` under `key` (16 to 64 bytes are used), base64url without
+// padding: a value only the key's holder can make, checked by making it again.
+std::string keyed_digest(std::string_view key, std::string_view message);
+
 // Equal size and bytes, in time independent of where they differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 

@@ -17,6 +17,9 @@ struct ServerOptions {
     int threads = 0;                     // 0 = std::thread::hardware_concurrency()
     std::size_t header_limit = 8 * 1024; // bytes -> 431 with JSON envelope when exceeded
     std::size_t body_limit = 1024 * 1024; // bytes -> 413 with JSON envelope when exceeded
+    // The body limit of a POST with Content-Type multipart/form-data (reports with photos),
+    // decided once its header has arrived; 0: body_limit as for every other request.
+    std::size_t upload_limit = 0;
     // A request must arrive completely within this; idle keep-alive connections are closed
     // after it, and so are clients that stop reading their responses for this long.
     std::chrono::milliseconds request_timeout{30000};

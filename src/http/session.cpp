@@ -1,5 +1,7 @@
 #include "http/session.hpp"
 
+#include "api/header_values.hpp"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -123,8 +125,31 @@ void Session::do_read() {
     m_parser.emplace(); // a fresh parser per message, so no state leaks between requests
     m_parser->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options.header_limit, std::numeric_limits<std::uint32_t>::max())));
-    m_parser->body_limit(static_cast<std::uint64_t>(options.body_limit));
+    // With uploads, the parser starts at the upload limit (Beast checks a Content-Length against
+    // the limit as soon as the header is parsed) and on_header lowers it for other requests.
+    m_parser->body_limit(static_cast<std::uint64_t>(std::max(options.body_limit, options.upload_limit)));
     m_stream.expires_after(options.request_timeout);
+    if (options.upload_limit > options.body_limit) // the header first: it decides the body's limit
+        wire::async_read_header(m_stream, m_buffer, *m_parser,
+                                beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    else
+        wire::async_read(m_stream, m_buffer, *m_parser, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+}
+
+void Session::on_header(beast::error_code ec, std::size_t bytes) {
+    if (m_closed) return;
+    if (ec) return on_read(ec, bytes);
+    const auto& request = m_parser->get();
+    const auto type = request[wire::field::content_type];
+    const bool upload = request.method() == wire::verb::post &&
+                        api::is_multipart_media_type(std::string_view(type.data(), type.size()));
+    if (!upload) {
+        const auto limit = static_cast<std::uint64_t>(m_context.options.body_limit);
+        if (const auto length = m_parser->content_length(); length && *length > limit)
+            return on_read(wire::error::body_limit, bytes);
+        m_parser->body_limit(limit); // a chunked body is counted as it comes
+    }
+    if (m_parser->is_done()) return on_read(ec, bytes);
     wire::async_read(m_stream, m_buffer, *m_parser, beast::bind_front_handler(&Session::on_read, shared_from_this()));
 }
 

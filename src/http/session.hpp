@@ -107,6 +107,7 @@ public:
 private:
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void on_header(boost::beast::error_code ec, std::size_t bytes);
     void answer_request();
     // What answering needs of the request once its response is ready (perhaps later, deferred).
     struct Answering {

@@ -76,6 +76,7 @@ Stepped take_step(store::Database& db, std::int64_t id, const auth::Principal& u
     store::IncidentEventRow e{0, r.id, format_utc(now), user.name, std::string(to_string(step.action)),
                               std::string(to_string(*from)), r.state, step.note, assignee};
     e.id = db.insert_incident_event(e);
+    attach_photos(db, r.id, e.id, step.photos);
     return {std::move(r), std::move(e)};
 }
 

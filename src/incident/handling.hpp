@@ -5,6 +5,7 @@
 // transaction.
 #include "auth/principal.hpp"
 #include "core/time.hpp"
+#include "incident/photos.hpp"
 #include "incident/types.hpp"
 #include "store/database.hpp"
 
@@ -20,6 +21,7 @@ struct Step {
     std::optional<std::int64_t> worker;    // dispatch, reassign: the worker who takes the case
     std::optional<SystemTime> due_at;      // extend: the new due time, later than the current one
     std::optional<int> rating;             // close: the reporter's satisfaction, 1 to 5
+    std::vector<PhotoRef> photos;          // of the work done (stored already)
 };
 
 struct Stepped {

@@ -78,12 +78,15 @@ Filed file_report(store::Database& db, const grid::Snapshot& snapshot, const Cas
     r.due_at = format_utc(rules.due(now));
     r.idempotency_key = report.idempotency_key;
     r.request_digest = report.digest;
+    r.address = report.address;
     r.id = db.insert_incident(r);
 
     // Accepted and dispatched by the system at once: the place decides who answers, the
     // category what counts as a case (its 立案条件 stay the handler's to check: 作废 undoes it).
     const std::string assignee = filed.assignment.worker ? filed.assignment.worker->name : filed.assignment.code;
-    db.insert_incident_event({0, r.id, r.reported_at, report.actor, "report", "", "reported", report.description, ""});
+    const std::int64_t reported =
+        db.insert_incident_event({0, r.id, r.reported_at, report.actor, "report", "", "reported", report.description, ""});
+    attach_photos(db, r.id, reported, report.photos);
     db.insert_incident_event({0, r.id, r.reported_at, "system", "accept", "reported", "accepted", "", ""});
     db.insert_incident_event(
         {0, r.id, r.reported_at, "system", "dispatch", "accepted", "dispatched", filed.assignment.reason, assignee});

@@ -8,6 +8,7 @@
 #include "core/types.hpp"
 #include "grid/snapshot.hpp"
 #include "incident/dispatch.hpp"
+#include "incident/photos.hpp"
 #include "incident/types.hpp"
 #include "store/database.hpp"
 
@@ -34,6 +35,8 @@ struct Report {
     std::optional<std::int64_t> building_id; // a building's point on its footprint
     std::string input_crs = "wgs84";
     std::string reporter_name, reporter_phone;
+    std::string address;          // as written by the reporter, kept with the case
+    std::vector<PhotoRef> photos; // stored already (store/photo_files.hpp)
     std::optional<std::string> idempotency_key;
     std::string digest; // of the request, to tell a retry from another report under the same key
     std::string actor;  // who files it: a user name, or "open311:<client>"

@@ -170,6 +170,21 @@ std::int64_t Database::data_version() {
     return v;
 }
 
+std::optional<std::string> Database::meta(std::string_view key) {
+    auto& st = cached(m_db, m_stmts->cache, "SELECT value FROM meta WHERE key = ?");
+    st.bind(1, key);
+    if (!st.step()) return std::nullopt;
+    std::string v = st.text(0);
+    st.reset();
+    return v;
+}
+
+std::string Database::meta_or_set(std::string_view key, std::string_view value) {
+    auto& st = cached(m_db, m_stmts->cache, "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
+    st.bind(1, key).bind(2, value).run();
+    return meta(key).value_or(std::string(value));
+}
+
 bool Database::has_code(Level level, const std::string& code) {
     std::string sql = "SELECT 1 FROM " + std::string(table_of(level)) + " WHERE code = ?";
     auto& st = cached(m_db, m_stmts->cache, sql);

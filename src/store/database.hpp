@@ -77,6 +77,10 @@ public:
     int schema_version();
     // Incremented by every committed write transaction; tile and snapshot keys carry it.
     std::int64_t data_version();
+    // A value of the meta table (settings the database carries, such as the receipt key).
+    std::optional<std::string> meta(std::string_view key);
+    // Sets `key` unless it has a value already; returns the value it has afterwards.
+    std::string meta_or_set(std::string_view key, std::string_view value);
     const std::filesystem::path& path() const noexcept { return m_path; }
 
     // --- streets, communities, grids (a duplicate code throws Error(conflict) unless replace) ---
@@ -170,12 +174,22 @@ public:
         std::optional<std::string> code; // street, community or grid: incidents there
         std::optional<std::string> state;
         std::optional<std::int64_t> worker;
+        std::optional<std::string> reported_from, reported_to; // UTC text, both ends included
         int limit = 100;
         int offset = 0;
     };
     std::vector<IncidentRow> list_incidents(const IncidentFilter& filter);
     std::int64_t insert_incident_event(const IncidentEventRow& row);
     std::vector<IncidentEventRow> incident_events(std::int64_t incident_id);
+    // The events of every case after (`from`, `after_id`) in the order of time and id, up to `to`
+    // (UTC text, included), at most `limit` of them: after_id 0 starts at `from` itself, and the
+    // last event of a page continues with the next.
+    std::vector<IncidentEventRow> incident_events_between(const std::string& from, std::int64_t after_id,
+                                                          const std::string& to, int limit);
+    // A photo of a case; the same photo again for the same case is kept once (false then).
+    bool insert_photo(const PhotoRow& row);
+    std::vector<PhotoRow> photos_of(std::int64_t incident_id);
+    std::optional<PhotoRow> find_photo(std::int64_t incident_id, const std::string& hash);
 
     // Executes SQL that returns no rows (used by migrations and tests).
     void exec(const std::string& sql);

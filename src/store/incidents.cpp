@@ -30,7 +30,7 @@ constexpr std::string_view incident_columns =
     "id, category, urgency, description, source, lon, lat, input_crs, building_id, street_code, community_code, "
     "grid_code, locate_status, reporter_name, reporter_phone, state, assignee_worker_id, assignee_level, "
     "assignee_code, reported_at, due_at, closed_at, extended, reworks, rating, duplicate_of, idempotency_key, "
-    "request_digest";
+    "request_digest, address";
 
 IncidentRow read_incident(const Statement& st) {
     IncidentRow r;
@@ -62,6 +62,7 @@ IncidentRow read_incident(const Statement& st) {
     if (!st.is_null(25)) r.duplicate_of = st.int64(25);
     if (!st.is_null(26)) r.idempotency_key = st.text(26);
     r.request_digest = st.text(27);
+    r.address = st.text(28);
     return r;
 }
 
@@ -75,6 +76,7 @@ void bind_incident(Statement& st, const IncidentRow& r) {
     st.bind(22, std::int64_t{r.extended ? 1 : 0}).bind(23, std::int64_t{r.reworks});
     st.bind(24, r.rating ? std::optional<std::int64_t>(*r.rating) : std::nullopt);
     st.bind(25, r.duplicate_of).bind(26, r.idempotency_key).bind(27, r.request_digest);
+    st.bind(28, r.address);
 }
 
 // The row the bound statement finds, if any (the statement is reset for its next use).
@@ -151,7 +153,7 @@ std::vector<GridWorkerRow> Database::grid_workers_of(const std::string& grid_cod
 
 std::int64_t Database::insert_incident(const IncidentRow& row) {
     auto& st = cached_statement("INSERT INTO incidents (" + std::string(incident_columns.substr(4)) +
-                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_incident(st, row);
     st.run();
     return sqlite3_last_insert_rowid(handle());
@@ -164,9 +166,9 @@ void Database::update_incident(const IncidentRow& row) {
         "locate_status = ?12, reporter_name = ?13, reporter_phone = ?14, state = ?15, assignee_worker_id = ?16, "
         "assignee_level = ?17, assignee_code = ?18, reported_at = ?19, due_at = ?20, closed_at = ?21, "
         "extended = ?22, reworks = ?23, rating = ?24, duplicate_of = ?25, idempotency_key = ?26, "
-        "request_digest = ?27 WHERE id = ?28");
+        "request_digest = ?27, address = ?28 WHERE id = ?29");
     bind_incident(st, row);
-    st.bind(28, row.id).run();
+    st.bind(29, row.id).run();
 }
 
 std::optional<IncidentRow> Database::find_incident(std::int64_t id) {
@@ -193,9 +195,11 @@ std::vector<IncidentRow> Database::list_incidents(const IncidentFilter& f) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) +
                                 " FROM incidents WHERE (?1 IS NULL OR street_code = ?1 OR community_code = ?1 OR "
                                 "grid_code = ?1 OR assignee_code = ?1) AND (?2 IS NULL OR state = ?2) AND "
-                                "(?3 IS NULL OR assignee_worker_id = ?3) ORDER BY id DESC LIMIT ?4 OFFSET ?5");
+                                "(?3 IS NULL OR assignee_worker_id = ?3) AND (?6 IS NULL OR reported_at >= ?6) AND "
+                                "(?7 IS NULL OR reported_at <= ?7) ORDER BY id DESC LIMIT ?4 OFFSET ?5");
     st.bind(1, f.code).bind(2, f.state).bind(3, f.worker);
     st.bind(4, std::int64_t{f.limit}).bind(5, std::int64_t{f.offset});
+    st.bind(6, f.reported_from).bind(7, f.reported_to);
     return read_incidents(st);
 }
 
@@ -207,15 +211,69 @@ std::int64_t Database::insert_incident_event(const IncidentEventRow& row) {
     return sqlite3_last_insert_rowid(handle());
 }
 
-std::vector<IncidentEventRow> Database::incident_events(std::int64_t incident_id) {
-    auto& st = cached_statement("SELECT id, incident_id, at, actor, action, from_state, to_state, note, assignee "
-                                "FROM incident_events WHERE incident_id = ? ORDER BY id");
-    st.bind(1, incident_id);
+namespace {
+constexpr std::string_view event_columns = "id, incident_id, at, actor, action, from_state, to_state, note, assignee";
+
+std::vector<IncidentEventRow> read_events(Statement& st) {
     std::vector<IncidentEventRow> out;
     while (st.step())
         out.push_back({st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.text(6), st.text(7),
                        st.text(8)});
     return out;
+}
+
+std::vector<PhotoRow> read_photos(Statement& st) {
+    std::vector<PhotoRow> out;
+    while (st.step()) {
+        PhotoRow p;
+        p.incident_id = st.int64(0);
+        if (!st.is_null(1)) p.event_id = st.int64(1);
+        p.hash = st.text(2);
+        p.media_type = st.text(3);
+        p.bytes = st.int64(4);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+} // namespace
+
+std::vector<IncidentEventRow> Database::incident_events(std::int64_t incident_id) {
+    auto& st = cached_statement("SELECT " + std::string(event_columns) +
+                                " FROM incident_events WHERE incident_id = ? ORDER BY id");
+    st.bind(1, incident_id);
+    return read_events(st);
+}
+
+std::vector<IncidentEventRow> Database::incident_events_between(const std::string& from, std::int64_t after_id,
+                                                                const std::string& to, int limit) {
+    auto& st = cached_statement("SELECT " + std::string(event_columns) +
+                                " FROM incident_events WHERE at >= ?1 AND (at > ?1 OR id > ?2) AND at <= ?3 "
+                                "ORDER BY at, id LIMIT ?4");
+    st.bind(1, from).bind(2, after_id).bind(3, to).bind(4, std::int64_t{limit});
+    return read_events(st);
+}
+
+bool Database::insert_photo(const PhotoRow& row) {
+    auto& st = cached_statement("INSERT OR IGNORE INTO incident_photos (incident_id, event_id, hash, media_type, bytes) "
+                                "VALUES (?, ?, ?, ?, ?)");
+    st.bind(1, row.incident_id).bind(2, row.event_id).bind(3, row.hash).bind(4, row.media_type).bind(5, row.bytes).run();
+    return sqlite3_changes(handle()) > 0;
+}
+
+std::vector<PhotoRow> Database::photos_of(std::int64_t incident_id) {
+    auto& st = cached_statement("SELECT incident_id, event_id, hash, media_type, bytes FROM incident_photos "
+                                "WHERE incident_id = ? ORDER BY rowid");
+    st.bind(1, incident_id);
+    return read_photos(st);
+}
+
+std::optional<PhotoRow> Database::find_photo(std::int64_t incident_id, const std::string& hash) {
+    auto& st = cached_statement("SELECT incident_id, event_id, hash, media_type, bytes FROM incident_photos "
+                                "WHERE incident_id = ? AND hash = ?");
+    st.bind(1, incident_id).bind(2, hash);
+    auto all = read_photos(st);
+    if (all.empty()) return std::nullopt;
+    return std::move(all.front());
 }
 
 } // namespace wangge::store

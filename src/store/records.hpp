@@ -192,6 +192,7 @@ struct IncidentRow {
     std::optional<std::int64_t> duplicate_of;
     std::optional<std::string> idempotency_key;
     std::string request_digest; // of the request that made it, to tell a retry from a clash
+    std::string address; // as the reporter wrote it (Open311 address_string); not used to locate
 };
 
 struct IncidentEventRow {
@@ -203,6 +204,15 @@ struct IncidentEventRow {
     std::string from_state, to_state;
     std::string note;
     std::string assignee;
+};
+
+// A photo of a case: the file is kept under its hash outside the database (store/photo_files.hpp).
+struct PhotoRow {
+    std::int64_t incident_id = 0;
+    std::optional<std::int64_t> event_id; // the step it came with; the report itself when none
+    std::string hash;                     // SHA-256 of the stored bytes, hex
+    std::string media_type;               // image/jpeg | image/png | image/webp
+    std::int64_t bytes = 0;
 };
 
 } // namespace wangge::store

@@ -215,6 +215,25 @@ CREATE TRIGGER incident_events_append_only_update BEFORE UPDATE ON incident_even
 CREATE TRIGGER incident_events_append_only_delete BEFORE DELETE ON incident_events
   BEGIN SELECT RAISE(ABORT, 'the incident log is append-only'); END;
 )sql",
+        // 5: photos of cases (the files themselves live beside the database, under their hash),
+        // the address a reporter gave, and the log by time for Open311's updates
+        // (docs/INCIDENTS.md).
+        R"sql(
+ALTER TABLE incidents ADD COLUMN address TEXT NOT NULL DEFAULT '';
+CREATE TABLE incident_photos (
+  incident_id INTEGER NOT NULL REFERENCES incidents (id),
+  event_id INTEGER REFERENCES incident_events (id),
+  hash TEXT NOT NULL CHECK (length(hash) = 64),
+  media_type TEXT NOT NULL CHECK (media_type IN ('image/jpeg', 'image/png', 'image/webp')),
+  bytes INTEGER NOT NULL CHECK (bytes > 0),
+  PRIMARY KEY (incident_id, hash));
+CREATE INDEX incident_photos_hash ON incident_photos (hash);
+CREATE TRIGGER incident_photos_append_only_update BEFORE UPDATE ON incident_photos
+  BEGIN SELECT RAISE(ABORT, 'the photos of a case are append-only'); END;
+CREATE TRIGGER incident_photos_append_only_delete BEFORE DELETE ON incident_photos
+  BEGIN SELECT RAISE(ABORT, 'the photos of a case are append-only'); END;
+CREATE INDEX incident_events_at ON incident_events (at);
+)sql",
     };
     return all;
 }

@@ -6,6 +6,7 @@
 #include "api/open311_endpoints.hpp"
 #include "api/service.hpp"
 #include "support/accounts.hpp"
+#include "support/images.hpp"
 #include "support/incident_district.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_config.hpp"
@@ -44,6 +45,7 @@ struct Fixture {
         api::IncidentOptions o;
         o.rules = test::two_category_rules();
         o.clock = [c = clock] { return *c; };
+        o.photos = std::make_shared<const store::PhotoFiles>(dir / "photos");
         o.catalogue = std::make_shared<const incident::Catalogue>(incident::Catalogue::load(test::data_dir / "categories.json"));
         auto commits = std::make_shared<store::GroupCommit>(path);
         auto writer = std::make_shared<api::Writer>(path, holder, std::vector<std::shared_ptr<tiles::TileCache>>{});
@@ -336,4 +338,57 @@ TEST_CASE("open311: the workflow's events are service request updates", "[open31
     CHECK(later.body.find("<service_request_updates><request_update><update_id>") != std::string::npos);
     CHECK(xml_values(later.body, "status") == std::vector<std::string>{"in_progress"});
     CHECK(f.get("/open311/v2/servicerequestupdates.json?api_key=" + f.east + "&jurisdiction_id=320102002002").body == "[]");
+}
+
+TEST_CASE("open311: a multipart post with a photo in media, its address_string kept, media_url served",
+          "[open311][api][photos]") {
+    Fixture f;
+    const std::string png = test::encode_image("PNG", "png");
+    auto multipart = [&](const std::string& media) {
+        std::string body;
+        auto field = [&](const std::string& name, const std::string& value, const std::string& file = "") {
+            body += "--fms\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+            if (!file.empty()) body += "; filename=\"" + file + "\"\r\nContent-Type: image/png";
+            body += "\r\n\r\n" + value + "\r\n";
+        };
+        for (const auto& [k, v] : fms_report(f.west)) field(k, v);
+        field("address_string", "中山路 8 号");
+        field("media", media, "photo.png");
+        body += "--fms--\r\n";
+        auto req = api::make_request("POST", "/open311/v2/requests.json");
+        req.body = body;
+        req.headers.emplace_back("content-type", "multipart/form-data; boundary=fms");
+        return f.service->handle(std::move(req));
+    };
+    // A media part that is not an image: refused whole, as an Open311 error list.
+    const auto refused = multipart("not an image");
+    CHECK(refused.status == 422);
+    CHECK(json::parse(refused.body)[0]["code"] == 422);
+    CHECK(f.count_cases() == 0);
+
+    const auto filed = multipart(png);
+    INFO(filed.body);
+    REQUIRE(filed.status == 201);
+    const std::int64_t id = filed_id(filed);
+    const auto one = f.get("/open311/v2/requests/" + std::to_string(id) + ".json?api_key=" + f.west);
+    REQUIRE(one.status == 200);
+    const json record = json::parse(one.body)[0];
+    CHECK(record["address"] == "中山路 8 号");
+    const std::string media_url = record["media_url"];
+    const std::string path = "/api/v1/incidents/" + std::to_string(id) + "/photos/";
+    REQUIRE(media_url.find(path) != std::string::npos);
+    auto req = api::make_request("GET", media_url.substr(media_url.find(path)));
+    req.headers.emplace_back("authorization", "Bearer " + f.west);
+    const auto photo = f.service->handle(std::move(req));
+    CHECK(photo.status == 200);
+    CHECK(photo.body == png);
+    // The same in XML, and its update carries the photo too.
+    const auto xml = f.get("/open311/v2/requests/" + std::to_string(id) + ".xml?api_key=" + f.west);
+    CHECK(xml_values(xml.body, "address") == std::vector<std::string>{"中山路 8 号"});
+    const json updates = json::parse(
+        f.get("/open311/v2/servicerequestupdates.json?api_key=" + f.west + "&jurisdiction_id=320102002001").body);
+    INFO(updates.dump());
+    REQUIRE(updates.size() == 3);
+    CHECK(updates[0]["media_url"] == media_url);
+    CHECK(updates[1]["media_url"].is_null());
 }
