@@ -1,6 +1,7 @@
 #include "balance/bootstrap.hpp"
 
 #include "balance/graph.hpp"
+#include "balance/holdings.hpp"
 #include "core/codes.hpp"
 #include "core/error.hpp"
 #include "grid/assign.hpp"
@@ -110,6 +111,7 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
     if (boundary.is_empty()) throw Error(ErrorKind::unprocessable, "empty_boundary", "the street boundary has no area");
 
     BootstrapResult out;
+    out.band = o.band;
     out.street = {in.street_code, in.street_name.empty() ? in.codes.street_name : in.street_name, boundary.clone()};
 
     // Cells of every building inside the street, and the street's graph.
@@ -117,7 +119,7 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
     std::vector<CellInput> inputs;
     for (std::size_t i = 0; i < in.buildings.size(); ++i) {
         const store::BuildingRow& b = *in.buildings[i];
-        if (auto site = site_in(b.geom, boundary, prepared)) inputs.push_back({*site, b.households, -1, i});
+        if (auto site = site_in(b.geom, boundary, prepared)) inputs.push_back({*site, b.households, -1, i, &b.geom});
     }
     out.buildings = inputs.size();
     const Cells cells = make_cells(inputs, boundary);
@@ -136,7 +138,7 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
     for (std::size_t c = 0; c < members.size(); ++c) {
         std::vector<const geo::Geometry*> parts;
         for (int a : members[c]) parts.push_back(&cells.shapes[at(a)].cell);
-        community_geom[c] = geo::coverage_union(parts);
+        community_geom[c] = union_within(parts, boundary, prepared);
         community_point[c] = geo::point_on_surface(community_geom[c]);
     }
 
@@ -163,35 +165,60 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
 
         // Grids of the community.
         const Partition grids = divide(cells, members[at(c)], in.roads, o.band, o.seed + static_cast<std::uint64_t>(c) + 1);
+        const geo::PreparedGeometry community_prepared(community_geom[at(c)]);
         std::vector<std::vector<const geo::Geometry*>> grid_parts(at(grids.zones));
-        std::vector<int> grid_households(at(grids.zones), 0);
         for (std::size_t i = 0; i < members[at(c)].size(); ++i) {
             const int a = members[at(c)][i];
             grid_parts[at(grids.zone_of[i])].push_back(&cells.shapes[at(a)].cell);
-            grid_households[at(grids.zone_of[i])] += cells.shapes[at(a)].households;
         }
-        std::vector<geo::Geometry> grid_geom(grid_parts.size());
-        std::vector<LonLat> grid_point(grid_parts.size());
-        for (std::size_t g = 0; g < grid_parts.size(); ++g) {
-            grid_geom[g] = geo::coverage_union(grid_parts[g]);
-            grid_point[g] = geo::point_on_surface(grid_geom[g]);
-        }
+        std::vector<store::GridRow> zone_rows;
+        for (std::size_t g = 0; g < grid_parts.size(); ++g)
+            zone_rows.push_back(
+                {"", code, "", store::GridKind::residential, 0, union_within(grid_parts[g], community_geom[at(c)], community_prepared)});
+        // Grids that would hold nobody (empty land) join a neighbour (docs/BALANCE.md, "Empty land").
+        std::vector<const store::BuildingRow*> community_buildings;
+        for (int a : members[at(c)])
+            for (std::size_t bi : cells.sources[at(a)]) community_buildings.push_back(in.buildings[bi]);
+        std::vector<Holding> held = holdings(zone_rows, community_buildings);
+        std::vector<char> preferred(zone_rows.size(), 1);
+        join_empty_grids(zone_rows, held, preferred);
+        std::vector<LonLat> grid_point;
+        for (const store::GridRow& z : zone_rows) grid_point.push_back(geo::point_on_surface(z.geom));
         int number = 0;
         for (int g : reading_order(grid_point)) {
             ++number;
             out.grids.push_back({with_number(code, number), code, name + "第" + std::to_string(number) + "网格",
-                                 store::GridKind::residential, 0, std::move(grid_geom[at(g)])});
-            out.grid_households.push_back(grid_households[at(g)]);
-            out.grid_violations.push_back(grids.violation[at(g)]);
+                                 store::GridKind::residential, 0, std::move(zone_rows[at(g)].geom)});
         }
     }
-    // Buildings to their grids, as the store assigns them (largest overlap).
-    const grid::GridAssigner assigner(out.grids);
-    for (const store::BuildingRow* b : in.buildings) {
+    // Buildings to their grids, as the store assigns them (largest overlap), and what each grid
+    // then holds: the report says what is stored.
+    std::vector<std::optional<std::size_t>> where;
+    const std::vector<Holding> held = holdings(out.grids, in.buildings, &where);
+    for (std::size_t i = 0; i < in.buildings.size(); ++i) {
+        const store::BuildingRow* b = in.buildings[i];
         std::optional<std::string> code;
-        if (const auto r = assigner.assign(b->geom)) code = assigner.grid(*r).code;
+        if (where[i]) code = out.grids[*where[i]].code;
         else if (!b->grid_code || b->grid_code->compare(0, 9, in.street_code) != 0) continue; // another street's
         if (code != b->grid_code) out.building_moves.push_back({b->id, b->grid_code, code});
+    }
+    for (std::size_t g = 0; g < out.grids.size(); ++g) {
+        bool alone = held[g].households < o.band.min;
+        int siblings = 0;
+        for (std::size_t n = 0; n < out.grids.size(); ++n) {
+            if (n == g || out.grids[n].community_code != out.grids[g].community_code) continue;
+            ++siblings;
+            if (alone && geo::shared_boundary_m(out.grids[g].geom, out.grids[n].geom) >= 0.5) alone = false;
+        }
+        out.grid_households.push_back(held[g].households);
+        out.grid_violations.push_back(reason(held[g], alone, siblings == 0, o.band));
+        out.grid_explanations.push_back(explain(out.grid_violations.back(), held[g], o.band));
+    }
+    for (std::size_t c = 0; c < out.communities.size(); ++c) {
+        long households = 0;
+        for (std::size_t g = 0; g < out.grids.size(); ++g)
+            if (out.grids[g].community_code == out.communities[c].code) households += held[g].households;
+        out.community_households[c] = static_cast<int>(households);
     }
     return out;
 }

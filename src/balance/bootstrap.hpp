@@ -42,13 +42,17 @@ struct BootstrapInput {
 };
 
 struct BootstrapResult {
+    grid::Band band; // of the grids
     store::StreetRow street;
     std::vector<store::CommunityRow> communities;
     std::vector<store::GridRow> grids;
-    // Per community and per grid, the households and why a zone is out of its band.
+    // Per community and per grid, the households as the store will count them (each building in
+    // the grid holding most of its footprint), and why a grid is out of the band, in words true of
+    // that grid.
     std::vector<int> community_households;
     std::vector<int> grid_households;
     std::vector<Violation> grid_violations;
+    std::vector<std::string> grid_explanations; // "" for a grid in the band
     std::size_t buildings = 0; // divided
     // Buildings whose grid code changes: by largest overlap with the new grids, or to none for
     // a building that held a code of this street and stands in none of its new grids.
