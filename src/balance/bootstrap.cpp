@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <set>
 
 namespace wangge::balance {
@@ -18,31 +19,57 @@ namespace {
 
 std::size_t at(int i) { return static_cast<std::size_t>(i); }
 
-// The fields of one CSV line (double quotes around a field, no quotes inside).
+// The fields of one CSV line (RFC 4180: a field in double quotes may hold commas and "" for a quote).
 std::vector<std::string> csv_fields(const std::string& line) {
     std::vector<std::string> out;
     std::string field;
     bool quoted = false;
-    for (char c : line) {
-        if (c == '"') quoted = !quoted;
-        else if (c == ',' && !quoted) out.push_back(std::move(field)), field.clear();
-        else if (c != '\r') field += c;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (c == '"') {
+            if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else {
+                quoted = !quoted;
+            }
+        } else if (c == ',' && !quoted) {
+            out.push_back(std::move(field));
+            field.clear();
+        } else if (c != '\r') {
+            field += c;
+        }
     }
     out.push_back(std::move(field));
+    for (std::string& f : out) {
+        const auto first = f.find_first_not_of(" \t"), last = f.find_last_not_of(" \t");
+        f = first == std::string::npos ? std::string() : f.substr(first, last - first + 1);
+    }
     return out;
 }
 
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw Error(ErrorKind::io, "unreadable", "cannot read " + path.string());
-    std::vector<std::vector<std::string>> rows;
-    std::string line;
-    std::getline(in, line); // header
-    while (std::getline(in, line))
-        if (!line.empty()) rows.push_back(csv_fields(line));
-    return rows;
+// The name of an area from the name of its office, as division code lists give them:
+// 梅园新村社区居委会 -> 梅园新村社区, 新街口街道办事处 -> 新街口街道, 某某村村委会 -> 某某村.
+std::string area_name(std::string name) {
+    for (const std::string suffix : {"居民委员会", "村民委员会", "居委会", "村委会", "办事处"})
+        if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            name.resize(name.size() - suffix.size());
+            break;
+        }
+    return name;
 }
 
+bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// What one file of a code list held, for the message when the street is not found.
+struct ListedFile {
+    std::string name;
+    std::size_t streets = 0, communities = 0;      // rows of 9- and 12-digit codes
+    std::size_t in_county = 0;                     // rows of the street's county (its first 6 digits)
+    std::string skipped;                           // why the file was not used, or ""
+};
 // Zones in reading order: rows of about 200 m from north to south, west to east within a row.
 std::vector<int> reading_order(const std::vector<LonLat>& points) {
     std::vector<int> order(points.size());
@@ -80,22 +107,75 @@ CodeList read_code_list(const std::filesystem::path& dir, const std::string& str
     CodeList list;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) throw Error(ErrorKind::io, "unreadable", dir.string() + " is not a directory");
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".csv") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    std::vector<ListedFile> seen;
     bool street_seen = false;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() > 12 && name.substr(name.size() - 12) == "_streets.csv") {
-            for (const auto& row : read_csv(entry.path()))
-                if (row.size() >= 2 && row[0] == street_code) {
-                    list.street_name = row[1];
+    std::set<std::string> taken;
+    for (const auto& path : files) {
+        ListedFile file{path.filename().string(), 0, 0, 0, ""};
+        std::ifstream in(path);
+        if (!in) throw Error(ErrorKind::io, "unreadable", "cannot read " + path.string());
+        std::string line;
+        std::getline(in, line);
+        if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3); // a UTF-8 byte order mark
+        // Columns by their names in the header, in any order: code, name and, for communities
+        // (villages), the code of their street.
+        const std::vector<std::string> header = csv_fields(line);
+        auto column = [&](std::initializer_list<const char*> names) -> std::optional<std::size_t> {
+            for (std::size_t i = 0; i < header.size(); ++i)
+                for (const char* n : names)
+                    if (header[i] == n) return i;
+            return std::nullopt;
+        };
+        const auto code_col = column({"code", "代码", "区划代码", "统计用区划代码"});
+        const auto name_col = column({"name", "名称"});
+        const auto street_col = column({"streetCode", "street_code", "streetcode", "街道代码"});
+        if (!code_col || !name_col) {
+            file.skipped = "no columns code and name in its header";
+            seen.push_back(std::move(file));
+            continue;
+        }
+        while (std::getline(in, line)) {
+            if (line.empty() || line == "\r") continue;
+            const std::vector<std::string> row = csv_fields(line);
+            if (*code_col >= row.size() || *name_col >= row.size()) continue;
+            const std::string& code = row[*code_col];
+            if (!all_digits(code)) continue;
+            if (code.compare(0, 6, street_code, 0, 6) == 0) ++file.in_county;
+            if (code.size() == 9) {
+                ++file.streets;
+                if (code == street_code) {
+                    list.street_name = area_name(row[*name_col]);
                     street_seen = true;
                 }
-        } else if (name.size() > 16 && name.substr(name.size() - 16) == "_communities.csv") {
-            for (const auto& row : read_csv(entry.path()))
-                if (row.size() >= 3 && row[2] == street_code && row[0].size() == 12) list.communities.emplace_back(row[0], row[1]);
+            } else if (code.size() == 12) {
+                ++file.communities;
+                // Communities of the street: by their street column where there is one, else by prefix.
+                const bool of_street = street_col && *street_col < row.size() ? row[*street_col] == street_code
+                                                                              : code.compare(0, 9, street_code) == 0;
+                if (of_street && taken.insert(code).second) list.communities.emplace_back(code, area_name(row[*name_col]));
+            }
         }
+        seen.push_back(std::move(file));
     }
-    if (!street_seen && list.communities.empty())
-        throw Error(ErrorKind::not_found, "unknown_code", "street " + street_code + " is not in the code lists of " + dir.string());
+    if (!street_seen && list.communities.empty()) {
+        std::string what;
+        for (const ListedFile& f : seen) {
+            what += "\n  " + f.name + ": ";
+            if (!f.skipped.empty()) what += "not read (" + f.skipped + ")";
+            else
+                what += std::to_string(f.streets) + " streets (9 digits), " + std::to_string(f.communities) +
+                        " communities (12 digits), " + std::to_string(f.in_county) + " in county " +
+                        street_code.substr(0, 6);
+        }
+        if (seen.empty()) what = " (no .csv file there)";
+        throw Error(ErrorKind::not_found, "unknown_code",
+                    "street " + street_code + " is not in the code lists of " + dir.string() +
+                        "; read:" + what);
+    }
     std::sort(list.communities.begin(), list.communities.end());
     return list;
 }

@@ -4,6 +4,7 @@
 // stored must pass `validate`, hold what the report says, and every reason must be true.
 #include "balance/apply.hpp"
 #include "balance/bootstrap.hpp"
+#include "core/error.hpp"
 #include "grid/validate.hpp"
 #include "support/temp_dir.hpp"
 #include "synthetic.hpp"
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -176,5 +178,54 @@ TEST_CASE("bootstrap: irregular streets of census blocks and houses validate, ho
             CHECK(summary.at("in_band_after") == in_band);
         }
         CHECK(flagged * 4 <= static_cast<int>(result.grids.size()));
+    }
+}
+
+namespace {
+void write(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+} // namespace
+
+TEST_CASE("code lists: the published layout, any file names, columns by header, clear errors", "[balance][bootstrap]") {
+    test::TempDir dir;
+    SECTION("china-division: streets.csv, villages.csv, areas.csv") {
+        write(dir / "areas.csv", "code,name,cityCode,provinceCode\n320102,玄武区,3201,32\n");
+        write(dir / "streets.csv",
+              "code,name,areaCode,cityCode,provinceCode\n320102002,梅园新村街道,320102,3201,32\n"
+              "320102003,新街口街道办事处,320102,3201,32\n");
+        write(dir / "villages.csv",
+              "code,name,streetCode,areaCode,cityCode,provinceCode\n"
+              "320102003002,\"洪武北路社区居委会\",320102003,320102,3201,32\n"
+              "320102003001,\"估衣廊社区居委会\",320102003,320102,3201,32\n"
+              "320102002001,梅园新村社区居委会,320102002,320102,3201,32\n");
+        const auto list = balance::read_code_list(dir.path(), "320102003");
+        CHECK(list.street_name == "新街口街道");
+        REQUIRE(list.communities.size() == 2);
+        CHECK(list.communities[0] == std::pair<std::string, std::string>{"320102003001", "估衣廊社区"});
+        CHECK(list.communities[1] == std::pair<std::string, std::string>{"320102003002", "洪武北路社区"});
+    }
+    SECTION("columns in another order, a byte order mark, quotes and CRLF") {
+        write(dir / "my list.csv", "\xEF\xBB\xBFname,streetCode,code\r\n\"大行宫社区\",320102003,320102003009\r\n"
+                                  "\"a \"\"quoted\"\" name, with a comma\",320102003,320102003010\r\n");
+        const auto list = balance::read_code_list(dir.path(), "320102003");
+        CHECK(list.street_name.empty());
+        REQUIRE(list.communities.size() == 2);
+        CHECK(list.communities[0].second == "大行宫社区");
+        CHECK(list.communities[1].second == "a \"quoted\" name, with a comma");
+    }
+    SECTION("a street not listed: the message names each file and what it held") {
+        write(dir / "streets.csv", "code,name,areaCode\n320102002,梅园新村街道,320102\n");
+        write(dir / "notes.csv", "id,text\n1,nothing\n");
+        try {
+            (void)balance::read_code_list(dir.path(), "320106001");
+            FAIL("no error");
+        } catch (const Error& e) {
+            const std::string m = e.what();
+            INFO(m);
+            CHECK(e.code() == "unknown_code");
+            CHECK(m.find("streets.csv: 1 streets (9 digits), 0 communities (12 digits), 0 in county 320106") != std::string::npos);
+            CHECK(m.find("notes.csv: not read (no columns code and name in its header)") != std::string::npos);
+        }
     }
 }
