@@ -81,7 +81,8 @@ int run_history(const std::filesystem::path& db_path, const std::string& communi
 namespace {
 
 // Divides one street (c.street is ignored: `street` names it) and writes it.
-void bootstrap_one(store::Database& db, const grid::Snapshot& s, const BootstrapCommand& c, const std::string& street) {
+void bootstrap_one(store::Database& db, const grid::Snapshot& s, const BootstrapCommand& c, const std::string& street,
+                   const std::vector<const store::UnitRow*>& units) {
     require_code(Level::street, street);
     const auto t0 = std::chrono::steady_clock::now();
     const grid::Snapshot* snapshot = &s;
@@ -109,6 +110,7 @@ void bootstrap_one(store::Database& db, const grid::Snapshot& s, const Bootstrap
         in.boundary = geo::buffer_m(geo::convex_hull(geo::union_all(footprints)), 30);
     }
     if (in.street_name.empty() && stored) in.street_name = stored->name;
+    in.units = units;
     const BBox box = in.boundary.bbox();
     for (std::uint32_t i : snapshot->query_buildings(box)) in.buildings.push_back(&snapshot->buildings()[i].row);
     std::vector<std::vector<LonLat>> lines;
@@ -129,11 +131,17 @@ void bootstrap_one(store::Database& db, const grid::Snapshot& s, const Bootstrap
     o.band = grid::Band{c.band_min, c.band_max};
     o.community_households = c.community_households;
     o.seed = c.seed;
+    o.unit_min_m2 = c.unit_min_ha * 10000;
     const balance::BootstrapResult result = balance::bootstrap_street(in, o);
 
     const balance::AppliedChange done = balance::write_bootstrap(db, result);
-    int grids_in_band = 0, grids_below = 0, grids_above = 0, communities_in_band = 0;
-    for (int h : result.grid_households) {
+    int grids_in_band = 0, grids_below = 0, grids_above = 0, unit_grids = 0, communities_in_band = 0;
+    for (std::size_t i = 0; i < result.grids.size(); ++i) {
+        const int h = result.grid_households[i];
+        if (result.grids[i].kind == store::GridKind::unit) {
+            ++unit_grids;
+            continue;
+        }
         grids_in_band += h >= c.band_min && h <= c.band_max ? 1 : 0;
         grids_below += h < c.band_min ? 1 : 0;
         grids_above += h > c.band_max ? 1 : 0;
@@ -142,10 +150,14 @@ void bootstrap_one(store::Database& db, const grid::Snapshot& s, const Bootstrap
         communities_in_band += h >= c.community_households * 0.7 && h <= c.community_households * 1.3 ? 1 : 0;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("street %s %s divided in %.1fs: %zu buildings, %zu communities (%d of about %d households), %zu grids "
-                "(%d in band %d-%d, %d below, %d above); data version %lld\n",
+                "(%d in band %d-%d, %d below, %d above, %d unit grids); data version %lld\n",
                 result.street.code.c_str(), result.street.name.c_str(), seconds, result.buildings,
                 result.communities.size(), communities_in_band, c.community_households, result.grids.size(),
-                grids_in_band, c.band_min, c.band_max, grids_below, grids_above, static_cast<long long>(done.version));
+                grids_in_band, c.band_min, c.band_max, grids_below, grids_above, unit_grids,
+                static_cast<long long>(done.version));
+    for (const balance::UnitDecision& u : result.units)
+        std::printf("  unit %s (%s): %s%s%s\n", u.name.c_str(), std::string(store::to_string(u.kind)).c_str(),
+                    u.reason.c_str(), u.grid_code.empty() ? "" : ", grid ", u.grid_code.c_str());
     for (std::size_t i = 0; i < result.grids.size(); ++i)
         if (result.grid_violations[i] != balance::Violation::none)
             std::printf("  grid %s: %d households (%s): %s\n", result.grids[i].code.c_str(), result.grid_households[i],
@@ -164,13 +176,17 @@ int run_bootstrap(const BootstrapCommand& c) {
     auto db = store::Database::open(c.db, store::OpenMode::read_write);
     // The snapshot is read once: bootstrapping a street changes only its own communities and grids.
     const auto snapshot = grid::Snapshot::load(*db, grid::Band{c.band_min, c.band_max});
+    // Unit areas imported with `wangge import units` (docs/BALANCE.md, "Unit grids").
+    const std::vector<store::UnitRow> unit_rows = db->load_units();
+    std::vector<const store::UnitRow*> units;
+    for (const store::UnitRow& u : unit_rows) units.push_back(&u);
     if (!c.all_streets) {
-        bootstrap_one(*db, *snapshot, c, c.street);
+        bootstrap_one(*db, *snapshot, c, c.street, units);
         return 0;
     }
     if (snapshot->streets().empty())
         throw Error(ErrorKind::unprocessable, "no_streets", "--all-streets divides the stored streets: there are none");
-    for (const grid::Area& street : snapshot->streets()) bootstrap_one(*db, *snapshot, c, street.code);
+    for (const grid::Area& street : snapshot->streets()) bootstrap_one(*db, *snapshot, c, street.code, units);
     std::printf("%zu streets divided in %.1fs\n", snapshot->streets().size(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return 0;

@@ -251,7 +251,7 @@ int run_import(const ImportCommand& c) {
     auto target = ingest::parse_target(c.target);
     if (!target)
         throw Error(ErrorKind::bad_request, "invalid_option",
-                    "unknown import target '" + c.target + "'; use streets, communities, grids, buildings or roads");
+                    "unknown import target '" + c.target + "'; use streets, communities, grids, buildings, roads or units");
     auto t0 = std::chrono::steady_clock::now();
     auto db = store::Database::open(c.db, store::OpenMode::create);
     ProgressBar bar("importing");

@@ -103,6 +103,7 @@ struct BootstrapCommand {
     int band_min = 250;
     int band_max = 500;
     std::uint64_t seed = 20240601;
+    double unit_min_ha = 2.0; // a unit's area of at least this becomes a unit grid (docs/BALANCE.md)
     bool replace = false; // replace the street's communities and grids when it has some
     bool all_streets = false; // every stored street, each from its stored boundary
 };

@@ -88,14 +88,14 @@ int main(int argc, char** argv) {
     wangge::app::ImportCommand imp;
     std::vector<std::string> maps;
     std::string estimator;
-    auto* import_cmd = cli.add_subcommand("import", "Import streets, communities, grids, buildings or roads with GDAL");
+    auto* import_cmd = cli.add_subcommand("import", "Import streets, communities, grids, buildings, roads or units with GDAL");
     import_cmd->add_option("--db", db, "SpatiaLite database (created if missing)")->capture_default_str();
-    import_cmd->add_option("target", imp.target, "streets | communities | grids | buildings | roads")->required();
+    import_cmd->add_option("target", imp.target, "streets | communities | grids | buildings | roads | units")->required();
     import_cmd->add_option("file", imp.file, "GeoJSON, Shapefile, GeoPackage, OSM .osm/.pbf, ...")->required();
     import_cmd->add_option("--crs", imp.crs, "Source CRS when the file has none or it is wrong (EPSG:n, gcj02, bd09)");
     import_cmd->add_option("--layer", imp.layer, "Layer to read (default: the only one; OSM: multipolygons/lines)");
     import_cmd->add_option("--map", maps, "field=column, e.g. --map code=GRID_ID (repeatable)");
-    import_cmd->add_flag("--replace", imp.replace, "Overwrite stored rows with the same code (buildings, roads: replace the whole layer)");
+    import_cmd->add_flag("--replace", imp.replace, "Overwrite stored rows with the same code (buildings, roads, units: replace the whole layer)");
     import_cmd->add_option("--estimator", estimator, "Household estimator configuration (JSON)");
 
     wangge::app::DemoCommand demo;
@@ -177,13 +177,17 @@ int main(int argc, char** argv) {
                               "File with the street's boundary (default: the stored street, else the buildings' hull)");
     bootstrap_cmd->add_option("--crs", boot.crs, "CRS of the boundary file when it names none");
     bootstrap_cmd->add_option("--codes", boot.codes,
-                              "Directory of division code lists (*_streets.csv, *_communities.csv) for real codes");
+                              "Directory of division code lists (.csv with code,name[,streetCode]: streets.csv, villages.csv, ...)");
     bootstrap_cmd->add_option("--community-households", boot.community_households,
                               "Households of a community (within +-30%)")
         ->capture_default_str();
     bootstrap_cmd->add_option("--min", boot.band_min, "Fewest households of a grid")->capture_default_str();
     bootstrap_cmd->add_option("--max", boot.band_max, "Most households of a grid")->capture_default_str();
     bootstrap_cmd->add_option("--seed", boot.seed, "Random seed of the partitioner")->capture_default_str();
+    bootstrap_cmd->add_option("--unit-min-ha", boot.unit_min_ha,
+                              "A unit's area (wangge import units) of at least this many hectares becomes a unit grid")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 1000.0));
     bootstrap_cmd->add_flag("--replace", boot.replace, "Replace the street's communities and grids if it has some");
 
     std::string history_community;

@@ -100,6 +100,82 @@ Partition divide(const Cells& cells, const std::vector<int>& subset, const geo::
     return partition(graph, o);
 }
 
+// A unit's area that becomes a unit grid, with the buildings standing mostly in it.
+struct UnitArea {
+    const store::UnitRow* row = nullptr;
+    geo::Geometry geom;                 // inside the street, apart from larger units
+    std::vector<std::size_t> buildings; // indices into the input's buildings
+    std::size_t decision = 0;           // index into the result's unit decisions
+};
+
+std::string percent(double share) { return std::to_string(static_cast<int>(std::lround(100 * share))) + "%"; }
+
+std::string hectares(double m2) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f ha", m2 / 10000);
+    return text;
+}
+
+// The unit areas of the street that become unit grids (docs/BALANCE.md, "Unit grids"): each
+// reaching into the street, larger ones first (a campus before the institute inside it), kept
+// when the part inside the street and outside larger units is large and homes take less than
+// the given share of the building footprint standing mostly in it. Dormitories (宿舍, OSM
+// building=dormitory) are not homes here: they belong to their unit, and their households (集体户)
+// are counted in its grid.
+std::vector<UnitArea> unit_grids(const BootstrapInput& in, const geo::Geometry& boundary,
+                                 const geo::PreparedGeometry& prepared, const BootstrapOptions& o,
+                                 std::vector<UnitDecision>& decisions) {
+    std::vector<std::pair<double, const store::UnitRow*>> candidates;
+    for (const store::UnitRow* u : in.units)
+        if (u && !u->geom.is_empty() && prepared.intersects(u->geom)) candidates.emplace_back(geo::area_m2(u->geom), u);
+    std::stable_sort(candidates.begin(), candidates.end(), [](const auto& l, const auto& r) { return l.first > r.first; });
+    std::vector<UnitArea> out;
+    std::vector<char> taken(in.buildings.size(), 0);
+    geo::Geometry claimed;
+    for (const auto& [whole_m2, u] : candidates) {
+        (void)whole_m2;
+        UnitDecision d;
+        d.name = u->name.empty() ? std::string(store::to_string(u->kind)) : u->name;
+        d.kind = u->kind;
+        geo::Geometry g = geo::polygonal_part(geo::intersection(u->geom, boundary));
+        if (claimed) g = geo::polygonal_part(geo::difference(g, claimed));
+        g = geo::to_multi_polygon(geo::drop_slivers(g, 1.0));
+        d.area_m2 = g.is_empty() ? 0 : geo::area_m2(g);
+        if (d.area_m2 < o.unit_min_m2) {
+            d.reason = hectares(d.area_m2) + " in the street, less than " + hectares(o.unit_min_m2) +
+                       ": its buildings stay in the residential grids around it";
+            decisions.push_back(std::move(d));
+            continue;
+        }
+        // The buildings standing mostly in it, and the share of their footprint that is homes.
+        const geo::PreparedGeometry area(g);
+        std::vector<std::size_t> inside;
+        double footprint = 0, homes = 0;
+        for (std::size_t i = 0; i < in.buildings.size(); ++i) {
+            const store::BuildingRow& b = *in.buildings[i];
+            if (taken[i] || !area.intersects(b.geom)) continue;
+            const double all = geo::area_m2(b.geom);
+            if (!area.contains(b.geom) && 2 * geo::area_m2(geo::intersection(b.geom, g)) <= all) continue;
+            inside.push_back(i);
+            footprint += all;
+            if (b.households > 0 && b.use != "dormitory") homes += all;
+        }
+        const double share = footprint > 0 ? homes / footprint : 0;
+        if (share >= o.unit_max_home_share) {
+            d.reason = "homes take " + percent(share) + " of its building footprint (" + percent(o.unit_max_home_share) +
+                       " or more): divided as residential";
+            decisions.push_back(std::move(d));
+            continue;
+        }
+        d.reason = hectares(d.area_m2) + ", homes " + percent(share) + " of its building footprint: a unit grid";
+        for (std::size_t i : inside) taken[i] = 1;
+        claimed = claimed ? geo::union_all({&claimed, &g}) : g.clone();
+        out.push_back({u, std::move(g), std::move(inside), decisions.size()});
+        decisions.push_back(std::move(d));
+    }
+    return out;
+}
+
 } // namespace
 
 CodeList read_code_list(const std::filesystem::path& dir, const std::string& street_code) {
@@ -194,15 +270,32 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
     out.band = o.band;
     out.street = {in.street_code, in.street_name.empty() ? in.codes.street_name : in.street_name, boundary.clone()};
 
-    // Cells of every building inside the street, and the street's graph.
+    // Unit grids first: the large, mainly non-residential, bounded areas of units; the rest of the
+    // street (the region) is divided into communities and residential grids.
     const geo::PreparedGeometry prepared(boundary);
+    std::vector<UnitArea> unit_areas = unit_grids(in, boundary, prepared, o, out.units);
+    geo::Geometry region = boundary.clone();
+    std::vector<char> in_unit(in.buildings.size(), 0);
+    for (const UnitArea& u : unit_areas) {
+        region = geo::difference(region, u.geom);
+        for (std::size_t b : u.buildings) in_unit[b] = 1;
+    }
+    region = geo::to_multi_polygon(geo::drop_slivers(geo::polygonal_part(region), 0.01));
+    const geo::PreparedGeometry region_prepared(region);
+
+    // Cells of every other building inside the street, and the street's graph.
     std::vector<CellInput> inputs;
+    std::size_t divided = 0;
     for (std::size_t i = 0; i < in.buildings.size(); ++i) {
         const store::BuildingRow& b = *in.buildings[i];
-        if (auto site = site_in(b.geom, boundary, prepared)) inputs.push_back({*site, b.households, -1, i, &b.geom});
+        if (in_unit[i]) {
+            ++divided;
+            continue;
+        }
+        if (auto site = site_in(b.geom, region, region_prepared)) inputs.push_back({*site, b.households, -1, i, &b.geom});
     }
-    out.buildings = inputs.size();
-    const Cells cells = make_cells(inputs, boundary);
+    out.buildings = inputs.size() + divided;
+    const Cells cells = make_cells(inputs, region);
 
     // Communities: the same partitioner with the community band.
     const grid::Band community_band{static_cast<int>(std::lround(o.community_households * 0.7)),
@@ -218,8 +311,30 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
     for (std::size_t c = 0; c < members.size(); ++c) {
         std::vector<const geo::Geometry*> parts;
         for (int a : members[c]) parts.push_back(&cells.shapes[at(a)].cell);
-        community_geom[c] = union_within(parts, boundary, prepared);
+        community_geom[c] = union_within(parts, region, region_prepared);
         community_point[c] = geo::point_on_surface(community_geom[c]);
+    }
+    // Each unit grid joins the community it shares most boundary with (else the nearest).
+    std::vector<std::vector<std::size_t>> units_of(members.size());
+    for (std::size_t u = 0; u < unit_areas.size(); ++u) {
+        std::size_t best = 0;
+        std::pair<double, double> best_key{0, 0};
+        const LonLat at_unit = geo::point_on_surface(unit_areas[u].geom);
+        for (std::size_t c = 0; c < members.size(); ++c) {
+            const std::pair<double, double> key{geo::shared_boundary_m(community_geom[c], unit_areas[u].geom),
+                                                -geo::distance_m(community_point[c], at_unit)};
+            if (c == 0 || key > best_key) {
+                best = c;
+                best_key = key;
+            }
+        }
+        units_of[best].push_back(u);
+    }
+    for (std::size_t c = 0; c < members.size(); ++c) {
+        if (units_of[c].empty()) continue;
+        std::vector<const geo::Geometry*> parts{&community_geom[c]};
+        for (std::size_t u : units_of[c]) parts.push_back(&unit_areas[u].geom);
+        community_geom[c] = geo::to_multi_polygon(geo::polygonal_part(geo::union_all(parts)));
     }
 
     // Codes: the list's, in reading order, then new numbers after the highest used.
@@ -270,6 +385,18 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
             out.grids.push_back({with_number(code, number), code, name + "第" + std::to_string(number) + "网格",
                                  store::GridKind::residential, 0, std::move(zone_rows[at(g)].geom)});
         }
+        // Its unit grids, numbered after its residential ones, named after their unit.
+        std::vector<LonLat> unit_point;
+        for (std::size_t u : units_of[at(c)]) unit_point.push_back(geo::point_on_surface(unit_areas[u].geom));
+        for (int k : reading_order(unit_point)) {
+            const UnitArea& u = unit_areas[units_of[at(c)][at(k)]];
+            ++number;
+            const std::string grid_code = with_number(code, number);
+            out.grids.push_back({grid_code, code,
+                                 u.row->name.empty() ? name + "第" + std::to_string(number) + "网格" : u.row->name,
+                                 store::GridKind::unit, 0, u.geom.clone()});
+            out.units[u.decision].grid_code = grid_code;
+        }
     }
     // Buildings to their grids, as the store assigns them (largest overlap), and what each grid
     // then holds: the report says what is stored.
@@ -283,14 +410,21 @@ BootstrapResult bootstrap_street(const BootstrapInput& in, const BootstrapOption
         if (code != b->grid_code) out.building_moves.push_back({b->id, b->grid_code, code});
     }
     for (std::size_t g = 0; g < out.grids.size(); ++g) {
+        out.grid_households.push_back(held[g].households);
+        if (out.grids[g].kind == store::GridKind::unit) { // not held to the band
+            out.grid_violations.push_back(Violation::none);
+            out.grid_explanations.emplace_back();
+            continue;
+        }
         bool alone = held[g].households < o.band.min;
         int siblings = 0;
         for (std::size_t n = 0; n < out.grids.size(); ++n) {
-            if (n == g || out.grids[n].community_code != out.grids[g].community_code) continue;
+            if (n == g || out.grids[n].community_code != out.grids[g].community_code ||
+                out.grids[n].kind != store::GridKind::residential)
+                continue;
             ++siblings;
             if (alone && geo::shared_boundary_m(out.grids[g].geom, out.grids[n].geom) >= 0.5) alone = false;
         }
-        out.grid_households.push_back(held[g].households);
         out.grid_violations.push_back(reason(held[g], alone, siblings == 0, o.band));
         out.grid_explanations.push_back(explain(out.grid_violations.back(), held[g], o.band));
     }

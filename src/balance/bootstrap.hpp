@@ -18,6 +18,11 @@ struct BootstrapOptions {
     grid::Band band;                    // of a grid
     int community_households = 2500;    // a community holds this many, within +-30%
     std::uint64_t seed = 20240601;
+    // Unit grids (docs/BALANCE.md, "Unit grids"): a unit's area inside the street becomes a unit
+    // grid when it covers at least this much (占地范围较大) and homes take less than
+    // `unit_max_home_share` of the building footprint in it (以非居住功能为主导).
+    double unit_min_m2 = 20000;
+    double unit_max_home_share = 0.5;
 };
 
 // Real codes and names of communities, in the order they are handed out.
@@ -43,6 +48,16 @@ struct BootstrapInput {
     std::vector<const store::BuildingRow*> buildings; // candidates; those inside are divided
     geo::Geometry roads;                           // road lines (may be empty)
     CodeList codes;
+    std::vector<const store::UnitRow*> units;      // candidate unit areas (campuses, hospitals, ...)
+};
+
+// What became of a unit area that reaches into the street.
+struct UnitDecision {
+    std::string name;      // the unit's name, or its kind when it has none
+    store::UnitKind kind = store::UnitKind::other;
+    double area_m2 = 0;    // inside the street
+    std::string grid_code; // the unit grid made of it, "" when none
+    std::string reason;    // why it is (or is not) a unit grid
 };
 
 struct BootstrapResult {
@@ -56,7 +71,8 @@ struct BootstrapResult {
     std::vector<int> community_households;
     std::vector<int> grid_households;
     std::vector<Violation> grid_violations;
-    std::vector<std::string> grid_explanations; // "" for a grid in the band
+    std::vector<std::string> grid_explanations; // "" for a grid in the band (and for unit grids)
+    std::vector<UnitDecision> units;
     std::size_t buildings = 0; // divided
     // Buildings whose grid code changes: by largest overlap with the new grids, or to none for
     // a building that held a code of this street and stands in none of its new grids.

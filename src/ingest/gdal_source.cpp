@@ -1,5 +1,7 @@
 #include "ingest/gdal_source.hpp"
 
+#include "core/text.hpp"
+
 #include "core/error.hpp"
 #include "core/types.hpp"
 #include "ingest/feature.hpp"
@@ -221,6 +223,11 @@ Source::Source(const ImportOptions& options) : m_where(options.path.string()) {
         m_dataset->ExecuteSQL(("SET interest_layers = " + std::string(m_layer->GetName())).c_str(), nullptr, nullptr);
         if (options.target == Target::buildings) m_filter_column = schema().GetFieldIndex("building");
         if (options.target == Target::roads) m_filter_column = schema().GetFieldIndex("highway");
+        // Units: the areas whose amenity, military or landuse tag names a unit (a campus, a
+        // school, barracks); the other multipolygons (buildings, parks) are not of the layer.
+        if (options.target == Target::units)
+            for (const char* tag : {"amenity", "military", "landuse"})
+                if (const int i = schema().GetFieldIndex(tag); i >= 0) m_unit_columns.push_back(i);
     }
     m_reprojection.emplace(m_layer->GetSpatialRef(), options.crs, options.path.string());
 }
@@ -241,6 +248,12 @@ OGRFeatureUniquePtr Source::next() {
 }
 
 bool Source::wanted(const OGRFeature& feature) const {
+    if (!m_unit_columns.empty()) {
+        for (const int i : m_unit_columns)
+            if (feature.IsFieldSetAndNotNull(i) && store::parse_unit_kind(to_lower(feature.GetFieldAsString(i))))
+                return true;
+        return false;
+    }
     if (m_filter_column < 0) return true;
     return feature.IsFieldSetAndNotNull(m_filter_column) && *feature.GetFieldAsString(m_filter_column) != '\0';
 }

@@ -104,6 +104,7 @@ private:
     GDALDatasetUniquePtr m_dataset;
     OGRLayer* m_layer = nullptr; // owned by m_dataset
     int m_filter_column = -1;    // OSM: the tag a feature must have to be of the target
+    std::vector<int> m_unit_columns; // OSM units: tags one of which must name a unit kind
     std::optional<Reprojection> m_reprojection;
 };
 

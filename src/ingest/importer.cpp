@@ -79,6 +79,7 @@ std::optional<Target> parse_target(std::string_view text) {
     if (text == "grids" || text == "grid") return Target::grids;
     if (text == "buildings" || text == "building") return Target::buildings;
     if (text == "roads" || text == "road") return Target::roads;
+    if (text == "units" || text == "unit") return Target::units;
     return std::nullopt;
 }
 
@@ -89,6 +90,7 @@ std::string_view to_string(Target target) noexcept {
     case Target::grids: return "grids";
     case Target::buildings: return "buildings";
     case Target::roads: return "roads";
+    case Target::units: return "units";
     }
     return "buildings";
 }
@@ -101,9 +103,10 @@ ImportReport import_file(store::Database& db, const ImportOptions& options) {
 
     ImportReport report;
     store::Transaction transaction(db);
-    // Buildings and roads have no code to match on: replacing swaps the whole stored layer.
+    // Buildings, roads and units have no code to match on: replacing swaps the whole stored layer.
     if (options.replace && options.target == Target::buildings) db.delete_all_buildings();
     if (options.replace && options.target == Target::roads) db.delete_all_roads();
+    if (options.replace && options.target == Target::units) db.delete_all_units();
     detail::Writer writer(db, options, report);
     LayerImport(source, columns, writer, options, report).run();
     if (report.stored == 0) fail_nothing_stored(source, report);

@@ -17,9 +17,9 @@
 
 namespace wangge::ingest {
 
-enum class Target { streets, communities, grids, buildings, roads };
+enum class Target { streets, communities, grids, buildings, roads, units };
 
-// "streets" | "communities" | "grids" | "buildings" | "roads" (singular forms too); nullopt
+// "streets" | "communities" | "grids" | "buildings" | "roads" | "units" (singular forms too); nullopt
 // otherwise.
 std::optional<Target> parse_target(std::string_view text);
 std::string_view to_string(Target target) noexcept;

@@ -82,6 +82,14 @@ std::vector<FieldSpec> fields_of(Target target) {
     case Target::roads:
         return {
             {"source_id", {"source_id", "osm_id", "id"}, {}, "id"}, {"name", {"name"}}, {"kind", {"kind", "highway"}}};
+    case Target::units:
+        // The kind from the layer's own column, else from OSM's tags (amenity, military, landuse).
+        return {{"source_id", {"source_id", "osm_id", "osm_way_id", "id"}, {}, "id"},
+                {"name", {"name"}},
+                {"kind", {"kind", "unit_kind"}},
+                {"amenity", {"amenity"}},
+                {"military", {"military"}},
+                {"landuse", {"landuse"}}};
     }
     return {};
 }
@@ -102,6 +110,7 @@ void Writer::write(const Feature& f) {
     case Target::grids: return write_grid(f);
     case Target::buildings: return write_building(f);
     case Target::roads: return write_road(f);
+    case Target::units: return write_unit(f);
     }
 }
 
@@ -196,6 +205,27 @@ void Writer::write_building(const Feature& f) {
     }
     m_db.insert_building(row);
     m_report.households_total += row.households;
+}
+
+std::optional<store::UnitKind> unit_kind_of(const Record& r) {
+    for (const char* field : {"kind", "amenity", "military", "landuse"})
+        if (const auto value = r.get(field))
+            if (const auto kind = store::parse_unit_kind(to_lower(*value))) return kind;
+    return std::nullopt;
+}
+
+void Writer::write_unit(const Feature& f) {
+    store::UnitRow row;
+    row.source_id = f.id;
+    row.name = f.record.get("name").value_or("");
+    const auto given = f.record.get("kind");
+    if (const auto kind = unit_kind_of(f.record)) row.kind = *kind;
+    else if (given)
+        throw Rejected("invalid_kind", "its kind '" + *given +
+                                           "' is not a unit kind (university, school, hospital, military, "
+                                           "industrial, other, or 大学, 学校, 医院, 部队, 园区, 单位)");
+    row.geom = polygonal(f);
+    m_db.insert_unit(row);
 }
 
 void Writer::write_road(const Feature& f) {

@@ -13,6 +13,9 @@
 
 namespace wangge::ingest::detail {
 
+// The unit kind a feature names (its kind column, else OSM amenity, military or landuse).
+std::optional<store::UnitKind> unit_kind_of(const Record& r);
+
 // The target's fields with their default columns (docs/IMPORT.md lists them for users).
 std::vector<FieldSpec> fields_of(Target target);
 // The field that identifies a feature in messages and issues: its code or source id.
@@ -34,6 +37,7 @@ private:
     void write_grid(const Feature& f);
     void write_building(const Feature& f);
     void write_road(const Feature& f);
+    void write_unit(const Feature& f);
 
     // A valid MultiPolygon from the feature's geometry, repaired (and reported) when invalid.
     geo::Geometry polygonal(const Feature& f);

@@ -341,6 +341,59 @@ void Database::delete_all_buildings() { exec("DELETE FROM buildings"); }
 
 void Database::delete_all_roads() { exec("DELETE FROM roads"); }
 
+std::string_view to_string(UnitKind kind) noexcept {
+    switch (kind) {
+    case UnitKind::university: return "university";
+    case UnitKind::school: return "school";
+    case UnitKind::hospital: return "hospital";
+    case UnitKind::military: return "military";
+    case UnitKind::industrial: return "industrial";
+    case UnitKind::other: return "other";
+    }
+    return "other";
+}
+
+std::optional<UnitKind> parse_unit_kind(std::string_view text) noexcept {
+    static const std::pair<std::string_view, UnitKind> words[] = {
+        {"university", UnitKind::university}, {"college", UnitKind::university},   {"大学", UnitKind::university},
+        {"高校", UnitKind::university},       {"学院", UnitKind::university},      {"school", UnitKind::school},
+        {"kindergarten", UnitKind::school},   {"education", UnitKind::school},     {"学校", UnitKind::school},
+        {"中学", UnitKind::school},           {"小学", UnitKind::school},          {"hospital", UnitKind::hospital},
+        {"clinic", UnitKind::hospital},       {"医院", UnitKind::hospital},        {"military", UnitKind::military},
+        {"barracks", UnitKind::military},     {"部队", UnitKind::military},        {"军事", UnitKind::military},
+        {"industrial", UnitKind::industrial}, {"园区", UnitKind::industrial},      {"工业", UnitKind::industrial},
+        {"other", UnitKind::other},           {"unit", UnitKind::other},           {"单位", UnitKind::other},
+    };
+    for (const auto& [word, kind] : words)
+        if (text == word) return kind;
+    return std::nullopt;
+}
+
+std::int64_t Database::insert_unit(const UnitRow& row) {
+    if (!row.geom.is_polygonal() || row.geom.is_empty())
+        throw Error(ErrorKind::unprocessable, "invalid_geometry", "a unit's area must be a non-empty polygon");
+    auto& st = cached(m_db, m_stmts->cache,
+                      "INSERT INTO units (source_id, name, kind, geom) "
+                      "VALUES (?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, 4326)))");
+    st.bind(1, row.source_id)
+        .bind(2, row.name)
+        .bind(3, std::string(to_string(row.kind)))
+        .bind(4, geo::to_wkb(row.geom))
+        .run();
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+std::vector<UnitRow> Database::load_units() {
+    Statement st(m_db, "SELECT id, source_id, name, kind, AsBinary(geom) FROM units ORDER BY id");
+    std::vector<UnitRow> out;
+    while (st.step())
+        out.push_back({st.int64(0), st.text(1), st.text(2), parse_unit_kind(st.text(3)).value_or(UnitKind::other),
+                       geo::from_wkb(st.blob(4))});
+    return out;
+}
+
+void Database::delete_all_units() { exec("DELETE FROM units"); }
+
 std::size_t Database::count(Level level) {
     Statement st(m_db, "SELECT count(*) FROM " + std::string(table_of(level)));
     st.step();

@@ -123,6 +123,10 @@ public:
     // Deletes every stored building / road (an import with --replace swaps the whole layer).
     void delete_all_buildings();
     void delete_all_roads();
+    // Units (单位) areas; the geometry must be polygonal.
+    std::int64_t insert_unit(const UnitRow& row);
+    std::vector<UnitRow> load_units();
+    void delete_all_units();
 
     std::size_t count(Level level);
     std::size_t building_count();

@@ -62,6 +62,23 @@ struct RoadRow {
     geo::Geometry geom; // MultiLineString
 };
 
+// An area of a unit (单位): a campus, school, hospital, barracks or industrial park, from OSM
+// landuse/amenity areas or a user's own layer (`wangge import units FILE`). Bootstrap makes the
+// large ones unit grids (docs/BALANCE.md, "Unit grids").
+enum class UnitKind { university, school, hospital, military, industrial, other };
+std::string_view to_string(UnitKind kind) noexcept;
+// The kind a value names: the words above, OSM values (college, kindergarten, clinic, barracks,
+// education, ...) and Chinese ones (大学, 学校, 医院, 部队, 园区, 单位, ...); nullopt for others.
+std::optional<UnitKind> parse_unit_kind(std::string_view text) noexcept;
+
+struct UnitRow {
+    std::int64_t id = 0;
+    std::string source_id;
+    std::string name;
+    UnitKind kind = UnitKind::other;
+    geo::Geometry geom; // MultiPolygon
+};
+
 // One change of a community's grids (a rebalance, a bootstrap, or the undo of one): the grids
 // before and after, and the buildings whose grid changed with it (grid_history, for audit and undo).
 struct GridChange {

@@ -234,6 +234,17 @@ CREATE TRIGGER incident_photos_append_only_delete BEFORE DELETE ON incident_phot
   BEGIN SELECT RAISE(ABORT, 'the photos of a case are append-only'); END;
 CREATE INDEX incident_events_at ON incident_events (at);
 )sql",
+        // 6: units (单位): campuses, schools, hospitals, barracks, industrial parks, whose large
+        // areas bootstrap makes unit grids (docs/BALANCE.md, "Unit grids").
+        R"sql(
+CREATE TABLE units (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL CHECK (kind IN ('university', 'school', 'hospital', 'military', 'industrial', 'other')));
+SELECT AddGeometryColumn('units', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('units', 'geom');
+)sql",
     };
     return all;
 }

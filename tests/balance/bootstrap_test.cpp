@@ -229,3 +229,95 @@ TEST_CASE("code lists: the published layout, any file names, columns by header, 
         }
     }
 }
+
+TEST_CASE("bootstrap: a large campus becomes a unit grid, a small school and a housing estate do not",
+          "[balance][bootstrap]") {
+    test::TempDir dir;
+    auto db = store::Database::open(dir / "d.sqlite", store::OpenMode::create);
+    std::vector<store::UnitRow> units;
+    {
+        store::Transaction tx(*db);
+        std::int64_t id = 0;
+        auto add = [&](geo::Geometry g, int households, const std::string& use) {
+            store::BuildingRow b;
+            b.id = ++id;
+            b.source_id = "b" + std::to_string(id);
+            b.use = use;
+            b.households = households;
+            b.geom = std::move(g);
+            db->insert_building(b);
+        };
+        // Houses of 25 households every 50 m, except on the campus (x, y in 600..900).
+        for (int r = 0; r < 24; ++r)
+            for (int c = 0; c < 24; ++c) {
+                const double x = 25 + 50 * c, y = 25 + 50 * r;
+                if (x > 600 && x < 900 && y > 600 && y < 900) continue;
+                add(rect_m(x - 12, y - 12, x + 12, y + 12), 25, "residential");
+            }
+        // The campus: teaching buildings and two dormitories (集体户, 60 households each).
+        add(rect_m(620, 620, 700, 680), 0, "university");
+        add(rect_m(760, 620, 880, 700), 0, "university");
+        add(rect_m(620, 780, 660, 880), 60, "dormitory");
+        add(rect_m(700, 780, 740, 880), 60, "dormitory");
+        tx.commit();
+    }
+    units.push_back({1, "w1", "合成大学", store::UnitKind::university, rect_m(600, 600, 900, 900)});
+    units.push_back({2, "w2", "小学", store::UnitKind::school, rect_m(100, 100, 150, 160)});      // 0.3 ha
+    units.push_back({3, "w3", "家属院", store::UnitKind::other, rect_m(100, 600, 300, 800)});    // 4 ha of homes
+    const auto snap = grid::Snapshot::load(*db);
+    balance::BootstrapInput in;
+    in.street_code = "320102003";
+    in.street_name = "合成街道";
+    in.boundary = rect_m(0, 0, 1200, 1200);
+    for (const auto& b : snap->buildings()) in.buildings.push_back(&b.row);
+    for (const auto& u : units) in.units.push_back(&u);
+    const balance::BootstrapResult result = balance::bootstrap_street(in, balance::BootstrapOptions{});
+
+    REQUIRE(result.units.size() == 3);
+    std::map<std::string, const balance::UnitDecision*> decided;
+    for (const auto& d : result.units) decided[d.name] = &d;
+    INFO(decided.at("合成大学")->reason << " / " << decided.at("小学")->reason << " / " << decided.at("家属院")->reason);
+    CHECK_FALSE(decided.at("合成大学")->grid_code.empty());
+    CHECK(decided.at("小学")->grid_code.empty());
+    CHECK(decided.at("小学")->reason.find("less than 2.0 ha") != std::string::npos);
+    CHECK(decided.at("家属院")->grid_code.empty());
+    CHECK(decided.at("家属院")->reason.find("homes take 100%") != std::string::npos);
+
+    int unit_grids = 0;
+    for (std::size_t i = 0; i < result.grids.size(); ++i) {
+        const auto& g = result.grids[i];
+        if (g.kind != store::GridKind::unit) continue;
+        ++unit_grids;
+        CHECK(g.code == decided.at("合成大学")->grid_code);
+        CHECK(g.name == "合成大学");
+        CHECK(std::abs(geo::area_m2(g.geom) - 90000) < 900); // the campus, within 1%
+        CHECK(result.grid_households[i] == 120);              // its dormitories
+        CHECK(result.grid_violations[i] == balance::Violation::none);
+        // Numbered after its community's residential grids.
+        for (const auto& other : result.grids)
+            if (other.community_code == g.community_code && other.kind == store::GridKind::residential)
+                CHECK(other.code < g.code);
+    }
+    CHECK(unit_grids == 1);
+
+    balance::write_bootstrap(*db, result);
+    const auto after = grid::Snapshot::load(*db);
+    const grid::ValidationReport report = grid::validate(*after);
+    std::string messages;
+    for (const grid::Finding& f : report.findings) messages += f.message + "\n";
+    INFO(messages);
+    CHECK(report.ok());
+    // The small school's building is in a residential grid; the campus's in the unit grid.
+    for (const auto& b : after->buildings()) {
+        REQUIRE(b.row.grid_code);
+        const grid::GridArea* g = after->find_grid(*b.row.grid_code);
+        REQUIRE(g);
+        const bool on_campus = b.row.use == "university" || b.row.use == "dormitory";
+        CHECK((g->kind == store::GridKind::unit) == on_campus);
+    }
+    const nlohmann::json summary =
+        nlohmann::json::parse(db->list_grid_changes(after->find_grid(decided.at("合成大学")->grid_code)->parent_code)
+                                  .front()
+                                  .summary_json);
+    CHECK(summary.at("unit_grids") == 1);
+}

@@ -113,3 +113,59 @@ TEST_CASE("real data: the Nanjing extract bootstraps into valid communities and 
     }
     CHECK(db->list_grid_changes(result.communities.front().code).size() == 1);
 }
+
+TEST_CASE("real data: units from the Nanjing .osm, large ones made unit grids by bootstrap", "[balance][real]") {
+    if (!test::shared_data_available()) return;
+    const auto data = test::shared_data_dir / "nanjing-central";
+    test::TempDir dir;
+    auto db = store::Database::open(dir / "nanjing.sqlite", store::OpenMode::create);
+    for (auto [target, file] : {std::pair{ingest::Target::buildings, "buildings.geojson"},
+                                std::pair{ingest::Target::roads, "roads.geojson"},
+                                std::pair{ingest::Target::units, "nanjing_central.osm"}}) {
+        ingest::ImportOptions o;
+        o.target = target;
+        o.path = data / file;
+        ingest::import_file(*db, o);
+    }
+    // The extract's campuses, schools, hospitals and barracks (amenity, military, landuse tags),
+    // none of its parks, car parks or shops.
+    const std::vector<store::UnitRow> units = db->load_units();
+    std::map<store::UnitKind, int> kinds;
+    for (const auto& u : units) ++kinds[u.kind];
+    CHECK(kinds[store::UnitKind::school] >= 10);
+    CHECK(kinds[store::UnitKind::university] >= 1);
+    CHECK(kinds[store::UnitKind::hospital] >= 1);
+    CHECK(kinds[store::UnitKind::military] >= 1);
+    CHECK(kinds.count(store::UnitKind::other) == 0);
+
+    const auto before = grid::Snapshot::load(*db);
+    balance::BootstrapInput in;
+    in.street_code = "320102003";
+    std::vector<const geo::Geometry*> footprints;
+    for (const auto& b : before->buildings()) {
+        in.buildings.push_back(&b.row);
+        footprints.push_back(&b.row.geom);
+    }
+    for (const auto& u : units) in.units.push_back(&u);
+    in.boundary = geo::buffer_m(geo::convex_hull(geo::union_all(footprints)), 30);
+    const balance::BootstrapResult result = balance::bootstrap_street(in, balance::BootstrapOptions{});
+    // Every unit reaching into the street is decided, with a reason; those of 2 ha or more
+    // that are not mainly homes are unit grids (the barracks among them).
+    int grids = 0;
+    for (const auto& d : result.units) {
+        INFO(d.name << " " << d.area_m2 << " m2: " << d.reason);
+        CHECK_FALSE(d.reason.empty());
+        if (d.area_m2 < 20000) CHECK(d.grid_code.empty());
+        if (d.kind == store::UnitKind::military) CHECK_FALSE(d.grid_code.empty());
+        grids += d.grid_code.empty() ? 0 : 1;
+    }
+    CHECK(grids >= 1);
+    balance::write_bootstrap(*db, result);
+    const auto after = grid::Snapshot::load(*db);
+    const grid::ValidationReport report = grid::validate(*after);
+    for (const auto& f : report.findings) INFO(f.message);
+    CHECK(report.ok());
+    int unit_grids = 0;
+    for (const auto& g : after->grids()) unit_grids += g.kind == store::GridKind::unit ? 1 : 0;
+    CHECK(unit_grids == grids);
+}

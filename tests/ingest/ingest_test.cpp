@@ -610,3 +610,40 @@ TEST_CASE("targets parse from their CLI names") {
     CHECK_FALSE(ingest::parse_target("parcels").has_value());
     CHECK(ingest::to_string(Target::roads) == "roads");
 }
+
+TEST_CASE("units keep their kind from a kind column or OSM tags, an unknown kind is refused per feature") {
+    Workspace w;
+    auto path = w.file(
+        "units.geojson",
+        collection({feature(R"("id":"u1","name":"某大学","kind":"大学")", polygon_geometry(rect(118.78, 32.04, 118.79, 32.05))),
+                    feature(R"("id":"u2","name":"某医院","amenity":"hospital")",
+                            polygon_geometry(rect(118.79, 32.04, 118.795, 32.045))),
+                    feature(R"("id":"u3","name":"营区","landuse":"military")",
+                            polygon_geometry(rect(118.80, 32.04, 118.81, 32.05))),
+                    feature(R"("id":"u4","name":"公园","kind":"park")", polygon_geometry(rect(118.81, 32.04, 118.82, 32.05))),
+                    feature(R"("id":"u5","name":"无类型")", polygon_geometry(rect(118.82, 32.04, 118.83, 32.05)))}));
+    auto report = w.run(Target::units, path);
+    CHECK(report.stored == 4);
+    CHECK(report.skipped == 1);
+    REQUIRE(report.issues.size() == 1);
+    CHECK(report.issues[0].id == "u4");
+    CHECK_THAT(report.issues[0].reason, Contains("is not a unit kind"));
+    const auto units = w.db->load_units();
+    REQUIRE(units.size() == 4);
+    CHECK(units[0].kind == store::UnitKind::university);
+    CHECK(units[0].name == "某大学");
+    CHECK(units[1].kind == store::UnitKind::hospital);
+    CHECK(units[2].kind == store::UnitKind::military);
+    CHECK(units[3].kind == store::UnitKind::other); // no kind at all: a unit of some other kind
+    CHECK(units[3].source_id == "u5");
+    // --replace swaps the whole layer.
+    auto one = w.file("one.geojson", collection({feature(R"("id":"u9","kind":"school")",
+                                                         polygon_geometry(rect(118.78, 32.04, 118.79, 32.05)))}));
+    ingest::ImportOptions o;
+    o.target = Target::units;
+    o.path = one;
+    o.replace = true;
+    ingest::import_file(*w.db, o);
+    REQUIRE(w.db->load_units().size() == 1);
+    CHECK(w.db->load_units()[0].kind == store::UnitKind::school);
+}

@@ -27,8 +27,8 @@ TEST_CASE("store: a new file gets the latest schema, WAL and spatial metadata", 
     CHECK(db->schema_version() == store::Database::latest_schema_version());
     CHECK(pragma(*db, "PRAGMA journal_mode") == "wal");
     CHECK(pragma(*db, "PRAGMA synchronous") == "2"); // FULL
-    CHECK(pragma(*db, "SELECT count(*) FROM geometry_columns") == "5");
-    CHECK(pragma(*db, "SELECT count(*) FROM geometry_columns WHERE spatial_index_enabled = 1") == "5");
+    CHECK(pragma(*db, "SELECT count(*) FROM geometry_columns") == "6");
+    CHECK(pragma(*db, "SELECT count(*) FROM geometry_columns WHERE spatial_index_enabled = 1") == "6");
     CHECK(db->data_version() == 0);
 }
 
