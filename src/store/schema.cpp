@@ -234,6 +234,11 @@ CREATE TRIGGER incident_photos_append_only_delete BEFORE DELETE ON incident_phot
   BEGIN SELECT RAISE(ABORT, 'the photos of a case are append-only'); END;
 CREATE INDEX incident_events_at ON incident_events (at);
 )sql",
+        // 6: cases by place, for the incidents layer of the map (a box of a tile: a range of
+        // latitudes, then longitudes; docs/TILES.md).
+        R"sql(
+CREATE INDEX incidents_place ON incidents (lat, lon);
+)sql",
     };
     return all;
 }
