@@ -132,20 +132,25 @@ void bootstrap_one(store::Database& db, const grid::Snapshot& s, const Bootstrap
     const balance::BootstrapResult result = balance::bootstrap_street(in, o);
 
     const balance::AppliedChange done = balance::write_bootstrap(db, result);
-    int grids_in_band = 0, communities_in_band = 0;
-    for (int h : result.grid_households) grids_in_band += h >= c.band_min && h <= c.band_max ? 1 : 0;
+    int grids_in_band = 0, grids_below = 0, grids_above = 0, communities_in_band = 0;
+    for (int h : result.grid_households) {
+        grids_in_band += h >= c.band_min && h <= c.band_max ? 1 : 0;
+        grids_below += h < c.band_min ? 1 : 0;
+        grids_above += h > c.band_max ? 1 : 0;
+    }
     for (int h : result.community_households)
         communities_in_band += h >= c.community_households * 0.7 && h <= c.community_households * 1.3 ? 1 : 0;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("street %s %s divided in %.1fs: %zu buildings, %zu communities (%d of about %d households), %zu grids "
-                "(%d in band %d-%d); data version %lld\n",
+                "(%d in band %d-%d, %d below, %d above); data version %lld\n",
                 result.street.code.c_str(), result.street.name.c_str(), seconds, result.buildings,
                 result.communities.size(), communities_in_band, c.community_households, result.grids.size(),
-                grids_in_band, c.band_min, c.band_max, static_cast<long long>(done.version));
+                grids_in_band, c.band_min, c.band_max, grids_below, grids_above, static_cast<long long>(done.version));
     for (std::size_t i = 0; i < result.grids.size(); ++i)
         if (result.grid_violations[i] != balance::Violation::none)
-            std::printf("  grid %s: %d households (%s)\n", result.grids[i].code.c_str(), result.grid_households[i],
-                        std::string(balance::to_string(result.grid_violations[i])).c_str());
+            std::printf("  grid %s: %d households (%s): %s\n", result.grids[i].code.c_str(), result.grid_households[i],
+                        std::string(balance::to_string(result.grid_violations[i])).c_str(),
+                        result.grid_explanations[i].c_str());
 }
 
 } // namespace

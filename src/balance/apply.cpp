@@ -123,6 +123,26 @@ AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result
             if ((move.after && move.after->compare(0, 12, community.code) == 0) ||
                 (move.before && move.before->compare(0, 12, community.code) == 0))
                 change.buildings.push_back(move);
+        // The same counts a rebalance records, of what was stored in this community.
+        int grids_after = 0, in_band_after = 0, below_after = 0, above_after = 0;
+        long households = 0;
+        for (std::size_t g = 0; g < result.grids.size(); ++g) {
+            if (result.grids[g].community_code != community.code) continue;
+            ++grids_after;
+            households += result.grid_households[g];
+            const Violation v = result.grid_violations[g];
+            in_band_after += v == Violation::none ? 1 : 0;
+            below_after += v != Violation::none && result.grid_households[g] < result.band.min ? 1 : 0;
+            above_after += v != Violation::none && result.grid_households[g] > result.band.max ? 1 : 0;
+        }
+        change.summary_json = nlohmann::json{{"grids_before", change.before.size()},
+                                             {"grids_after", grids_after},
+                                             {"in_band_after", in_band_after},
+                                             {"below_after", below_after},
+                                             {"above_after", above_after},
+                                             {"households", households},
+                                             {"buildings_moved", change.buildings.size()}}
+                                  .dump();
         const std::int64_t id = db.insert_grid_change(change);
         if (!done.change_id) done.change_id = id;
     }

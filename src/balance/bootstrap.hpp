@@ -26,10 +26,14 @@ struct CodeList {
     std::vector<std::pair<std::string, std::string>> communities; // (12-digit code, name)
 };
 
-// Reads division codes for `street_code` from a directory holding *_streets.csv (code,name,...)
-// and *_communities.csv (code,name,streetCode,...), as ../shared/data/admin-codes does.
-// Throws Error(io) for an unreadable directory, Error(not_found, "unknown_code") when the
-// street is not listed.
+// Reads division codes for `street_code` from the .csv files of a directory, whatever their names:
+// the published lists (china-division's streets.csv and villages.csv, code,name,streetCode,...)
+// as well as any files with a header naming the columns code and name (and streetCode for
+// communities), in any order. Rows of 9-digit codes are streets, of 12-digit codes communities
+// (villages); a community belongs to the street its streetCode names, or, without that column,
+// the street its code begins with. Office suffixes are dropped from names (社区居委会 -> 社区,
+// 街道办事处 -> 街道). Throws Error(io) for an unreadable directory, Error(not_found,
+// "unknown_code") when the street is not listed, naming each file read and what it held.
 CodeList read_code_list(const std::filesystem::path& dir, const std::string& street_code);
 
 struct BootstrapInput {
@@ -42,13 +46,17 @@ struct BootstrapInput {
 };
 
 struct BootstrapResult {
+    grid::Band band; // of the grids
     store::StreetRow street;
     std::vector<store::CommunityRow> communities;
     std::vector<store::GridRow> grids;
-    // Per community and per grid, the households and why a zone is out of its band.
+    // Per community and per grid, the households as the store will count them (each building in
+    // the grid holding most of its footprint), and why a grid is out of the band, in words true of
+    // that grid.
     std::vector<int> community_households;
     std::vector<int> grid_households;
     std::vector<Violation> grid_violations;
+    std::vector<std::string> grid_explanations; // "" for a grid in the band
     std::size_t buildings = 0; // divided
     // Buildings whose grid code changes: by largest overlap with the new grids, or to none for
     // a building that held a code of this street and stands in none of its new grids.

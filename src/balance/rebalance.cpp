@@ -1,6 +1,7 @@
 #include "balance/rebalance.hpp"
 
 #include "balance/graph.hpp"
+#include "balance/holdings.hpp"
 #include "core/codes.hpp"
 #include "core/error.hpp"
 #include "grid/assign.hpp"
@@ -36,26 +37,6 @@ geo::Geometry roads_near(const grid::Snapshot& snap, const BBox& box) {
         for (auto& line : geo::line_strings(snap.roads()[i].row.geom)) lines.push_back(std::move(line));
     if (lines.empty()) return geo::Geometry();
     return geo::make_multi_line_string(lines);
-}
-
-std::string explain(Violation v, int households, const grid::Band& band) {
-    const std::string h = std::to_string(households);
-    switch (v) {
-    case Violation::none: return "";
-    case Violation::atom_above_max:
-        return "one building holds " + h + " households, more than " + std::to_string(band.max) +
-               ": it is a grid of its own";
-    case Violation::part_below_min:
-        return "a part of the community that touches no other holds only " + h + " households (fewer than " +
-               std::to_string(band.min) + ")";
-    case Violation::area_below_min:
-        return "the community holds only " + h + " households, fewer than " + std::to_string(band.min) +
-               ": one grid";
-    case Violation::infeasible_split:
-        return "the buildings here allow no division with every grid between " + std::to_string(band.min) + " and " +
-               std::to_string(band.max) + " households (" + h + " here)";
-    }
-    return "";
 }
 
 struct Shape {
@@ -183,7 +164,7 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
         }
         const std::optional<LonLat> site = site_in(b.row.geom, region, region_prepared);
         if (!site) continue; // stands outside what is divided
-        inputs.push_back({*site, b.row.households, current, bi});
+        inputs.push_back({*site, b.row.households, current, bi, &b.row.geom});
     }
     Cells cells = make_cells(inputs, region);
     if (inputs.empty() && !today.empty()) cells.current[0] = 0;
@@ -235,20 +216,22 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
     free_area = geo::to_multi_polygon(geo::drop_slivers(geo::polygonal_part(free_area), 0.01));
     std::vector<geo::Geometry> zone_geom(at(p.zones));
     {
-        std::vector<LonLat> changed_sites;
+        std::vector<CellSeed> changed_seeds;
         std::vector<int> changed_zone;
         for (std::size_t a = 0; a < atoms.size(); ++a)
             if (!unchanged[at(p.zone_of[a])]) {
-                changed_sites.push_back(shapes[a].site);
+                CellSeed seed{shapes[a].site, {}};
+                for (std::size_t bi : atoms[a].buildings) seed.footprints.push_back(&snap.buildings()[bi].row.geom);
+                changed_seeds.push_back(std::move(seed));
                 changed_zone.push_back(p.zone_of[a]);
             }
-        if (!changed_sites.empty() && !free_area.is_empty()) {
-            std::vector<geo::Geometry> changed_cells = geo::voronoi_cells(changed_sites, free_area);
+        if (!changed_seeds.empty() && !free_area.is_empty()) {
+            std::vector<geo::Geometry> changed_cells = footprint_cells(changed_seeds, free_area);
             std::vector<std::vector<const geo::Geometry*>> parts(at(p.zones));
             for (std::size_t i = 0; i < changed_cells.size(); ++i)
                 if (changed_cells[i] && !changed_cells[i].is_empty()) parts[at(changed_zone[i])].push_back(&changed_cells[i]);
             for (int z = 0; z < p.zones; ++z)
-                if (!parts[at(z)].empty()) zone_geom[at(z)] = geo::coverage_union(parts[at(z)]);
+                if (!parts[at(z)].empty()) zone_geom[at(z)] = union_within(parts[at(z)], community->geom, community_prepared);
         }
     }
 
@@ -304,21 +287,46 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
     }
 
     // Buildings go where most of their footprint stands, as the store assigns them.
-    const grid::GridAssigner assigner(rows);
-    std::vector<int> row_households(rows.size(), 0), row_buildings(rows.size(), 0);
+    std::vector<std::size_t> divided; // the buildings of this community, snapshot indices
+    for (const Atom& a : atoms) divided.insert(divided.end(), a.buildings.begin(), a.buildings.end());
+    divided.insert(divided.end(), fixed_buildings.begin(), fixed_buildings.end());
+    std::vector<const store::BuildingRow*> divided_rows;
+    for (std::size_t bi : divided) divided_rows.push_back(&snap.buildings()[bi].row);
+    // Residential grids that would hold nobody (empty land) join a neighbour, the grids being
+    // redrawn first (docs/BALANCE.md, "Empty land").
+    std::vector<char> row_grown(rows.size(), 0);
+    {
+        std::vector<Holding> held = holdings(rows, divided_rows);
+        std::vector<char> preferred(rows.size(), 0);
+        for (std::size_t r = 0; r < rows.size(); ++r) preferred[r] = row_zone[r] >= 0 && !unchanged[at(row_zone[r])];
+        const Joined joined = join_empty_grids(rows, held, preferred);
+        std::vector<int> zones;
+        for (std::size_t k : joined.index) zones.push_back(row_zone[k]);
+        row_zone = std::move(zones);
+        row_grown = joined.took_in;
+    }
+    std::vector<std::optional<std::size_t>> where;
+    const std::vector<Holding> held = holdings(rows, divided_rows, &where);
     std::vector<long> row_moved(rows.size(), 0);
-    auto place = [&](std::size_t bi) {
-        const grid::Building& b = snap.buildings()[bi];
-        const auto r = assigner.assign(b.row.geom);
-        if (!r) return;
-        if (b.row.grid_code != rows[*r].code) out.building_moves.push_back({b.row.id, b.row.grid_code, rows[*r].code});
-        row_households[*r] += b.row.households;
-        row_buildings[*r] += 1;
-        if (b.row.grid_code && *b.row.grid_code != rows[*r].code) row_moved[*r] += b.row.households;
-    };
-    for (const Atom& a : atoms)
-        for (std::size_t bi : a.buildings) place(bi);
-    for (std::size_t bi : fixed_buildings) place(bi);
+    for (std::size_t i = 0; i < divided.size(); ++i) {
+        if (!where[i]) continue;
+        const store::BuildingRow& b = *divided_rows[i];
+        const std::string& code = rows[*where[i]].code;
+        if (b.grid_code != code) out.building_moves.push_back({b.id, b.grid_code, code});
+        if (b.grid_code && *b.grid_code != code) row_moved[*where[i]] += b.households;
+    }
+    int residential_rows = 0;
+    for (const store::GridRow& r : rows) residential_rows += r.kind == store::GridKind::residential ? 1 : 0;
+    // Grids below the band that touch no other residential grid: parts of the community alone.
+    std::vector<char> alone(rows.size(), 0);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (rows[r].kind != store::GridKind::residential || held[r].households >= o.band.min) continue;
+        alone[r] = 1;
+        for (std::size_t n = 0; n < rows.size() && alone[r]; ++n)
+            if (n != r && rows[n].kind == store::GridKind::residential &&
+                geo::shared_boundary_m(rows[r].geom, rows[n].geom) >= 0.5)
+                alone[r] = 0;
+    }
 
     std::set<std::string> surviving;
     for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -327,19 +335,19 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
         g.name = rows[r].name;
         g.kind = rows[r].kind;
         g.kept = row_zone[r] < 0 || label[at(row_zone[r])] >= 0;
-        g.changed = row_zone[r] >= 0 && !unchanged[at(row_zone[r])];
-        g.households = row_households[r];
-        g.buildings = row_buildings[r];
+        g.changed = row_zone[r] >= 0 && (!unchanged[at(row_zone[r])] || row_grown[r]);
+        g.households = held[r].households;
+        g.buildings = held[r].buildings;
         g.households_moved = row_moved[r];
         const Shape s = shape_of(rows[r].geom, road_zone);
         g.area_m2 = s.area_m2;
         g.perimeter_m = s.perimeter_m;
         g.polsby_popper = s.polsby_popper;
         g.road_share = s.road_share;
-        if (g.kind == store::GridKind::residential && (g.households < o.band.min || g.households > o.band.max)) {
-            g.violation = row_zone[r] >= 0 ? p.violation[at(row_zone[r])] : Violation::infeasible_split;
-            if (g.violation == Violation::none) g.violation = Violation::infeasible_split;
-            g.explanation = explain(g.violation, g.households, o.band);
+        if (g.kind == store::GridKind::residential) {
+            // The reason is read off what the grid holds, not off the partitioner's zone.
+            g.violation = reason(held[r], alone[r], residential_rows == 1, o.band);
+            g.explanation = explain(g.violation, held[r], o.band);
         }
         g.geom = std::move(rows[r].geom);
         surviving.insert(g.code);

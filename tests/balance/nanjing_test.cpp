@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <set>
 
 using namespace wangge;
@@ -61,15 +63,14 @@ TEST_CASE("real data: the Nanjing extract bootstraps into valid communities and 
     std::size_t communities_in_band = 0;
     for (int h : result.community_households) communities_in_band += h >= 1750 && h <= 3250 ? 1 : 0;
     CHECK(communities_in_band + 1 >= result.communities.size());
-    // Grids in band, except single buildings above 500 households (estimated from large
-    // footprints), which are grids of their own.
+    // Grids in band, except a few, each flagged (their reasons are checked against what was stored
+    // below).
     std::size_t flagged = 0;
     for (std::size_t i = 0; i < result.grids.size(); ++i) {
         const int h = result.grid_households[i];
-        if (h >= 250 && h <= 500) continue;
-        INFO(result.grids[i].code << " " << h << " " << balance::to_string(result.grid_violations[i]));
-        CHECK(result.grid_violations[i] == balance::Violation::atom_above_max);
-        ++flagged;
+        INFO(result.grids[i].code << " " << h << ": " << result.grid_explanations[i]);
+        CHECK((h >= 250 && h <= 500) == (result.grid_violations[i] == balance::Violation::none));
+        flagged += result.grid_violations[i] != balance::Violation::none ? 1 : 0;
     }
     CHECK(flagged * 10 <= result.grids.size());
     for (const auto& g : result.grids) CHECK(geo::polygon_count(g.geom) == 1);
@@ -84,5 +85,31 @@ TEST_CASE("real data: the Nanjing extract bootstraps into valid communities and 
     std::size_t assigned = 0;
     for (const auto& b : after->buildings()) assigned += b.row.grid_code ? 1 : 0;
     CHECK(assigned == 1277);
+    // What the bootstrap reported is what was stored: each grid's households as the store counts
+    // them (every building in the grid holding most of its footprint), and each reason is true
+    // of the grid stored.
+    std::map<std::string, std::vector<int>> households_in;
+    for (const auto& b : after->buildings())
+        if (b.row.grid_code && b.row.households > 0) households_in[*b.row.grid_code].push_back(b.row.households);
+    for (std::size_t i = 0; i < result.grids.size(); ++i) {
+        const grid::GridArea* stored = after->find_grid(result.grids[i].code);
+        REQUIRE(stored);
+        INFO("grid " << result.grids[i].code << ": " << result.grid_explanations[i]);
+        CHECK(stored->stats.households == result.grid_households[i]);
+        CHECK(stored->stats.households > 0); // no residential grid of nobody
+        const auto& held = households_in[result.grids[i].code];
+        switch (result.grid_violations[i]) {
+        case balance::Violation::atom_above_max:
+            REQUIRE(held.size() == 1);
+            CHECK(held.front() > 500);
+            break;
+        case balance::Violation::part_below_min:
+        case balance::Violation::area_below_min: CHECK(stored->stats.households < 250); break;
+        case balance::Violation::infeasible_split:
+            CHECK((stored->stats.households < 250 || stored->stats.households > 500));
+            break;
+        case balance::Violation::none: break;
+        }
+    }
     CHECK(db->list_grid_changes(result.communities.front().code).size() == 1);
 }
