@@ -87,3 +87,18 @@ export const signOut = async () => answerOf(await fetch('api/v1/session', {metho
 // it is applied.
 export const rebalance = (code, body = {}) => postJson(`api/v1/communities/${encodeURIComponent(code)}/rebalance`, body);
 export const undoRebalance = code => postJson(`api/v1/communities/${encodeURIComponent(code)}/rebalance/undo`);
+
+// ---- cases (docs/INCIDENTS.md); each needs a signed-in user whose scope covers them ----------
+
+// The category catalogue: {version, classes: [{code, name, categories: [{code, name, ...}]}]}.
+export const categories = () => getJson('api/v1/categories');
+// One case with its events, photos, light and the signed-in user's next steps (and what each needs).
+export const incident = id => getJson(`api/v1/incidents/${encodeURIComponent(id)}`);
+// The cases of an area, newest first; {code, open: true} for its open cases.
+export const incidents = (params = {}) => getJson('api/v1/incidents', params);
+// A step of the workflow: {action, note?, worker?, due_at?}; answers the case after it.
+export const transition = (id, step) => postJson(`api/v1/incidents/${encodeURIComponent(id)}/transitions`, step);
+// The supervision list (督办) of an area (all of them for an administrator without a code).
+export const supervision = code => getJson('api/v1/supervision', {code});
+// A grid's workers in rank order (phones masked for viewers).
+export const gridWorkers = code => getJson(`api/v1/grids/${encodeURIComponent(code)}/workers`);

@@ -1,15 +1,17 @@
 // Wangge's web map (docs/WEBMAP.md): the district, its streets, communities, grids and buildings
 // over Wangge's own vector tiles; click for details, search by code or name, locate a point;
-// signed in, change the grids of the communities in one's scope.
+// signed in, change the grids of the communities in one's scope, and see and handle the cases
+// of one's scope (the incidents layer, a grid's workers and open cases, a case's panel with its
+// timeline and next steps, the supervision list).
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import * as api from './api.js';
 import {fitZoom, geometryBounds, labelPoint, median, unionBounds} from './geometry.js';
 import {formatNumber, lang, setLang, t, translatePage} from './i18n.js';
 import {
-    buildStyle, CJK_FONT_FAMILY, CLICKABLE, COLORS, LABEL_SOURCE, LAYER_LEVEL, RASTER_SOURCE, SOURCE, SOURCE_LAYER,
-    VECTOR_DECORATION,
+    buildStyle, CJK_FONT_FAMILY, CLICKABLE, COLORS, INCIDENT_CLICKABLE, INCIDENT_LAYERS, INCIDENT_SOURCE, incidentLayers,
+    incidentSource, LABEL_SOURCE, LAYER_LEVEL, RASTER_SOURCE, SOURCE, SOURCE_LAYER, VECTOR_DECORATION,
 } from './map-style.js';
-import {h, Panel} from './panel.js';
+import {formatTime, h, Panel, word} from './panel.js';
 import {COORDINATES, Search, toEntry} from './search.js';
 import {Account} from './session.js';
 
@@ -36,6 +38,12 @@ const app = {
     locateMode: false,
     base: 'vector',       // vector, or the raster style default or dark
     request: 0,           // the panel shows the answer of the latest request only
+    mapLoaded: false,
+    incidentVersion: 0,   // in the incidents tiles' URL: a new one after every step and sign-in
+    showClosed: false,    // the incidents layer with closed cases too (closed=true)
+    selectedIncident: null,
+    incident: null,       // the case in the panel
+    categories: new Map(), // 小类 code -> name, once signed in
 };
 
 const $ = selector => document.querySelector(selector);
@@ -48,11 +56,15 @@ const panel = new Panel($('#panel'), {
     discardProposal: answer => { clearProposal(); openArea('community', answer.community.code, {fly: false}); },
     undo: code => undoChange(code),
     rebalanceRight: code => account.rebalanceRight(code),
+    openIncident: id => openIncident(id, {fly: true}),
+    step: (c, step) => takeStep(c, step),
+    openSupervision: code => openSupervision(code),
+    categoryName: code => app.categories.get(code),
 });
 const account = new Account($('#account-toggle'), $('#account-box'), {
     nameOf: code => app.entries.find(e => e.code === code)?.name,
     open: (level, code) => openArea(level, code, {fly: true}),
-    changed: () => panel.rerender(),
+    changed: sessionChanged,
     toast,
 });
 const search = new Search($('#search-form'), {
@@ -193,6 +205,8 @@ function createMap({tiles, streets, communities}) {
     map.on('zoom', updateLevelButtons);
     map.on('error', e => console.warn('map:', e.error?.message ?? e));
     map.once('load', () => {
+        app.mapLoaded = true;
+        updateIncidentLayer();
         // Label points take a moment for a thousand communities: the tiles load meanwhile.
         map.getSource(LABEL_SOURCE).setData({
             type: 'FeatureCollection',
@@ -205,7 +219,7 @@ function createMap({tiles, streets, communities}) {
 
     // For people debugging in the console and for the end-to-end test.
     window.wangge = {map, zooms: app.zooms, district: app.district, openArea, locateAt, goToLevel, propose,
-        session: () => account.session};
+        openIncident, openSupervision, session: () => account.session};
 }
 
 // ---- selection and highlighting -------------------------------------------------------------
@@ -234,6 +248,14 @@ function onHover(e) {
     hoverFrame = requestAnimationFrame(() => {
         hoverFrame = 0;
         if (!app.map.isStyleLoaded()) return;
+        const incident = incidentAt(e.point);
+        if (incident) {
+            setHover(null);
+            app.map.getCanvas().style.cursor = app.locateMode ? 'crosshair' : 'pointer';
+            showIncidentTip(incident);
+            moveTip(e.point);
+            return;
+        }
         const feature = app.map.queryRenderedFeatures(e.point, {layers: CLICKABLE.filter(id => id !== 'street-fill')})[0];
         setHover(feature ?? null);
         if (feature) moveTip(e.point);
@@ -252,6 +274,28 @@ function showTip(feature) {
     tip.hidden = false;
 }
 
+// The case or cluster of cases drawn at a point, if the incidents layer is shown.
+function incidentAt(point) {
+    const layers = INCIDENT_CLICKABLE.filter(id => app.map.getLayer(id));
+    return layers.length ? app.map.queryRenderedFeatures(point, {layers})[0] ?? null : null;
+}
+
+function showIncidentTip(feature) {
+    const tip = $('#tip') ?? $('.stage').appendChild(h('div', {id: 'tip', class: 'tip', role: 'tooltip'}));
+    if (app.locateMode || matchMedia('(hover: none)').matches) {
+        tip.hidden = true;
+        return;
+    }
+    const p = feature.properties;
+    const light = p.light ? t(`light_${p.light}`) : word('state', p.state);
+    if (p.count) tip.replaceChildren(h('strong', {}, t('incident_cluster', formatNumber(p.count))), h('span', {}, light));
+    else {
+        tip.replaceChildren(h('strong', {}, `#${p.id} ${app.categories.get(p.category) ?? p.category}`),
+            h('span', {}, `${word('state', p.state)} · ${light} · ${t('incident_due')} ${formatTime(p.due)}`));
+    }
+    tip.hidden = false;
+}
+
 function moveTip(point) {
     const tip = $('#tip');
     if (tip) tip.style.transform = `translate(${Math.round(point.x + 14)}px, ${Math.round(point.y + 14)}px)`;
@@ -262,6 +306,16 @@ function onClick(e) {
     if (app.locateMode) {
         fillLocateForm(e.lngLat.lng, e.lngLat.lat);
         locateAt(e.lngLat.lng, e.lngLat.lat, 'wgs84', {fly: false}).then(() => keepVisible(e.point));
+        return;
+    }
+    const incident = incidentAt(e.point);
+    if (incident) {
+        // A cluster opens up towards its cases; a case opens its panel.
+        if (incident.properties.count) {
+            app.map.easeTo({center: e.lngLat, zoom: Math.min(app.map.getZoom() + 2, 15.5)});
+        } else {
+            openIncident(incident.properties.id, {fly: false}).then(() => keepVisible(e.point));
+        }
         return;
     }
     const feature = app.map.queryRenderedFeatures(e.point, {layers: CLICKABLE})[0];
@@ -292,6 +346,7 @@ function keepVisible(point) {
 async function openArea(level, code, {fly}) {
     const request = ++app.request;
     app.selectedCode = code;
+    selectIncident(null);
     setStates('selected', [{sourceLayer: SOURCE_LAYER[level], id: code}]);
     panel.loading(level, code);
     try {
@@ -300,8 +355,11 @@ async function openArea(level, code, {fly}) {
         panel.area(feature, null);
         if (fly) flyToBounds(geometryBounds(feature.geometry), level);
         if (level === 'grid') {
-            const buildings = await api.list('building', {parent: code}, 1);
-            if (request === app.request) panel.area(feature, buildings);
+            const sees = account.seesCases(code);
+            if (sees) panel.area(feature, null, null);
+            const [buildings, cases] = await Promise.all([api.list('building', {parent: code}, 1),
+                sees ? gridCases(code) : Promise.resolve(undefined)]);
+            if (request === app.request) panel.area(feature, buildings, cases);
         }
         return feature;
     } catch (e) {
@@ -314,6 +372,7 @@ async function openArea(level, code, {fly}) {
 async function openBuilding(props, {geometry}) {
     const request = ++app.request;
     app.selectedCode = props.grid_code ?? null;
+    selectIncident(null);
     setStates('selected', [{sourceLayer: 'buildings', id: props.id}]);
     panel.building(props, null);
     if (geometry) flyToBounds(geometryBounds(geometry), 'building');
@@ -423,7 +482,144 @@ function closePanel() {
     clearProposal();
     app.selectedCode = null;
     setStates('selected', []);
+    selectIncident(null);
     panel.hide();
+}
+
+// ---- cases: the incidents layer, a case's panel, the supervision list -------------------------
+
+// Who is signed in has changed: the layer, the supervision button, the legend and the panel
+// follow (a panel of cases the new user may not see is closed).
+function sessionChanged() {
+    $('#supervision-toggle').hidden = !account.signedIn;
+    updateIncidentLayer();
+    renderLegend();
+    if (account.signedIn && !app.categories.size) loadCategories();
+    const shown = $('#panel').dataset;
+    if (!account.signedIn && (shown.level === 'incident' || shown.level === 'supervision')) closePanel();
+    else if (shown.level === 'grid' && shown.code) openArea('grid', shown.code, {fly: false});
+    else panel.rerender();
+}
+
+async function loadCategories() {
+    try {
+        const catalogue = await api.categories();
+        for (const major of catalogue.classes ?? []) for (const c of major.categories ?? []) app.categories.set(c.code, c.name);
+        panel.rerender();
+    } catch (e) {
+        console.warn('categories:', e.message); // codes are shown without names
+    }
+}
+
+function incidentUrl() {
+    const query = new URLSearchParams({v: String(app.incidentVersion)});
+    if (app.showClosed) query.set('closed', 'true');
+    return api.absoluteUrl(`tiles/incidents/{z}/{x}/{y}.mvt?${query}`);
+}
+
+// The incidents layer exists while someone is signed in (its tiles answer 401 otherwise) and is
+// asked again under a new URL after every change, so no tile of another user or state stays.
+function updateIncidentLayer() {
+    const map = app.map;
+    if (!map || !app.mapLoaded) return;
+    const shown = Boolean(map.getSource(INCIDENT_SOURCE));
+    if (!account.signedIn) {
+        if (shown) {
+            for (const id of [...INCIDENT_LAYERS].reverse()) if (map.getLayer(id)) map.removeLayer(id);
+            map.removeSource(INCIDENT_SOURCE);
+        }
+        app.selectedIncident = null;
+        return;
+    }
+    ++app.incidentVersion;
+    if (shown) {
+        map.getSource(INCIDENT_SOURCE).setTiles([incidentUrl()]);
+        return;
+    }
+    map.addSource(INCIDENT_SOURCE, incidentSource(incidentUrl()));
+    for (const layer of incidentLayers()) map.addLayer(layer);
+}
+
+function selectIncident(id) {
+    const map = app.map;
+    const target = sourceLayerId => ({source: INCIDENT_SOURCE, sourceLayer: 'incidents', id: sourceLayerId});
+    if (map?.getSource(INCIDENT_SOURCE)) {
+        if (app.selectedIncident !== null) map.setFeatureState(target(app.selectedIncident), {selected: false});
+        if (id !== null) map.setFeatureState(target(id), {selected: true});
+    }
+    app.selectedIncident = id;
+}
+
+// A grid's workers and open cases, for its panel.
+async function gridCases(code) {
+    try {
+        const [workers, open] = await Promise.all([api.gridWorkers(code), api.incidents({code, open: true, limit: 200})]);
+        return {workers: workers.workers, incidents: open.incidents};
+    } catch (e) {
+        return {error: t('error_load', e.message)};
+    }
+}
+
+// Opens a case's panel; `fly` moves the map to it. The grid's workers are loaded when a step
+// the user may take names one (dispatch, reassign).
+async function openIncident(id, {fly = false, message = null} = {}) {
+    const request = ++app.request;
+    panel.loading('incident', String(id));
+    try {
+        const c = await api.incident(id);
+        if (request !== app.request) return c;
+        app.incident = c;
+        setStates('selected', []);
+        selectIncident(c.id);
+        panel.incident(c, {workers: null, message});
+        if (fly) {
+            const pad = viewPadding();
+            app.map.flyTo({center: [c.location.lon, c.location.lat], zoom: Math.max(app.map.getZoom(), 16),
+                offset: [(pad.left - pad.right) / 2, (pad.top - pad.bottom) / 2], essential: true,
+                duration: matchMedia('(prefers-reduced-motion: reduce)').matches ? 0 : 900});
+        }
+        const namesWorker = Object.values(c.step_needs ?? {}).some(needs => needs.includes('worker'));
+        if (namesWorker && c.place?.grid && account.seesCases(c.place.grid)) {
+            const {workers} = await api.gridWorkers(c.place.grid);
+            if (request === app.request) panel.incident(c, {workers, message});
+        }
+        return c;
+    } catch (e) {
+        if (request === app.request) panel.error(e.status === 401 || e.status === 403 ? await writeFailure(e) : t('error_load', e.message));
+        return null;
+    }
+}
+
+// Takes a step of a case's workflow; the panel then shows the case after it (with the new
+// event in its timeline) and the layer is asked again (the light or the case may have gone).
+async function takeStep(c, step) {
+    panel.incident(c, {busy: true});
+    try {
+        await api.transition(c.id, step);
+        toast(t('incident_step_done', word('action', step.action), c.id));
+        updateIncidentLayer();
+        await openIncident(c.id, {fly: false});
+    } catch (e) {
+        panel.incident(c, {message: await writeFailure(e)});
+    }
+}
+
+// The supervision list of one of the user's areas (by default the first).
+async function openSupervision(code = undefined) {
+    const request = ++app.request;
+    const areas = account.supervisionAreas();
+    const chosen = code === undefined ? areas[0]?.code ?? null : code;
+    setStates('selected', []);
+    selectIncident(null);
+    panel.loading('supervision', chosen ?? 'all');
+    try {
+        const answer = await api.supervision(chosen ?? undefined);
+        if (request === app.request) panel.supervision(answer, {areas, code: chosen});
+        return answer;
+    } catch (e) {
+        if (request === app.request) panel.error(await writeFailure(e));
+        return null;
+    }
 }
 
 // Padding that keeps a feature clear of the panel: at the right on wide screens, at the bottom
@@ -592,7 +788,23 @@ function renderLegend() {
             item('unit', t('legend_unit'))),
         h('div', {class: 'base-toggle', role: 'group', 'aria-label': t('base_layer')},
             h('span', {class: 'muted'}, t('base_layer')),
-            BASES.map(([base, key]) => baseButton(base, key)))));
+            BASES.map(([base, key]) => baseButton(base, key))),
+        account.signedIn ? incidentLegend() : null));
+}
+
+// The lights of the incidents layer, and whether it shows closed cases too.
+function incidentLegend() {
+    const light = key => h('li', {}, h('span', {class: 'swatch round', style: `background:${COLORS.light[key]}`}),
+        t(`light_${key}`));
+    const closed = h('input', {type: 'checkbox', dataset: {field: 'show-closed'}, checked: app.showClosed,
+        onchange: e => {
+            app.showClosed = e.target.checked;
+            updateIncidentLayer();
+        }});
+    return h('div', {class: 'legend-incidents', dataset: {field: 'incident-legend'}},
+        h('p', {class: 'muted'}, t('incidents_layer')),
+        h('ul', {class: 'legend-items'}, ['green', 'yellow', 'red'].map(light), light('none')),
+        h('label', {class: 'check'}, closed, t('incidents_closed')));
 }
 
 // The raster base maps are Wangge's own PNG tiles (styles default and dark); the vector fills
@@ -630,6 +842,7 @@ function toggleLanguage() {
     account.render();
     panel.rerender();
     search.hide();
+    $('#supervision-toggle').title = t('supervision_title');
     $('#toast').hidden = true; // in the other language
 }
 
@@ -645,6 +858,7 @@ function toast(message) {
 function bindControls() {
     for (const b of document.querySelectorAll('.levels button')) b.addEventListener('click', () => goToLevel(b.dataset.level));
     $('#lang-toggle').addEventListener('click', toggleLanguage);
+    $('#supervision-toggle').addEventListener('click', () => openSupervision());
     document.addEventListener('keydown', e => {
         if (e.key === 'Escape' && !e.target.closest?.('input, select')) {
             if (!$('#account-box').hidden) account.setOpen(false);

@@ -36,6 +36,8 @@ export const COLORS = {
     },
     buildingLine: '#9c8f7e',
     road: {primary: '#ffd58a', secondary: '#ffffff', other: '#ffffff'},
+    // Traffic lights of cases (亮灯); `none` for cases no longer running against a limit.
+    light: {green: '#2f9e44', yellow: '#f0a202', red: '#d9480f', none: '#868e96'},
     roadCasing: {primary: '#d9a441', secondary: '#b9bec5', other: '#c9ced4'},
 };
 
@@ -264,4 +266,59 @@ export function buildStyle({tiles, gridTiles, raster, labels, zooms}) {
             },
         ],
     };
+}
+
+// ---- the incidents layer (signed in only; docs/WEBMAP.md "Cases") ----------------------------
+
+export const INCIDENT_SOURCE = 'incidents';
+// Cases first: a click on a case opens it rather than the grid beneath.
+export const INCIDENT_LAYERS = ['incident-cluster', 'incident-cluster-count', 'incident-point'];
+export const INCIDENT_CLICKABLE = ['incident-point', 'incident-cluster'];
+
+function lightColor() {
+    const l = COLORS.light;
+    return ['match', ['coalesce', ['get', 'light'], 'none'], 'green', l.green, 'yellow', l.yellow, 'red', l.red, l.none];
+}
+
+// The source of the user's own incidents tiles (`url`: the template), made per request by the
+// server and never cached: below z15 clusters with `count`, from z15 single cases.
+export function incidentSource(url) {
+    return {type: 'vector', tiles: [url], minzoom: 8, maxzoom: 16};
+}
+
+// Circles coloured by light, the worst drawn on top; clusters sized by their count and labelled.
+export function incidentLayers() {
+    const worst = ['match', ['coalesce', ['get', 'light'], 'none'], 'red', 3, 'yellow', 2, 'green', 1, 0];
+    return [
+        {
+            id: 'incident-cluster', type: 'circle', source: INCIDENT_SOURCE, 'source-layer': 'incidents',
+            filter: ['has', 'count'],
+            layout: {'circle-sort-key': worst},
+            paint: {
+                'circle-color': lightColor(),
+                'circle-opacity': 0.85,
+                'circle-radius': ['interpolate', ['linear'], ['get', 'count'], 2, 11, 20, 17, 200, 26],
+                'circle-stroke-color': '#ffffff',
+                'circle-stroke-width': 2,
+            },
+        },
+        {
+            id: 'incident-cluster-count', type: 'symbol', source: INCIDENT_SOURCE, 'source-layer': 'incidents',
+            filter: ['has', 'count'],
+            layout: {'text-field': ['to-string', ['get', 'count']], 'text-font': FONT_BOLD, 'text-size': 12,
+                'text-allow-overlap': true, 'text-ignore-placement': true},
+            paint: {'text-color': '#ffffff'},
+        },
+        {
+            id: 'incident-point', type: 'circle', source: INCIDENT_SOURCE, 'source-layer': 'incidents',
+            filter: ['!', ['has', 'count']],
+            layout: {'circle-sort-key': worst},
+            paint: {
+                'circle-color': lightColor(),
+                'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 6, 18, 10],
+                'circle-stroke-color': ['case', ['boolean', ['feature-state', 'selected'], false], COLORS.selected, '#ffffff'],
+                'circle-stroke-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3.5, 2],
+            },
+        },
+    ];
 }

@@ -1,6 +1,6 @@
 // The side panel (a bottom sheet on phones): details of a street, community, grid or building,
 // and the answer of a locate. Built with DOM nodes, never innerHTML, since names are data.
-import {formatNumber, t} from './i18n.js';
+import {formatNumber, lang, t} from './i18n.js';
 import {COLORS} from './map-style.js';
 
 // h('div', {class: 'x', onclick: f}, child, 'text', ...) -> an element.
@@ -24,7 +24,8 @@ export function append(el, ...children) {
     return el;
 }
 
-const LEVEL_KEY = {street: 'level_street', community: 'level_community', grid: 'level_grid', building: 'level_building'};
+const LEVEL_KEY = {street: 'level_street', community: 'level_community', grid: 'level_grid', building: 'level_building',
+    incident: 'level_incident', supervision: 'level_supervision'};
 
 export class Panel {
     // `actions.open(level, code)` opens another feature, `actions.openBuilding(feature)` a
@@ -85,8 +86,10 @@ export class Panel {
     }
 
     // A street, community or grid from /api/v1/{level}s/{code}; `buildings` is the list of a
-    // grid's buildings (GeoJSON features) or null while it loads.
-    area(feature, buildings = null) {
+    // grid's buildings (GeoJSON features) or null while it loads; `cases` the grid's workers and
+    // open cases ({workers, incidents}, or {error}), null while they load, undefined when the
+    // signed-in user may not see them.
+    area(feature, buildings = null, cases = undefined) {
         const p = feature.properties;
         this.show(p.level, p.code, () => {
             this.heading(p.level, p.name);
@@ -96,6 +99,7 @@ export class Panel {
                 statsList(p),
                 childrenList(p, this.actions),
                 p.level === 'community' ? rebalanceActions(p.code, this.actions) : null,
+                p.level === 'grid' && cases !== undefined ? gridCases(cases, this.actions) : null,
                 p.level === 'grid' ? buildingList(buildings, this.actions) : null);
         });
     }
@@ -185,6 +189,62 @@ export class Panel {
                 refs.length ? h('ul', {class: 'items'}, refs.map(r => itemButton(r, this.actions, true))) : null,
                 nearest ? h('section', {class: 'section'}, h('h3', {}, t('nearest_grid')),
                     h('ul', {class: 'items'}, itemButton(nearest, this.actions))) : null);
+        });
+    }
+
+    // A case from GET /api/v1/incidents/{id}: its details, photos, the steps the signed-in user
+    // may take (buttons; a step that needs a note, a worker or a due time asks for it first) and
+    // its timeline. `state.workers`: the grid's workers for dispatch and reassign (null when
+    // unknown); `state.busy` while a step is sent; `state.message` after a refusal.
+    incident(c, state = {}) {
+        let pending = null; // the step whose form is open
+        this.show('incident', String(c.id), () => {
+            this.heading('incident', t('incident_title', c.id));
+            const steps = c.next_steps ?? [];
+            const needs = c.step_needs ?? {};
+            const take = (action, fields = {}) => this.actions.step(c, {action, ...fields});
+            append(this.body,
+                h('p', {class: `status light-${c.light ?? 'none'}`, dataset: {field: 'incident-state', state: c.state}},
+                    word('state', c.state), c.light ? ` · ${t(`light_${c.light}`)}` : '',
+                    c.escalation ? ` · ${word('escalation', c.escalation)}` : ''),
+                dl(incidentRows(c, this.actions)),
+                c.description ? h('p', {class: 'description', dataset: {field: 'description'}}, c.description) : null,
+                photoList(c.photos ?? [], 'incident-photos'),
+                h('section', {class: 'section', dataset: {field: 'steps'}},
+                    h('h3', {}, t('incident_steps')),
+                    steps.length ? h('div', {class: 'actions'}, steps.map(action => h('button', {type: 'button',
+                        class: pending === action ? 'primary' : null, dataset: {action: `step-${action}`},
+                        disabled: state.busy ? '' : null,
+                        onclick: () => {
+                            if ((needs[action] ?? []).length === 0) take(action);
+                            else {
+                                pending = pending === action ? null : action;
+                                this.rerender();
+                            }
+                        }}, word('action', action))))
+                        : h('p', {class: 'muted'}, t('incident_no_steps')),
+                    pending ? stepForm(pending, needs[pending] ?? [], state.workers, take, state.busy) : null,
+                    state.message ? h('p', {class: 'status status-error', dataset: {field: 'step-message'}}, state.message) : null),
+                timeline(c.events ?? []));
+        });
+    }
+
+    // The supervision list (督办) of an area: open cases that are yellow or red, most overdue
+    // first. `areas`: [{code, name}] the user may choose from; `code`: the one shown.
+    supervision(answer, {areas, code}) {
+        this.show('supervision', code ?? 'all', () => {
+            this.heading('supervision', t('supervision_title'));
+            const cases = answer.cases ?? [];
+            const select = areas.length > 1 ? h('select', {dataset: {field: 'supervision-area'},
+                onchange: e => this.actions.openSupervision(e.target.value || null)},
+            areas.map(a => h('option', {value: a.code ?? '', selected: a.code === code ? '' : null},
+                a.code ? `${a.name} ${a.name === a.code ? '' : a.code}`.trim() : a.name))) : null;
+            append(this.body,
+                h('div', {class: 'code-row'}, h('span', {class: 'label'}, t('supervision_area')),
+                    select ?? h('span', {dataset: {field: 'supervision-area'}}, areas.find(a => a.code === code)?.name ?? code ?? '')),
+                h('p', {class: 'muted'}, t('supervision_at', formatTime(answer.at))),
+                cases.length ? h('ul', {class: 'items', dataset: {field: 'supervision'}}, cases.map(c => caseItem(c, this.actions)))
+                    : h('p', {class: 'muted', dataset: {field: 'supervision-none'}}, t('supervision_none')));
         });
     }
 
@@ -338,4 +398,150 @@ function buildingList(buildings, actions) {
             h('span', {class: 'item-value'}, t('households_unit', formatNumber(b.properties.households ?? 0))))))));
     if (sorted.length > MAX_BUILDINGS) section.append(h('p', {class: 'muted'}, t('more_items', sorted.length - MAX_BUILDINGS)));
     return section;
+}
+
+// ---- cases ---------------------------------------------------------------------------------
+
+// The word for an enumerated value (state_closed, action_start, ...), or the value itself.
+export function word(prefix, value) {
+    const key = `${prefix}_${value}`;
+    const text = t(key);
+    return text === key ? String(value ?? '') : text;
+}
+
+// A time of the server (UTC) in China time, whatever the browser's zone.
+export function formatTime(iso) {
+    const d = new Date(iso);
+    if (!iso || !Number.isFinite(d.getTime())) return iso ?? '—';
+    return d.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB',
+        {timeZone: 'Asia/Shanghai', dateStyle: 'medium', timeStyle: 'short'});
+}
+
+function lightSwatch(light) {
+    return h('span', {class: 'swatch round', style: `background:${COLORS.light[light ?? 'none'] ?? COLORS.light.none}`});
+}
+
+function categoryText(code, actions) {
+    const name = actions.categoryName?.(code);
+    return name ? `${code} ${name}` : code;
+}
+
+// Who answers for the case: its worker (named by the step that assigned it), else its area.
+function handlerText(c) {
+    const a = c.assignment ?? {};
+    if (a.worker !== null && a.worker !== undefined) {
+        const named = [...(c.events ?? [])].reverse().find(e => (e.action === 'dispatch' || e.action === 'reassign') && e.assignee);
+        if (named) return named.assignee;
+    }
+    return `${word('assignee_level', a.level)} ${a.code ?? ''}`.trim();
+}
+
+function incidentRows(c, actions) {
+    const place = c.place ?? {};
+    const area = place.grid ? {level: 'grid', code: place.grid} : place.community ? {level: 'community', code: place.community}
+        : place.street ? {level: 'street', code: place.street} : null;
+    const rows = [
+        [t('incident_category'), categoryText(c.category, actions), 'category', true],
+        [t('incident_urgency'), word('urgency', c.urgency)],
+        [t('incident_source'), word('source', c.source)],
+        [t('incident_reported'), formatTime(c.reported_at)],
+        [t('incident_due'), formatTime(c.due_at), 'due'],
+    ];
+    if (c.closed_at) rows.push([t('incident_closed_at'), formatTime(c.closed_at)]);
+    rows.push([t('incident_place'), area ? h('button', {type: 'button', class: 'link', dataset: {code: area.code},
+        onclick: () => actions.open(area.level, area.code)}, area.code) : '—', 'place']);
+    rows.push([t('incident_handler'), handlerText(c), 'handler']);
+    if (c.reporter?.name || c.reporter?.phone) {
+        rows.push([t('incident_reporter'), [c.reporter.name, c.reporter.phone].filter(Boolean).join(' '), 'reporter', true]);
+    }
+    if (c.address) rows.push([t('address'), c.address, 'address', true]);
+    return rows;
+}
+
+// Photos as thumbnails, each opening the photo itself.
+function photoList(photos, field) {
+    if (!photos.length) return null;
+    return h('section', {class: 'section'},
+        h('h3', {}, t('incident_photos'), h('span', {class: 'count'}, formatNumber(photos.length))),
+        h('div', {class: 'photos', dataset: {field}}, photos.map(p => h('a', {href: p.url, target: '_blank', rel: 'noopener'},
+            h('img', {src: p.url, alt: '', loading: 'lazy', width: 96, height: 96})))));
+}
+
+// What a step asks for before it is sent: a note (意见), a worker, a new due time.
+function stepForm(action, needs, workers, take, busy) {
+    const form = h('form', {class: 'step-form', dataset: {field: 'step-form', action}});
+    if (needs.includes('worker')) {
+        form.append(h('label', {}, h('span', {}, t('incident_worker')), workers?.length
+            ? h('select', {name: 'worker', required: true}, workers.map(w => h('option', {value: w.id},
+                `${w.name}${w.on_duty ? '' : ` (${t('worker_off_duty')})`}`)))
+            : h('input', {name: 'worker', inputmode: 'numeric', required: true})));
+    }
+    if (needs.includes('due_at')) {
+        form.append(h('label', {}, h('span', {}, t('incident_due_at')), h('input', {name: 'due_at', type: 'datetime-local', required: true})));
+    }
+    form.append(h('label', {}, h('span', {}, t('incident_note'), needs.includes('note') ? ` ${t('incident_note_required')}` : ''),
+        h('textarea', {name: 'note', rows: 3, maxlength: 2000, required: needs.includes('note') ? true : null})));
+    form.append(h('button', {type: 'submit', class: 'primary', disabled: busy ? '' : null}, word('action', action)));
+    form.addEventListener('submit', e => {
+        e.preventDefault();
+        const fields = {};
+        const note = form.elements.note.value.trim();
+        if (note) fields.note = note;
+        if (form.elements.worker) fields.worker = Number(form.elements.worker.value);
+        if (form.elements.due_at?.value) fields.due_at = new Date(form.elements.due_at.value).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        take(action, fields);
+    });
+    return form;
+}
+
+// The case's events, oldest first: when, what, who, the state it led to, the note and photos.
+function timeline(events) {
+    return h('section', {class: 'section'},
+        h('h3', {}, t('incident_timeline'), h('span', {class: 'count'}, formatNumber(events.length))),
+        h('ol', {class: 'timeline', dataset: {field: 'timeline'}}, events.map(e => h('li', {dataset: {action: e.action}},
+            h('div', {class: 'timeline-head'},
+                h('strong', {}, word('action', e.action)),
+                h('span', {class: 'muted'}, `${formatTime(e.at)} · ${e.actor || '—'}`)),
+            e.to ? h('div', {class: 'muted'}, `${e.from ? `${word('state', e.from)} → ` : ''}${word('state', e.to)}`
+                + (e.assignee ? ` · ${e.assignee}` : '')) : null,
+            e.note ? h('div', {class: 'note'}, e.note) : null,
+            photoList(e.photos ?? [], 'event-photos')))));
+}
+
+// A case in a list (a grid's open cases, the supervision list): its light, number, category,
+// state and due time; opens the case.
+function caseItem(c, actions) {
+    return h('li', {}, h('button', {type: 'button', class: 'item', dataset: {incident: c.id, light: c.light ?? 'none'},
+        onclick: () => actions.openIncident(c.id)},
+    h('span', {class: 'item-main'},
+        lightSwatch(c.light),
+        h('span', {class: 'item-name'}, `#${c.id} ${categoryText(c.category, actions)}`),
+        h('span', {class: 'item-code'}, `${word('state', c.state)} · ${t('incident_due')} ${formatTime(c.due_at)}`
+            + (c.escalation ? ` · ${word('escalation', c.escalation)}` : ''))),
+    c.light ? h('span', {class: 'item-value'}, t(`light_${c.light}`)) : null));
+}
+
+// A grid's workers (rank order) and open cases, for those whose scope covers the grid.
+function gridCases(cases, actions) {
+    if (cases === null) return h('section', {class: 'section'}, h('h3', {}, t('grid_workers')), h('p', {class: 'muted'}, t('loading')));
+    if (cases.error) return h('section', {class: 'section'}, h('p', {class: 'status status-error'}, cases.error));
+    const workers = cases.workers ?? [];
+    const open = cases.incidents ?? [];
+    return [
+        h('section', {class: 'section'},
+            h('h3', {}, t('grid_workers'), h('span', {class: 'count'}, formatNumber(workers.length))),
+            workers.length ? h('ul', {class: 'items', dataset: {field: 'workers'}}, workers.map(w => h('li', {},
+                h('div', {class: 'item', dataset: {worker: w.id}},
+                    h('span', {class: 'item-main'},
+                        h('span', {class: 'item-name'}, w.name),
+                        h('span', {class: 'item-code'}, [word('worker_role', w.role),
+                            w.first_responsible ? t('worker_first') : t('worker_rank', w.rank),
+                            w.on_duty ? null : t('worker_off_duty'), w.shift || null].filter(Boolean).join(' · '))),
+                    w.phone ? h('span', {class: 'item-value', dataset: {field: 'worker-phone'}}, w.phone) : null))))
+                : h('p', {class: 'muted', dataset: {field: 'workers'}}, t('grid_workers_none'))),
+        h('section', {class: 'section'},
+            h('h3', {}, t('incident_open_cases'), h('span', {class: 'count'}, formatNumber(open.length))),
+            open.length ? h('ul', {class: 'items', dataset: {field: 'grid-incidents'}}, open.map(c => caseItem(c, actions)))
+                : h('p', {class: 'muted', dataset: {field: 'grid-incidents'}}, t('incident_none'))),
+    ];
 }

@@ -39,6 +39,15 @@ export function rebalanceRight(session, code) {
     return {allowed: false, reason: t('auth_reason_outside', scopes.join(t('list_separator')) || '—')};
 }
 
+// Whether `session` may see the cases of area `code` (and a grid's workers): the server's one
+// rule (api::may_see_cases) — an administrator, or a scope code at or above `code`. The map only
+// asks for what this allows; the server decides all the same.
+export function seesCasesOf(session, code) {
+    const user = session?.authenticated ? session.user : null;
+    if (!user || !code) return false;
+    return user.role === 'admin' || (user.scopes ?? []).some(s => code.startsWith(s));
+}
+
 export class Account {
     // `toggle`: the top bar's button; `box`: the card it opens. `actions.nameOf(code)` is the
     // name of a street or community (or undefined), `actions.open(level, code)` opens one,
@@ -58,6 +67,17 @@ export class Account {
     get signedIn() { return this.session.authenticated === true; }
 
     rebalanceRight(code) { return rebalanceRight(this.session, code); }
+
+    seesCases(code) { return seesCasesOf(this.session, code); }
+
+    // The areas whose supervision list the user may read: each scope code, or for an
+    // administrator the whole database at once (code null).
+    supervisionAreas() {
+        if (!this.signedIn) return [];
+        const user = this.session.user;
+        if (user.role === 'admin') return [{code: null, name: t('supervision_all')}];
+        return (user.scopes ?? []).map(code => ({code, name: this.actions.nameOf(code) ?? code}));
+    }
 
     // Asks the server who is signed in (on load, and after a 401 says the session is gone).
     async refresh() {

@@ -69,6 +69,11 @@ std::string host_name(std::string_view value) {
 
 } // namespace
 
+bool may_see_cases(const auth::Principal& p, const std::vector<std::string>& areas) noexcept {
+    if (p.role == auth::Role::admin) return true;
+    return std::any_of(areas.begin(), areas.end(), [&](const std::string& c) { return p.covers(c); });
+}
+
 std::vector<Access> parse_anonymous_read(std::string_view text) {
     std::vector<Access> out;
     if (trim(text) == "none") return out;
@@ -212,10 +217,8 @@ void AccessPolicy::check_access(const Request& req) const {
                                      ? "handle case " + std::to_string(route.incident_id)
                                      : one ? "read case " + std::to_string(route.incident_id) : "list cases";
         if (!p) throw sign_in_needed(route, what);
-        if (p->role == auth::Role::admin) return;
         // A scope at or above the case's place or the area answering for it (or the area listed).
-        if (std::any_of(route.codes.begin(), route.codes.end(), [&](const std::string& c) { return p->covers(c); }))
-            return;
+        if (may_see_cases(*p, route.codes)) return;
         if (!one)
             throw Error(ErrorKind::forbidden, "forbidden",
                         who(*p) + " lists cases of its own areas: name one with " +
@@ -223,6 +226,16 @@ void AccessPolicy::check_access(const Request& req) const {
                             " (a street, community or grid code of its scope)");
         throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not " + what + ": it lies outside that user's scope");
     }
+    case Access::incident_tiles:
+        // Everyone signed in gets the layer; it holds only the cases that user may see.
+        if (!p) throw sign_in_needed(route, "see the incidents layer");
+        return;
+    case Access::grid_workers:
+        if (!p) throw sign_in_needed(route, "see the workers of grid " + route.code);
+        if (may_see_cases(*p, route.codes)) return;
+        throw Error(ErrorKind::forbidden, "forbidden",
+                    who(*p) + " may not see the workers of grid " + route.code +
+                        ": it lies outside that user's scope (as the grid's cases do)");
     case Access::audit:
         if (!p) throw sign_in_needed(route, "read the audit log");
         if (p->role == auth::Role::admin) return;

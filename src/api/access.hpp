@@ -21,6 +21,12 @@
 
 namespace wangge::api {
 
+// The one rule of who may see cases (docs/SECURITY.md): an admin, or a user whose scope covers
+// one of `areas` — a case's place or the area answering for it (api::incident_areas), or the
+// area whose cases, supervision list or workers are asked for. The access check decides by it
+// before the families run; the incidents layer of the map filters each case by it.
+bool may_see_cases(const auth::Principal& p, const std::vector<std::string>& areas) noexcept;
+
 struct AccessOptions {
     // What anonymous clients may read. Default: the map layers, tiles, OGC API and locate.
     std::vector<Access> anonymous_read{Access::map, Access::tiles, Access::ogc, Access::locate};

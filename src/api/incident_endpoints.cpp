@@ -2,11 +2,13 @@
 
 #include "api/header_values.hpp"
 #include "api/params.hpp"
+#include "api/phones.hpp"
 #include "auth/secrets.hpp"
 #include "geo/chinese_crs.hpp"
 #include "incident/handling.hpp"
 #include "incident/indicators.hpp"
 #include "incident/receipts.hpp"
+#include "incident/workflow.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -39,12 +41,6 @@ std::string text_field(const nlohmann::json& body, const char* name, std::size_t
         throw Error(ErrorKind::unprocessable, "too_long",
                     std::string("\"") + name + "\" has " + std::to_string(s.size()) + " bytes, at most " + std::to_string(max));
     return s;
-}
-
-// Reporters' phones are for those who call them back: masked for viewers.
-std::string shown_phone(const std::string& phone, const Request& req) {
-    if (phone.size() < 7 || (req.principal && req.principal->role != auth::Role::viewer)) return phone;
-    return phone.substr(0, 3) + std::string(phone.size() - 7, '*') + phone.substr(phone.size() - 4);
 }
 
 // How much of its time limit an open case has used (亮灯), and who is to be told: the grid's
@@ -134,6 +130,28 @@ nlohmann::json photos_json(const std::vector<store::PhotoRow>& photos) {
     return out;
 }
 
+// The steps `user` may take on the case now (incident::next_steps: the one workflow table), and
+// what each asks for besides the action: a note (意见), a worker (dispatch, reassign) or a new due
+// time (extend), so that a client offers the right form without a table of its own.
+void add_next_steps(nlohmann::json& out, store::Database& db, const store::IncidentRow& r, const auth::Principal& user) {
+    nlohmann::json next = nlohmann::json::array();
+    nlohmann::json needs = nlohmann::json::object();
+    const auto state = incident::parse_state(r.state);
+    for (incident::Action a : incident::next_steps(db, r, user)) {
+        const std::string name(incident::to_string(a));
+        next.push_back(name);
+        nlohmann::json what = nlohmann::json::array();
+        if (const incident::Transition* t = state ? incident::find_transition(*state, a) : nullptr) {
+            if (t->needs_note) what.push_back("note");
+            if (t->handler_change == incident::HandlerChange::assign) what.push_back("worker");
+            if (t->sets_due_time) what.push_back("due_at");
+        }
+        needs[name] = std::move(what);
+    }
+    out["next_steps"] = std::move(next);
+    out["step_needs"] = std::move(needs);
+}
+
 nlohmann::json photos_json(std::int64_t incident_id, const std::vector<incident::PhotoRef>& photos) {
     std::vector<store::PhotoRow> rows;
     for (const auto& p : photos) rows.push_back({incident_id, std::nullopt, p.hash, p.media_type, p.bytes});
@@ -168,19 +186,23 @@ std::vector<incident::PhotoRef> store_photos(const IncidentOptions& options, con
     return refs;
 }
 
-std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id) {
-    const auto r = db.find_incident(id);
-    if (!r) return std::nullopt;
+std::vector<std::string> incident_areas(const store::IncidentRow& r) {
     // Where it lies, as precisely as known, and who answers for it: a scope covering either may
     // see the case (a grid worker its grid's cases, not the whole community's).
     std::vector<std::string> codes;
-    for (const std::string* c : {&r->grid_code, &r->community_code, &r->street_code})
+    for (const std::string* c : {&r.grid_code, &r.community_code, &r.street_code})
         if (!c->empty()) {
             codes.push_back(*c);
             break;
         }
-    if (!r->assignee_code.empty()) codes.push_back(r->assignee_code);
+    if (!r.assignee_code.empty()) codes.push_back(r.assignee_code);
     return codes;
+}
+
+std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id) {
+    const auto r = db.find_incident(id);
+    if (!r) return std::nullopt;
+    return incident_areas(*r);
 }
 
 incident::Filed file_incident(store::GroupCommit& commits, const IncidentOptions& options, const Request& req,
@@ -322,6 +344,11 @@ Response IncidentEndpoints::list(const Request& req) const {
             throw Error(ErrorKind::bad_request, "invalid_parameter", "state '" + std::string(*state) + "' is not a case state");
         f.state = std::string(*state);
     }
+    if (auto open = req.param("open")) {
+        if (*open != "true" && *open != "false")
+            throw Error(ErrorKind::bad_request, "invalid_parameter", "open is true or false");
+        f.open_only = *open == "true";
+    }
     f.limit = static_cast<int>(optional_long(req, "limit", 1, 1000).value_or(100));
     f.offset = static_cast<int>(optional_long(req, "offset", 0, 100000000).value_or(0));
     nlohmann::json items = nlohmann::json::array();
@@ -354,10 +381,7 @@ Response IncidentEndpoints::one(const Request& req) const {
         }
         out["events"] = events;
         out["photos"] = photos_json(photos);
-        nlohmann::json next = nlohmann::json::array();
-        if (req.principal)
-            for (incident::Action a : incident::next_steps(db, *r, *req.principal)) next.push_back(incident::to_string(a));
-        out["next_steps"] = next;
+        if (req.principal) add_next_steps(out, db, *r, *req.principal);
     });
     return json_response(dump(out));
 }
@@ -398,10 +422,7 @@ Response IncidentEndpoints::transition(const Request& req) const {
                         {"from", done.event.from_state}, {"to", done.event.to_state}, {"note", done.event.note},
                         {"assignee", done.event.assignee}};
         out["event"]["photos"] = photos_json(id, step.photos);
-        nlohmann::json next = nlohmann::json::array();
-        for (incident::Action a : incident::next_steps(db, done.incident, *req.principal))
-            next.push_back(incident::to_string(a));
-        out["next_steps"] = next;
+        add_next_steps(out, db, done.incident, *req.principal);
         return 0;
     });
     Response r = json_response(dump(out));

@@ -1,7 +1,7 @@
 #pragma once
 // Incidents over HTTP (docs/INCIDENTS.md, docs/API.md):
 //   POST /api/v1/incidents              file a report: located, dispatched, given its due time (201)
-//   GET  /api/v1/incidents?code=&state=&limit=&offset=   the cases of an area
+//   GET  /api/v1/incidents?code=&state=&open=&limit=&offset=   the cases of an area
 //   GET  /api/v1/categories             the category catalogue (open to all)
 //   GET  /api/v1/supervision?code=      督办: the open cases of an area that are yellow or red
 //   GET  /api/v1/stats?code=&from=&to=&by=&format=csv   the indicators of case handling
@@ -88,8 +88,10 @@ std::vector<incident::PhotoRef> store_photos(const IncidentOptions& options, con
 // The URL path of a case's photo.
 std::string photo_path(std::int64_t incident_id, const std::string& hash);
 
-// The areas a case concerns, for the access check: where it lies (its grid, else its community,
-// else its street) and the area answering for it; nullopt when there is no such case.
+// The areas a case concerns, for the access check (api::may_see_cases): where it lies (its grid,
+// else its community, else its street) and the area answering for it.
+std::vector<std::string> incident_areas(const store::IncidentRow& incident);
+// The same of the stored case `id`; nullopt when there is no such case.
 std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id);
 
 } // namespace wangge::api

@@ -20,6 +20,8 @@ std::string_view to_string(Access access) noexcept {
     case Access::report_incident: return "report_incident";
     case Access::incidents: return "incidents";
     case Access::handle_incident: return "handle_incident";
+    case Access::incident_tiles: return "incident_tiles";
+    case Access::grid_workers: return "grid_workers";
     }
     return "open";
 }
@@ -160,6 +162,10 @@ Route route_of_api(std::string_view method, std::string_view rest) {
         return r;
     }
     const std::string_view action = tail.substr(code_end + 1);
+    if (first == "grids" && action == "workers") {
+        r.access = Access::grid_workers;
+        return r;
+    }
     if (first != "communities") return r;
     if (action == "rebalance") {
         r.access = Access::change_grids;
@@ -183,6 +189,7 @@ Route parse_route(std::string_view method, std::string_view path, std::string_vi
     if (path.starts_with(api_prefix)) r = route_of_api(method, path.substr(api_prefix.size()));
     else if (path.starts_with(open311_prefix)) r = route_of_open311(method, path.substr(open311_prefix.size()));
     else if (path == "/ogc" || path.starts_with("/ogc/")) r.access = Access::ogc;
+    else if (path.starts_with("/tiles/incidents/")) r.access = Access::incident_tiles; // cases, not the shared map
     else if (path.starts_with("/tiles/")) r.access = Access::tiles;
     r.unsafe = method != "GET" && method != "HEAD" && method != "OPTIONS";
     if (!r.code.empty()) r.codes.push_back(r.code);

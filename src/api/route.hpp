@@ -25,6 +25,8 @@ enum class Access {
     report_incident, // filing a report: anyone signed in
     incidents,       // reading cases: signed in, within scope (the case's areas, or code=)
     handle_incident, // a step of a case's workflow: signed in, within scope; the workflow says who may
+    incident_tiles,  // the incidents layer of the map: signed in; each case in it filtered by may_see_cases
+    grid_workers,    // a grid's workers: signed in, a scope covering the grid (as for its cases)
 };
 std::string_view to_string(Access access) noexcept;
 

@@ -3,6 +3,7 @@
 #include "api/account_endpoints.hpp"
 #include "api/balance_endpoints.hpp"
 #include "api/incident_endpoints.hpp"
+#include "api/incident_map_endpoints.hpp"
 #include "api/open311_endpoints.hpp"
 #include "api/ogc_endpoints.hpp"
 #include "api/raster_endpoints.hpp"
@@ -113,6 +114,9 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
         // Both intakes (the JSON API and Open311) share one group commit, so their reports go
         // into the same transactions.
         std::make_shared<api::IncidentEndpoints>(commits, writer, incidents),
+        // The incidents layer and a grid's workers: before the tiles and REST families, which
+        // would answer /tiles/incidents/... and /api/v1/grids/{code}/... as their own.
+        std::make_shared<api::IncidentMapEndpoints>(writer, incidents),
         std::make_shared<api::Open311Endpoints>(commits, writer, std::move(incidents)),
         std::make_shared<api::RestEndpoints>(),
         std::make_shared<api::OgcEndpoints>(), std::make_shared<api::TileEndpoints>(vector_cache)};

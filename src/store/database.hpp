@@ -174,9 +174,13 @@ public:
     std::optional<IncidentRow> find_incident_by_key(std::string_view idempotency_key);
     // Incidents of `category` within the box, newest first (duplicates are looked for here).
     std::vector<IncidentRow> incidents_near(const std::string& category, const BBox& box);
+    // Incidents whose point lies in the box (edges included), by id; without `include_closed`
+    // only the open ones (not closed, invalid or suspended: incident::is_open).
+    std::vector<IncidentRow> incidents_in(const BBox& box, bool include_closed);
     struct IncidentFilter {
         std::optional<std::string> code; // street, community or grid: incidents there
         std::optional<std::string> state;
+        bool open_only = false; // only open cases (as incidents_in)
         std::optional<std::int64_t> worker;
         std::optional<std::string> reported_from, reported_to; // UTC text, both ends included
         int limit = 100;

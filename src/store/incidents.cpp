@@ -1,4 +1,4 @@
-// Workers, their grids, incidents and the incident log (schema migration 4, docs/INCIDENTS.md).
+// Workers, their grids, incidents and the incident log (schema migrations 4 to 6, docs/INCIDENTS.md).
 #include "store/database.hpp"
 
 #include "core/error.hpp"
@@ -87,6 +87,10 @@ std::optional<Row> one_row(Statement& st, Row (*read)(const Statement&)) {
     st.reset();
     return row;
 }
+
+// The states of cases still running against their time limit: incident::is_open in SQL (the
+// store sits below the incident module; tests/store check that the two agree).
+constexpr std::string_view open_state_sql = "state NOT IN ('closed', 'invalid', 'suspended')";
 
 std::vector<IncidentRow> read_incidents(Statement& st) {
     std::vector<IncidentRow> out;
@@ -191,15 +195,25 @@ std::vector<IncidentRow> Database::incidents_near(const std::string& category, c
     return read_incidents(st);
 }
 
+std::vector<IncidentRow> Database::incidents_in(const BBox& box, bool include_closed) {
+    auto& st = cached_statement("SELECT " + std::string(incident_columns) +
+                                " FROM incidents WHERE lat BETWEEN ?1 AND ?2 AND lon BETWEEN ?3 AND ?4 AND (?5 OR " +
+                                std::string(open_state_sql) + ") ORDER BY id");
+    st.bind(1, box.min_lat).bind(2, box.max_lat).bind(3, box.min_lon).bind(4, box.max_lon);
+    st.bind(5, std::int64_t{include_closed ? 1 : 0});
+    return read_incidents(st);
+}
+
 std::vector<IncidentRow> Database::list_incidents(const IncidentFilter& f) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) +
                                 " FROM incidents WHERE (?1 IS NULL OR street_code = ?1 OR community_code = ?1 OR "
                                 "grid_code = ?1 OR assignee_code = ?1) AND (?2 IS NULL OR state = ?2) AND "
                                 "(?3 IS NULL OR assignee_worker_id = ?3) AND (?6 IS NULL OR reported_at >= ?6) AND "
-                                "(?7 IS NULL OR reported_at <= ?7) ORDER BY id DESC LIMIT ?4 OFFSET ?5");
+                                "(?7 IS NULL OR reported_at <= ?7) AND (?8 = 0 OR " +
+                                std::string(open_state_sql) + ") ORDER BY id DESC LIMIT ?4 OFFSET ?5");
     st.bind(1, f.code).bind(2, f.state).bind(3, f.worker);
     st.bind(4, std::int64_t{f.limit}).bind(5, std::int64_t{f.offset});
-    st.bind(6, f.reported_from).bind(7, f.reported_to);
+    st.bind(6, f.reported_from).bind(7, f.reported_to).bind(8, std::int64_t{f.open_only ? 1 : 0});
     return read_incidents(st);
 }
 

@@ -234,7 +234,12 @@ CREATE TRIGGER incident_photos_append_only_delete BEFORE DELETE ON incident_phot
   BEGIN SELECT RAISE(ABORT, 'the photos of a case are append-only'); END;
 CREATE INDEX incident_events_at ON incident_events (at);
 )sql",
-        // 6: units (单位): campuses, schools, hospitals, barracks, industrial parks, whose large
+        // 6: cases by place, for the incidents layer of the map (a box of a tile: a range of
+        // latitudes, then longitudes; docs/TILES.md).
+        R"sql(
+CREATE INDEX incidents_place ON incidents (lat, lon);
+)sql",
+        // 7: units (单位): campuses, schools, hospitals, barracks, industrial parks, whose large
         // areas bootstrap makes unit grids (docs/BALANCE.md, "Unit grids").
         R"sql(
 CREATE TABLE units (

@@ -66,6 +66,9 @@ TEST_CASE("route: each path's access class, methods, area codes and audit action
         {"GET", "/ogc/collections/grids/items", "", api::Access::ogc, "GET, HEAD", "", "", false},
         {"GET", "/tiles/grids/14/1/1.mvt", "", api::Access::tiles, "GET, HEAD", "", "", false},
         {"GET", "/tiles/default/14/1/1.png", "", api::Access::tiles, "GET, HEAD", "", "", false},
+        {"GET", "/tiles/incidents/14/1/1.mvt", "", api::Access::incident_tiles, "GET, HEAD", "", "", false},
+        {"GET", "/api/v1/grids/320102002001001/workers", "", api::Access::grid_workers, "GET, HEAD", "320102002001001",
+         "", false},
     };
     for (const auto& c : cases) {
         INFO(c.method << " " << c.path);

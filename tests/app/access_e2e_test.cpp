@@ -28,6 +28,7 @@ struct District {
     std::string neighbour; // another community of a's street
     std::string elsewhere; // a community of another street
     std::string grid;     // a grid of a
+    std::string neighbour_grid, elsewhere_grid; // a grid of each of the others
 
     District() {
         auto made = wangge_cli({"demo", db.string(), "--households", "20000", "--seed", "5"});
@@ -48,6 +49,12 @@ struct District {
         REQUIRE_FALSE(elsewhere.empty());
         const json grids = json::parse(client.get("/api/v1/grids?parent=" + a + "&limit=1").body);
         grid = grids["features"][0]["properties"]["code"];
+        auto first_grid = [&](const std::string& community) -> std::string {
+            return json::parse(client.get("/api/v1/grids?parent=" + community + "&limit=1").body)["features"][0]
+                ["properties"]["code"];
+        };
+        neighbour_grid = first_grid(neighbour);
+        elsewhere_grid = first_grid(elsewhere);
         server.process.stop(SIGTERM);
     }
 };
@@ -131,6 +138,13 @@ TEST_CASE("access e2e: every role against every endpoint family, in and out of s
          {{"anonymous", anon}, {"admin", ok}, {"street", ok}, {"community", ok}, {"worker", denied}, {"viewer", ok}}},
         {"indicators", "GET", "/api/v1/stats?code=" + d.a,
          {{"anonymous", anon}, {"admin", ok}, {"street", ok}, {"community", ok}, {"worker", denied}, {"viewer", ok}}},
+        // The layer answers everyone signed in, with the cases each may see (none out at sea).
+        {"incidents layer", "GET", "/tiles/incidents/16/0/0.mvt", signed_in("204")},
+        {"workers of the worker's grid", "GET", "/api/v1/grids/" + d.grid + "/workers", signed_in(ok)},
+        {"workers of a grid of the neighbour", "GET", "/api/v1/grids/" + d.neighbour_grid + "/workers",
+         {{"anonymous", anon}, {"admin", ok}, {"street", ok}, {"community", denied}, {"worker", denied}, {"viewer", denied}}},
+        {"workers of a grid elsewhere", "GET", "/api/v1/grids/" + d.elsewhere_grid + "/workers",
+         {{"anonymous", anon}, {"admin", ok}, {"street", denied}, {"community", denied}, {"worker", denied}, {"viewer", denied}}},
     };
     // A report at the worker's grid, which every signed-in role may file.
     const json report{{"category", "0101"}, {"description", "暴露垃圾"}, {"building", 1}};
