@@ -67,7 +67,7 @@ std::optional<Response> BalanceEndpoints::handle(const Request& req, const grid:
     // The route has the community and the action; its methods were checked before.
     const Route& route = req.route;
     if (route.access == Access::change_grids && route.action == "rebalance") return rebalance(req, snapshot, route.code);
-    if (route.access == Access::change_grids && route.action == "rebalance.undo") return undo(route.code);
+    if (route.access == Access::change_grids && route.action == "rebalance.undo") return undo(req, route.code);
     if (route.access == Access::history) return history(snapshot, route.code);
     return std::nullopt;
 }
@@ -113,12 +113,20 @@ Response BalanceEndpoints::rebalance(const Request& req, const grid::Snapshot& s
     return r;
 }
 
-Response BalanceEndpoints::undo(const std::string& code) const {
+Response BalanceEndpoints::undo(const Request& req, const std::string& code) const {
     require_code(Level::community, code);
+    // {"force": true} undoes a bootstrap, or a change that leaves the community without grids.
+    bool force = false;
+    if (!req.body.empty()) {
+        const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+        if (body.is_discarded() || !body.is_object() || (body.contains("force") && !body["force"].is_boolean()))
+            throw Error(ErrorKind::bad_request, "invalid_body", "the body of an undo is {} or {\"force\": true}");
+        force = body.value("force", false);
+    }
     std::int64_t base = 0;
     const balance::AppliedChange done = m_writer->write([&](store::Database& db) {
         base = db.data_version();
-        return balance::undo(db, code);
+        return balance::undo(db, code, force);
     });
     Response r = json_response(nlohmann::json{{"undone", applied_json(done)}}.dump());
     r.audit = AuditNote{"rebalance.undo", {}, base, done.version, "change " + std::to_string(done.change_id)};

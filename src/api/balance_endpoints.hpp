@@ -27,7 +27,7 @@ public:
 
 private:
     Response rebalance(const Request& req, const grid::Snapshot& snapshot, const std::string& code) const;
-    Response undo(const std::string& code) const;
+    Response undo(const Request& req, const std::string& code) const;
     Response history(const grid::Snapshot& snapshot, const std::string& code) const;
 
     std::shared_ptr<Writer> m_writer;

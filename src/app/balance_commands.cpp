@@ -17,13 +17,35 @@
 
 namespace wangge::app {
 
+namespace {
+
+// A community code that is stored, or an error that says how to find the stored ones.
+void require_community(store::Database& db, const std::string& code) {
+    require_code(Level::community, code);
+    if (!db.has_code(Level::community, code))
+        throw Error(ErrorKind::not_found, "unknown_code",
+                    "no community " + code + " in " + db.path().string() +
+                        "; 'wangge list communities [--parent STREET]' lists the stored ones");
+}
+
+} // namespace
+
 int run_rebalance(const RebalanceCommand& c) {
     if (c.band_min <= 0 || c.band_min > c.band_max)
         throw Error(ErrorKind::bad_request, "invalid_band", "the band needs 0 < --min <= --max");
     const bool read_only = c.dry_run && !c.undo;
     auto db = store::Database::open(c.db, read_only ? store::OpenMode::read_only : store::OpenMode::read_write);
     if (c.undo) {
-        const balance::AppliedChange done = balance::undo(*db, c.community);
+        require_community(*db, c.community);
+        // Say what the undo changes before changing it; a bootstrap, or leaving the community
+        // without grids, needs --force.
+        const balance::UndoPlan plan = balance::plan_undo(*db, c.community);
+        if (!c.json) std::printf("%s\n", balance::describe(plan, c.community).c_str());
+        if (!plan.needs_force.empty() && !c.force)
+            throw Error(ErrorKind::conflict, "needs_force",
+                        "refused: " + plan.needs_force + "; pass --force to undo it anyway");
+        if (c.dry_run) return 0;
+        const balance::AppliedChange done = balance::undo(*db, c.community, c.force);
         if (c.json) {
             std::printf("%s\n", nlohmann::json{{"change", done.change_id}, {"version", done.version},
                                                {"grids_written", done.grids_written},
@@ -39,6 +61,7 @@ int run_rebalance(const RebalanceCommand& c) {
         }
         return 0;
     }
+    require_community(*db, c.community);
     const grid::Band band{c.band_min, c.band_max};
     const auto snapshot = grid::Snapshot::load(*db, band);
     balance::RebalanceOptions o;
@@ -63,6 +86,7 @@ int run_rebalance(const RebalanceCommand& c) {
 int run_history(const std::filesystem::path& db_path, const std::string& community, bool json) {
     require_code(Level::community, community);
     auto db = store::Database::open(db_path, store::OpenMode::read_only);
+    require_community(*db, community); // as over HTTP: an unknown community is an error, not an empty history
     const auto changes = db->list_grid_changes(community);
     if (json) {
         std::printf("%s\n", balance::changes_json(changes).c_str());

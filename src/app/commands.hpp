@@ -90,6 +90,7 @@ struct RebalanceCommand {
     bool include_unit_grids = false;
     bool from_scratch = false;
     bool undo = false;
+    bool force = false; // undo a bootstrap, or leave a community without grids
 };
 int run_rebalance(const RebalanceCommand& c);
 struct BootstrapCommand {
@@ -109,6 +110,17 @@ struct BootstrapCommand {
 };
 int run_bootstrap(const BootstrapCommand& c);
 int run_history(const std::filesystem::path& db, const std::string& community, bool json);
+
+// `wangge list streets|communities|grids [--parent CODE] [--json]` (src/app/list_commands.cpp).
+struct ListCommand {
+    std::filesystem::path db;
+    std::string what;   // streets | communities | grids
+    std::string parent; // a street or community code, or empty for all
+    bool json = false;
+    int band_min = 250;
+    int band_max = 500;
+};
+int run_list(const ListCommand& c);
 
 // Accounts (src/app/account_commands.cpp, docs/SECURITY.md).
 struct UserCommand {

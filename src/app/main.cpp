@@ -164,7 +164,10 @@ int main(int argc, char** argv) {
                             "Divide unit grids too (they stay fixed by default)");
     rebalance_cmd->add_flag("--from-scratch", rebalance.from_scratch,
                             "Ignore today's grids: divide the community anew (codes still carried over)");
-    rebalance_cmd->add_flag("--undo", rebalance.undo, "Undo the community's last applied change");
+    rebalance_cmd->add_flag("--undo", rebalance.undo,
+                            "Undo the community's last applied change (says what it changes; with --dry-run only that)");
+    rebalance_cmd->add_flag("--force", rebalance.force,
+                            "With --undo: undo a bootstrap, or leave the community without grids");
 
     wangge::app::BootstrapCommand boot;
     auto* bootstrap_cmd = cli.add_subcommand(
@@ -189,6 +192,15 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::Range(0.1, 1000.0));
     bootstrap_cmd->add_flag("--replace", boot.replace, "Replace the street's communities and grids if it has some");
+
+    wangge::app::ListCommand list;
+    auto* list_cmd = cli.add_subcommand("list", "List the stored streets, communities or grids with their codes");
+    list_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    list_cmd->add_option("what", list.what, "streets | communities | grids")
+        ->required()
+        ->check(CLI::IsMember({"streets", "communities", "grids"}));
+    list_cmd->add_option("--parent", list.parent, "Only those under this street or community code");
+    list_cmd->add_flag("--json", list.json, "Print as JSON");
 
     std::string history_community;
     auto* history_cmd = cli.add_subcommand("history", "List the recorded grid changes of a community");
@@ -286,6 +298,10 @@ int main(int argc, char** argv) {
             return wangge::app::run_bootstrap(boot);
         }
         if (*history_cmd) return wangge::app::run_history(db, history_community, json);
+        if (*list_cmd) {
+            list.db = db;
+            return wangge::app::run_list(list);
+        }
         if (*user_cmd) {
             user.db = db;
             if (user.action != "list" && user.name.empty())

@@ -175,15 +175,66 @@ std::string changes_json(const std::vector<store::GridChange>& changes) {
     return out.dump();
 }
 
-AppliedChange undo(store::Database& db, const std::string& community_code) {
-    store::Transaction tx(db);
-    std::optional<store::GridChange> last;
+namespace {
+
+std::optional<store::GridChange> last_change(store::Database& db, const std::string& community_code) {
     for (const store::GridChange& c : db.list_grid_changes(community_code))
-        if (c.action != "undo" && !c.undone_by) {
-            last = db.load_grid_change(c.id);
-            break;
-        }
+        if (c.action != "undo" && !c.undone_by) return db.load_grid_change(c.id);
+    return std::nullopt;
+}
+
+UndoPlan plan_of(const store::GridChange& last) {
+    UndoPlan plan;
+    plan.change_id = last.id;
+    plan.action = last.action;
+    std::set<std::string> before, after;
+    for (const store::GridRow& g : last.before) before.insert(g.code);
+    for (const store::GridRow& g : last.after) after.insert(g.code);
+    plan.restored.assign(before.begin(), before.end());
+    plan.removed.assign(after.begin(), after.end()); // the change's grids give way, whatever their codes
+    plan.buildings = last.buildings.size();
+    if (last.action == "bootstrap")
+        plan.needs_force = "change " + std::to_string(last.id) + " is the bootstrap that drew this community's grids";
+    else if (before.empty())
+        plan.needs_force = "it leaves the community without grids";
+    return plan;
+}
+
+} // namespace
+
+UndoPlan plan_undo(store::Database& db, const std::string& community_code) {
+    const auto last = last_change(db, community_code);
     if (!last) throw Error(ErrorKind::not_found, "nothing_to_undo", "community " + community_code + " has no change to undo");
+    return plan_of(*last);
+}
+
+std::string describe(const UndoPlan& plan, const std::string& community_code) {
+    auto list = [](const std::vector<std::string>& codes) {
+        std::string out;
+        for (std::size_t i = 0; i < codes.size() && i < 8; ++i) out += (i ? ", " : "") + codes[i].substr(12);
+        if (codes.size() > 8) out += ", ...";
+        return out;
+    };
+    std::string text = "undo of change " + std::to_string(plan.change_id) + " (" + plan.action + ") of community " +
+                       community_code + ": its " + std::to_string(plan.removed.size()) + " grids removed";
+    if (!plan.removed.empty()) text += " (" + list(plan.removed) + ")";
+    text += ", the " + std::to_string(plan.restored.size()) + " before it restored";
+    if (!plan.restored.empty()) text += " (" + list(plan.restored) + ")";
+    text += ", " + std::to_string(plan.buildings) + " buildings change grid";
+    if (plan.restored.empty())
+        text += "; the community is left without grids, and grids drawn for it later get new numbers (codes "
+                "once used never return)";
+    return text;
+}
+
+AppliedChange undo(store::Database& db, const std::string& community_code, bool force) {
+    store::Transaction tx(db);
+    const std::optional<store::GridChange> last = last_change(db, community_code);
+    if (!last) throw Error(ErrorKind::not_found, "nothing_to_undo", "community " + community_code + " has no change to undo");
+    if (const UndoPlan plan = plan_of(*last); !plan.needs_force.empty() && !force)
+        throw Error(ErrorKind::conflict, "needs_force",
+                    describe(plan, community_code) + ". Refused: " + plan.needs_force +
+                        "; pass --force (over HTTP {\"force\": true}) to undo it anyway");
 
     // The community must still look as the change left it.
     std::map<std::string, store::GridRow> today;

@@ -34,10 +34,27 @@ AppliedChange write_bootstrap(store::Database& db, const BootstrapResult& result
 // undoes / undone_by), for the CLI and the API alike.
 std::string changes_json(const std::vector<store::GridChange>& changes);
 
+// What undoing the community's last change (that is not undone yet) would do.
+struct UndoPlan {
+    std::int64_t change_id = 0;
+    std::string action;                 // of the change undone: rebalance or bootstrap
+    std::vector<std::string> restored;  // grid codes it brings back (as they were before the change)
+    std::vector<std::string> removed;   // grid codes of the change, taken away
+    std::size_t buildings = 0;          // buildings whose grid changes back
+    // Why it needs force (empty: it does not): it undoes a bootstrap, or it leaves the community
+    // without grids.
+    std::string needs_force;
+};
+// Throws Error(not_found, "nothing_to_undo") when there is nothing to undo.
+UndoPlan plan_undo(store::Database& db, const std::string& community_code);
+// A line saying what the plan changes, and what becomes of the codes.
+std::string describe(const UndoPlan& plan, const std::string& community_code);
+
 // Restores the grids and building codes as they were before the community's last change that
-// is not undone yet. Throws Error(not_found, "nothing_to_undo") when there is none, and
+// is not undone yet. Throws Error(not_found, "nothing_to_undo") when there is none,
 // Error(conflict, "changed_since") when the community's grids changed after it (by hand or by
-// an import), so undoing would overwrite newer work.
-AppliedChange undo(store::Database& db, const std::string& community_code);
+// an import), so undoing would overwrite newer work, and Error(conflict, "needs_force") unless
+// `force` when the undo would remove a bootstrap or leave the community without grids.
+AppliedChange undo(store::Database& db, const std::string& community_code, bool force = false);
 
 } // namespace wangge::balance

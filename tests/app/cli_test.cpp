@@ -174,3 +174,87 @@ TEST_CASE("cli: serve --public-url makes the links and a malformed one is refuse
     CHECK(json::parse(tilejson.body)["tiles"][0].get<std::string>().rfind("https://maps.example.org/wangge/tiles/", 0) == 0);
     CHECK(server.process.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("cli: list finds codes, an unknown community is an error that names list, undo asks before a bootstrap",
+          "[cli]") {
+    test::TempDir dir;
+    const std::string db = (dir / "d.sqlite").string();
+    REQUIRE(wangge_cli({"demo", db, "--households", "20000", "--seed", "3"}).exit_code == 0);
+
+    auto streets = wangge_cli({"list", "streets", "--db", db, "--json"});
+    REQUIRE(streets.exit_code == 0);
+    const json s = json::parse(streets.out);
+    REQUIRE(s.size() >= 1);
+    const std::string street = s[0]["code"];
+    auto communities = wangge_cli({"list", "communities", "--parent", street, "--db", db, "--json"});
+    REQUIRE(communities.exit_code == 0);
+    const json c = json::parse(communities.out);
+    REQUIRE(c.size() == s[0]["communities"].get<std::size_t>());
+    for (const auto& row : c) CHECK(row["parent"] == street);
+    auto grids_text = wangge_cli({"list", "grids", "--parent", c[0]["code"].get<std::string>(), "--db", db});
+    REQUIRE(grids_text.exit_code == 0);
+    CHECK(grids_text.out.find(c[0]["code"].get<std::string>() + "001") != std::string::npos);
+    CHECK(wangge_cli({"list", "grids", "--parent", "32", "--db", db}).exit_code == 1);
+
+    // An unknown community: an error naming `wangge list`, for history as for rebalance.
+    for (const auto& args : {std::vector<std::string>{"history", "--community", "320199009099", "--db", db},
+                             std::vector<std::string>{"rebalance", "--community", "320199009099", "--db", db}}) {
+        auto r = wangge_cli(args);
+        INFO(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("no community 320199009099") != std::string::npos);
+        CHECK(r.err.find("wangge list communities") != std::string::npos);
+    }
+
+    // Bootstrap the street anew, then undo: the undo of a bootstrap says what it would do and
+    // needs --force; with it, the community is left without grids.
+    REQUIRE(wangge_cli({"bootstrap", "--street", street, "--replace", "--db", db}).exit_code == 0);
+    const json after = json::parse(wangge_cli({"list", "communities", "--parent", street, "--db", db, "--json"}).out);
+    REQUIRE(after.size() >= 1);
+    const std::string community = after[0]["code"];
+    const std::size_t demo_grids = c[0]["code"] == community ? c[0]["grids"].get<std::size_t>() : 0;
+    auto refused = wangge_cli({"rebalance", "--community", community, "--undo", "--db", db});
+    INFO(refused.out << refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.out.find("(bootstrap) of community " + community) != std::string::npos);
+    CHECK(refused.err.find("--force") != std::string::npos);
+    CHECK(json::parse(wangge_cli({"list", "grids", "--parent", community, "--db", db, "--json"}).out).size() ==
+          after[0]["grids"].get<std::size_t>());
+    auto forced = wangge_cli({"rebalance", "--community", community, "--undo", "--force", "--db", db});
+    INFO(forced.out << forced.err);
+    CHECK(forced.exit_code == 0);
+    if (demo_grids > 0) // the demo's grids, as they were before the bootstrap
+        CHECK(json::parse(wangge_cli({"list", "grids", "--parent", community, "--db", db, "--json"}).out).size() == demo_grids);
+    // Its history records the bootstrap with a summary, and its undo.
+    const json history = json::parse(wangge_cli({"history", "--community", community, "--db", db, "--json"}).out);
+    REQUIRE(history.size() == 2);
+    CHECK(history[1]["action"] == "bootstrap");
+    CHECK(history[1]["summary"]["grids_after"] == after[0]["grids"]);
+    CHECK(history[0]["action"] == "undo");
+
+    // A street divided from nothing: undoing its bootstrap would leave the community without
+    // grids, and says so.
+    std::string features;
+    for (int k = 0; k < 12; ++k) {
+        const double x = 118.80 + 0.001 * (k % 4), y = 32.00 + 0.001 * (k / 4);
+        features += std::string(k ? "," : "") + R"({"type":"Feature","properties":{"households":60},"geometry":)" +
+                    R"({"type":"Polygon","coordinates":[[[)" + std::to_string(x) + "," + std::to_string(y) + "],[" +
+                    std::to_string(x + 0.0003) + "," + std::to_string(y) + "],[" + std::to_string(x + 0.0003) + "," +
+                    std::to_string(y + 0.0003) + "],[" + std::to_string(x) + "," + std::to_string(y + 0.0003) + "],[" +
+                    std::to_string(x) + "," + std::to_string(y) + "]]]}}";
+    }
+    std::ofstream(dir / "b.geojson") << R"({"type":"FeatureCollection","features":[)" << features << "]}";
+    const std::string fresh = (dir / "fresh.sqlite").string();
+    REQUIRE(wangge_cli({"import", "buildings", (dir / "b.geojson").string(), "--db", fresh}).exit_code == 0);
+    REQUIRE(wangge_cli({"bootstrap", "--street", "320102003", "--db", fresh}).exit_code == 0);
+    auto alone = wangge_cli({"rebalance", "--community", "320102003001", "--undo", "--db", fresh});
+    INFO(alone.out << alone.err);
+    CHECK(alone.exit_code == 1);
+    CHECK(alone.out.find("left without grids") != std::string::npos);
+    CHECK(alone.out.find("codes once used never return") != std::string::npos);
+    auto dry = wangge_cli({"rebalance", "--community", "320102003001", "--undo", "--force", "--dry-run", "--db", fresh});
+    CHECK(dry.exit_code == 0);
+    CHECK_FALSE(json::parse(wangge_cli({"list", "grids", "--db", fresh, "--json"}).out).empty());
+    CHECK(wangge_cli({"rebalance", "--community", "320102003001", "--undo", "--force", "--db", fresh}).exit_code == 0);
+    CHECK(json::parse(wangge_cli({"list", "grids", "--db", fresh, "--json"}).out).empty());
+}
