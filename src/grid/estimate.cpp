@@ -24,15 +24,22 @@ EstimatorConfig EstimatorConfig::defaults() {
     EstimatorConfig c;
     c.default_levels_by_use = {{"apartments", 6}, {"residential", 6}, {"dormitory", 5}, {"house", 2},
                                {"detached", 2},   {"terrace", 3},     {"yes", 3}};
-    c.non_residential_uses = {"school",     "university", "college",    "kindergarten", "hospital",
-                              "clinic",     "commercial", "retail",     "office",       "industrial",
-                              "warehouse",  "government", "public",     "civic",        "church",
-                              "temple",     "mosque",     "religious",  "train_station", "transportation",
-                              "garage",     "garages",    "parking",    "hotel",        "supermarket",
-                              "service",    "shed",       "roof",       "construction", "sports_centre",
-                              "stadium",    "museum",     "library",    "kiosk",        "toilets"};
+    // The same lists as data/estimator.json (a test checks that they agree).
+    c.non_residential_uses = {"school", "university", "college", "kindergarten", "hospital", "clinic",
+                              "commercial", "retail", "office", "industrial", "warehouse", "government",
+                              "public", "civic", "church", "temple", "mosque", "religious",
+                              "train_station", "transportation", "garage", "garages", "parking", "hotel",
+                              "supermarket", "service", "shed", "roof", "construction", "sports_centre",
+                              "stadium", "museum", "library", "kiosk", "toilets", "sports_hall",
+                              "grandstand", "pavilion", "theatre", "cinema", "exhibition_hall", "fire_station",
+                              "police", "courthouse", "townhall", "mall", "gymnasium", "arena",
+                              "bus_station", "railway_station", "station"};
     c.non_residential_name_keywords = {"大厦", "中心", "广场", "酒店", "宾馆", "饭店", "银行", "商场", "商厦", "医院",
-                                       "学校", "大学", "学院", "中学", "小学", "幼儿园", "政府", "写字楼", "办公楼"};
+                              "学校", "大学", "学院", "中学", "小学", "幼儿园", "政府", "写字楼", "办公楼", "图书馆",
+                              "博物馆", "美术馆", "展览馆", "纪念馆", "科技馆", "体育馆", "体育场", "体育中心", "游泳馆", "剧院",
+                              "剧场", "影院", "电影院", "音乐厅", "会堂", "礼堂", "会展", "车站", "火车站", "汽车站",
+                              "地铁站", "机场", "航站楼", "商城", "购物中心", "百货", "市场", "派出所", "消防", "法院",
+                              "检察院"};
     return c;
 }
 
