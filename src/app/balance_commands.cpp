@@ -132,6 +132,15 @@ void bootstrap_one(store::Database& db, const grid::Snapshot& s, const Bootstrap
         if (footprints.empty())
             throw Error(ErrorKind::unprocessable, "no_buildings", "no buildings to divide: import buildings first");
         in.boundary = geo::buffer_m(geo::convex_hull(geo::union_all(footprints)), 30);
+        // The hull sweeps in whatever stands near: say so, and what points elsewhere.
+        std::size_t elsewhere = 0;
+        for (const auto& b : snapshot->buildings())
+            if (b.row.grid_code && b.row.grid_code->compare(0, 9, street) != 0) ++elsewhere;
+        std::printf("no boundary given: using the outline of %zu buildings (their convex hull, 30 m out); pass "
+                    "--boundary FILE with the street's real boundary%s\n",
+                    footprints.size(),
+                    elsewhere ? (" (" + std::to_string(elsewhere) + " of these buildings are in grids of other streets)").c_str()
+                              : "");
     }
     if (in.street_name.empty() && stored) in.street_name = stored->name;
     in.units = units;

@@ -246,7 +246,15 @@ TEST_CASE("cli: list finds codes, an unknown community is an error that names li
     std::ofstream(dir / "b.geojson") << R"({"type":"FeatureCollection","features":[)" << features << "]}";
     const std::string fresh = (dir / "fresh.sqlite").string();
     REQUIRE(wangge_cli({"import", "buildings", (dir / "b.geojson").string(), "--db", fresh}).exit_code == 0);
-    REQUIRE(wangge_cli({"bootstrap", "--street", "320102003", "--db", fresh}).exit_code == 0);
+    auto boot = wangge_cli({"bootstrap", "--street", "320102003", "--db", fresh});
+    REQUIRE(boot.exit_code == 0);
+    CHECK(boot.out.find("no boundary given: using the outline of 12 buildings") != std::string::npos);
+    CHECK(boot.out.find("--boundary FILE") != std::string::npos);
+    std::smatch counts; // what bootstrap reports is what `info` counts
+    REQUIRE(std::regex_search(boot.out, counts, std::regex(R"((\d+) grids \((\d+) in band 250-500, (\d+) below, (\d+) above)")));
+    auto info = wangge_cli({"info", "--db", fresh});
+    CHECK(info.out.find(counts[1].str() + " (" + counts[2].str() + " in band 250-500, " + counts[3].str() + " below, " +
+                        counts[4].str() + " above") != std::string::npos);
     auto alone = wangge_cli({"rebalance", "--community", "320102003001", "--undo", "--db", fresh});
     INFO(alone.out << alone.err);
     CHECK(alone.exit_code == 1);
