@@ -103,7 +103,7 @@ Response BalanceEndpoints::rebalance(const Request& req, const grid::Snapshot& s
                             " but the data is now at version " + std::to_string(now) + "; make a new proposal");
         const balance::Proposal proposal = balance::propose_rebalance(snapshot, code, o);
         if (!proposal.changes_anything())
-            throw Error(ErrorKind::conflict, "nothing_to_apply", "every grid of " + code + " is already in the band");
+            throw Error(ErrorKind::conflict, "nothing_to_apply", "community " + code + ": " + proposal.note);
         proposal_json = balance::to_json(proposal, false);
         return balance::apply(db, proposal);
     });

@@ -73,7 +73,11 @@ int run_rebalance(const RebalanceCommand& c) {
     const balance::Proposal proposal = balance::propose_rebalance(*snapshot, c.community, o);
     if (c.json) std::printf("%s\n", balance::to_json(proposal, false).c_str());
     else std::fputs(balance::to_table(proposal).c_str(), stdout);
-    if (c.dry_run || !proposal.changes_anything()) return 0;
+    if (c.dry_run) return 0;
+    if (!proposal.changes_anything()) {
+        if (!c.json) std::printf("nothing applied\n");
+        return 0;
+    }
     const balance::AppliedChange done = balance::apply(*db, proposal);
     if (!c.json)
         std::printf("applied: %zu grids written, %zu removed, %zu buildings moved (change %lld, data version %lld; "

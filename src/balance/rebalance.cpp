@@ -61,9 +61,15 @@ ProposalSummary summarise(const std::vector<ProposedGrid>& grids, const grid::Ba
         if (g.kind == store::GridKind::unit) continue;
         ++s.grids;
         s.households += g.households;
-        if (g.households < band.min) ++s.below;
-        else if (g.households > band.max) ++s.above;
-        else ++s.in_band;
+        if (g.households < band.min) {
+            ++s.below;
+            s.outside += band.min - g.households;
+        } else if (g.households > band.max) {
+            ++s.above;
+            s.outside += g.households - band.max;
+        } else {
+            ++s.in_band;
+        }
         s.mean_polsby_popper += g.polsby_popper;
         s.mean_road_share += g.road_share;
     }
@@ -74,10 +80,58 @@ ProposalSummary summarise(const std::vector<ProposedGrid>& grids, const grid::Ba
     return s;
 }
 
+// The grids `rows` holding `held` described: households, shape, and the reason of each
+// residential grid out of the band, read off what it holds; `fill` sets kept, changed, moved.
+template <typename Fill>
+std::vector<ProposedGrid> describe(std::vector<store::GridRow>& rows, const std::vector<Holding>& held,
+                                   const grid::Band& band, const geo::Geometry& road_zone, Fill fill) {
+    int residential_rows = 0;
+    for (const store::GridRow& r : rows) residential_rows += r.kind == store::GridKind::residential ? 1 : 0;
+    // Grids below the band that touch no other residential grid: parts of the community alone.
+    std::vector<char> alone(rows.size(), 0);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (rows[r].kind != store::GridKind::residential || held[r].households >= band.min) continue;
+        alone[r] = 1;
+        for (std::size_t n = 0; n < rows.size() && alone[r]; ++n)
+            if (n != r && rows[n].kind == store::GridKind::residential &&
+                geo::shared_boundary_m(rows[r].geom, rows[n].geom) >= 0.5)
+                alone[r] = 0;
+    }
+    std::vector<ProposedGrid> out;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        ProposedGrid g;
+        g.code = rows[r].code;
+        g.name = rows[r].name;
+        g.kind = rows[r].kind;
+        g.households = held[r].households;
+        g.buildings = held[r].buildings;
+        fill(r, g);
+        const Shape s = shape_of(rows[r].geom, road_zone);
+        g.area_m2 = s.area_m2;
+        g.perimeter_m = s.perimeter_m;
+        g.polsby_popper = s.polsby_popper;
+        g.road_share = s.road_share;
+        if (g.kind == store::GridKind::residential) {
+            g.violation = reason(held[r], alone[r], residential_rows == 1, band);
+            g.explanation = explain(g.violation, held[r], band);
+        }
+        g.geom = std::move(rows[r].geom);
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
 // The 3-digit number of a grid code (its last three digits).
 int grid_number(const std::string& code) { return std::stoi(code.substr(12)); }
 
 } // namespace
+
+bool improves(const ProposalSummary& before, const ProposalSummary& after) {
+    if (before.grids == 0) return after.grids > 0;
+    if (after.in_band != before.in_band) return after.in_band > before.in_band;
+    if (after.outside != before.outside) return after.outside < before.outside;
+    return after.mean_polsby_popper >= before.mean_polsby_popper + 0.01;
+}
 
 Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& community_code, const RebalanceOptions& o) {
     if (o.band.min <= 0 || o.band.min > o.band.max)
@@ -108,7 +162,9 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
     for (std::size_t i = 0; i < today.size(); ++i) today_index[today[i]->code] = static_cast<int>(i);
 
     // Today's grids must tile the community for grids to be kept: otherwise divide from nothing.
-    if (!o.from_scratch && !today.empty()) {
+    // Grids that do not tile it gain from any division.
+    bool today_tiles = true;
+    if (!today.empty()) {
         std::vector<const geo::Geometry*> parts;
         double sum = 0;
         for (const grid::GridArea* g : today) parts.push_back(&g->geom);
@@ -119,7 +175,8 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
         const double gap_m2 = geo::area_m2(geo::difference(community->geom, covered));
         const double overlap_m2 = sum - covered_m2;
         const double tolerance = 1.0 + 1e-6 * community->area_m2;
-        if (gap_m2 > tolerance || overlap_m2 > tolerance) {
+        today_tiles = gap_m2 <= tolerance && overlap_m2 <= tolerance;
+        if (!today_tiles && !o.from_scratch) {
             char detail[160];
             std::snprintf(detail, sizeof detail, "gaps of %.0f m2 and overlaps of %.0f m2", gap_m2, overlap_m2);
             throw Error(ErrorKind::unprocessable, "invalid_grids",
@@ -315,63 +372,53 @@ Proposal propose_rebalance(const grid::Snapshot& snap, const std::string& commun
         if (b.grid_code != code) out.building_moves.push_back({b.id, b.grid_code, code});
         if (b.grid_code && *b.grid_code != code) row_moved[*where[i]] += b.households;
     }
-    int residential_rows = 0;
-    for (const store::GridRow& r : rows) residential_rows += r.kind == store::GridKind::residential ? 1 : 0;
-    // Grids below the band that touch no other residential grid: parts of the community alone.
-    std::vector<char> alone(rows.size(), 0);
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        if (rows[r].kind != store::GridKind::residential || held[r].households >= o.band.min) continue;
-        alone[r] = 1;
-        for (std::size_t n = 0; n < rows.size() && alone[r]; ++n)
-            if (n != r && rows[n].kind == store::GridKind::residential &&
-                geo::shared_boundary_m(rows[r].geom, rows[n].geom) >= 0.5)
-                alone[r] = 0;
-    }
+    // Today's grids as they stand, counted the same way: the "before" of the proposal, and what
+    // is proposed when the division found is no better.
+    std::vector<store::GridRow> today_rows;
+    for (const grid::GridArea* g : fixed) today_rows.push_back({g->code, community_code, g->name, g->kind, g->version, g->geom.clone()});
+    for (const grid::GridArea* g : today) today_rows.push_back({g->code, community_code, g->name, g->kind, g->version, g->geom.clone()});
+    const std::vector<Holding> today_held = holdings(today_rows, divided_rows);
 
-    std::set<std::string> surviving;
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        ProposedGrid g;
-        g.code = rows[r].code;
-        g.name = rows[r].name;
-        g.kind = rows[r].kind;
+    std::vector<ProposedGrid> after = describe(rows, held, o.band, road_zone, [&](std::size_t r, ProposedGrid& g) {
         g.kept = row_zone[r] < 0 || label[at(row_zone[r])] >= 0;
         g.changed = row_zone[r] >= 0 && (!unchanged[at(row_zone[r])] || row_grown[r]);
-        g.households = held[r].households;
-        g.buildings = held[r].buildings;
         g.households_moved = row_moved[r];
-        const Shape s = shape_of(rows[r].geom, road_zone);
-        g.area_m2 = s.area_m2;
-        g.perimeter_m = s.perimeter_m;
-        g.polsby_popper = s.polsby_popper;
-        g.road_share = s.road_share;
-        if (g.kind == store::GridKind::residential) {
-            // The reason is read off what the grid holds, not off the partitioner's zone.
-            g.violation = reason(held[r], alone[r], residential_rows == 1, o.band);
-            g.explanation = explain(g.violation, held[r], o.band);
-        }
-        g.geom = std::move(rows[r].geom);
-        surviving.insert(g.code);
-        out.households_moved += g.households_moved;
-        out.grids.push_back(std::move(g));
-    }
-    std::sort(out.grids.begin(), out.grids.end(), [](const ProposedGrid& l, const ProposedGrid& r) { return l.code < r.code; });
+    });
+    std::vector<ProposedGrid> before = describe(today_rows, today_held, o.band, road_zone, [](std::size_t, ProposedGrid& g) {
+        g.kept = true;
+        g.changed = false;
+    });
+    out.before = summarise(before, o.band);
+    out.after = summarise(after, o.band);
+
+    std::set<std::string> surviving;
+    for (const ProposedGrid& g : after) surviving.insert(g.code);
     for (const grid::GridArea* g : today)
         if (!surviving.count(g->code)) out.removed.push_back(g->code);
-
-    // Before: today's grids as they stand.
-    std::vector<ProposedGrid> before;
-    for (const grid::GridArea* g : today) {
-        ProposedGrid b;
-        b.code = g->code;
-        b.kind = g->kind;
-        b.households = static_cast<int>(g->stats.households);
-        const Shape s = shape_of(g->geom, road_zone);
-        b.polsby_popper = s.polsby_popper;
-        b.road_share = s.road_share;
-        before.push_back(std::move(b));
+    // Homes in no grid today that the division takes in are a gain of their own.
+    bool takes_in_homes = false;
+    for (std::size_t i = 0; i < divided.size(); ++i)
+        if (where[i] && !divided_rows[i]->grid_code && divided_rows[i]->households > 0) takes_in_homes = true;
+    out.grids = std::move(after);
+    for (ProposedGrid& g : out.grids) out.households_moved += g.households_moved;
+    if (!out.changes_anything()) {
+        out.note = out.after.in_band == out.after.grids ? "no change: every grid is in the band"
+                                                        : "no change: no better division was found";
+    } else if (today_tiles && !takes_in_homes && !improves(out.before, out.after)) {
+        char found[256];
+        std::snprintf(found, sizeof found,
+                      "nothing better was found: the best division found has %d in band, %d below, %d above "
+                      "(mean compactness %.2f), today's grids %d in band, %d below, %d above (%.2f)",
+                      out.after.in_band, out.after.below, out.after.above, out.after.mean_polsby_popper,
+                      out.before.in_band, out.before.below, out.before.above, out.before.mean_polsby_popper);
+        out.note = found;
+        out.grids = std::move(before);
+        out.removed.clear();
+        out.building_moves.clear();
+        out.households_moved = 0;
+        out.after = out.before;
     }
-    out.before = summarise(before, o.band);
-    out.after = summarise(out.grids, o.band);
+    std::sort(out.grids.begin(), out.grids.end(), [](const ProposedGrid& l, const ProposedGrid& r) { return l.code < r.code; });
     return out;
 }
 
@@ -382,6 +429,7 @@ std::string to_json(const Proposal& p, bool geometry) {
                               {"below", s.below},
                               {"above", s.above},
                               {"households", s.households},
+                              {"households_outside_band", s.outside},
                               {"mean_polsby_popper", std::round(s.mean_polsby_popper * 1000) / 1000},
                               {"mean_road_share", std::round(s.mean_road_share * 1000) / 1000}};
     };
@@ -411,6 +459,7 @@ std::string to_json(const Proposal& p, bool geometry) {
                      {"base_version", p.base_version},
                      {"band", {{"min", p.band.min}, {"max", p.band.max}}},
                      {"changes", p.changes_anything()},
+                     {"note", p.note},
                      {"before", summary(p.before)},
                      {"after", summary(p.after)},
                      {"households_moved", p.households_moved},
@@ -446,7 +495,7 @@ std::string to_table(const Proposal& p) {
     summary("after", p.after);
     std::snprintf(line, sizeof line, "households moved: %ld of %ld\n", p.households_moved, p.after.households);
     out += line;
-    if (!p.changes_anything()) out += "no change: every grid is in the band\n";
+    if (!p.note.empty()) out += p.note + "\n";
     return out;
 }
 

@@ -52,7 +52,16 @@ struct ProposalSummary {
     double mean_polsby_popper = 0;
     double mean_road_share = 0;
     long households = 0;
+    // How far the residential grids lie outside the band, in households: the sum over grids of
+    // (min - households) below the band and (households - max) above it.
+    long outside = 0;
 };
+
+// Whether `after` is a better division than `before` (docs/BALANCE.md, "Proposals that gain
+// nothing"): more grids in the band; else as many, fewer households outside the band; else the
+// same band, shapes more compact by at least 0.01 (mean Polsby-Popper). A community without
+// grids gains from any division.
+bool improves(const ProposalSummary& before, const ProposalSummary& after);
 
 struct Proposal {
     std::string community_code;
@@ -65,11 +74,16 @@ struct Proposal {
     long households_moved = 0;
     // Buildings whose grid changes: id, code before (none: in no grid), code after.
     std::vector<store::GridChange::BuildingMove> building_moves;
+    // Why nothing changes, when nothing does: every grid is in the band, or nothing better was
+    // found (the division found is described, today's grids are what is proposed).
+    std::string note;
     bool changes_anything() const;
 };
 
 inline constexpr double road_tolerance_m = 20.0;
 
+// A division that does not improve on today's grids is not offered: the proposal is then today's
+// grids, unchanged, and its note says what was found instead.
 // Throws Error(not_found, "unknown_code") for a community not in the snapshot,
 // Error(bad_request, "invalid_band") for a bad band.
 Proposal propose_rebalance(const grid::Snapshot& snapshot, const std::string& community_code,

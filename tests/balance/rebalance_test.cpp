@@ -258,6 +258,7 @@ TEST_CASE("rebalance: every community that left the band gets grids in the band 
         CHECK(p.base_version == snap->version());
         CHECK(p.changes_anything());
         CHECK(p.before.below + p.before.above > 0);
+        CHECK(balance::improves(p.before, p.after)); // only a division that gains is offered
         CHECK(p.after.households == p.before.households);
         check_tiles(*snap, community, p);
         check_band_and_moves(*snap, p, community.stats.households);
@@ -880,6 +881,61 @@ TEST_CASE("rebalance: a community below the band becomes one grid, flagged", "[b
         REQUIRE(p.grids.size() == 1);
         CHECK(p.grids.front().violation == Violation::area_below_min);
         CHECK_FALSE(p.grids.front().explanation.empty());
+    }
+}
+
+TEST_CASE("rebalance: a division that gains nothing is not offered", "[balance]") {
+    SECTION("the rule, on the summaries of a dry run that redrew a community for nothing") {
+        balance::ProposalSummary before{5, 3, 1, 1, 0.68, 0, 1500, 320};
+        balance::ProposalSummary after = before;
+        after.mean_polsby_popper = 0.63;
+        CHECK_FALSE(balance::improves(before, after)); // no grid into the band, worse shapes
+        after.mean_polsby_popper = 0.685;
+        CHECK_FALSE(balance::improves(before, after)); // shapes hardly better
+        after.mean_polsby_popper = 0.70;
+        CHECK(balance::improves(before, after)); // the same band, more compact
+        after = before;
+        after.in_band = 4;
+        after.above = 0;
+        after.mean_polsby_popper = 0.50;
+        CHECK(balance::improves(before, after)); // one more grid in the band is worth some shape
+        after = before;
+        after.outside = 100;
+        CHECK(balance::improves(before, after)); // nearer the band
+        after.in_band = 2;
+        after.below = 2;
+        CHECK_FALSE(balance::improves(before, after)); // a grid fewer in the band
+        CHECK(balance::improves(balance::ProposalSummary{}, before)); // a community without grids
+    }
+    SECTION("redrawing square grids in the band from scratch: today's grids stay, and apply has nothing") {
+        SyntheticDistrict d;
+        const std::string c = d.add_community("001", rect_m(0, 0, 450, 150));
+        for (int i = 0; i < 3; ++i) {
+            d.add_grid(c, "00" + std::to_string(i + 1), rect_m(150 * i, 0, 150 * (i + 1), 150));
+            add_lattice(d, 150 * i + 25, 25, 3, 3, 50, 35); // 315 households a grid
+        }
+        const auto snap = d.snapshot();
+        RebalanceOptions o;
+        o.from_scratch = true;
+        const Proposal p = balance::propose_rebalance(*snap, c, o);
+        INFO(balance::to_table(p));
+        CHECK_FALSE(p.changes_anything());
+        CHECK(p.building_moves.empty());
+        CHECK(p.removed.empty());
+        CHECK(p.households_moved == 0);
+        CHECK(p.after.in_band == 3);
+        CHECK(p.before.in_band == 3);
+        CHECK(p.note.rfind("nothing better was found", 0) == 0);
+        CHECK(balance::to_table(p).find(p.note) != std::string::npos);
+        REQUIRE(p.grids.size() == 3);
+        for (const ProposedGrid& g : p.grids) {
+            INFO("grid " << g.code);
+            CHECK(g.kept);
+            CHECK_FALSE(g.changed);
+            CHECK(g.households == 315);
+            CHECK(same_wkb(g.geom, snap->find_grid(g.code)->geom));
+        }
+        CHECK(balance::to_json(p, false).find("\"changes\":false") != std::string::npos);
     }
 }
 
