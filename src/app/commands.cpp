@@ -257,7 +257,23 @@ int run_import(const ImportCommand& c) {
         throw Error(ErrorKind::bad_request, "invalid_option",
                     "unknown import target '" + c.target + "'; use streets, communities, grids, buildings, roads or units");
     auto t0 = std::chrono::steady_clock::now();
+    std::error_code exists_ec;
+    const bool new_file = !std::filesystem::exists(c.db, exists_ec);
     auto db = store::Database::open(c.db, store::OpenMode::create);
+    // A first import that fails leaves no empty database behind.
+    struct RemoveOnFailure {
+        std::filesystem::path path;
+        std::unique_ptr<store::Database>* db;
+        bool armed;
+        ~RemoveOnFailure() {
+            if (!armed) return;
+            db->reset();
+            std::error_code ec;
+            for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix, ec);
+        }
+    } cleanup{c.db, &db, new_file};
+    // Where the other layers lie, to warn about an import that lands elsewhere (a wrong CRS).
+    const std::optional<BBox> before = db->extent();
     ProgressBar bar("importing");
     ingest::ImportOptions o;
     o.target = *target;
@@ -266,13 +282,32 @@ int run_import(const ImportCommand& c) {
     o.crs = c.crs;
     o.field_map = c.field_map;
     o.replace = c.replace;
+    o.update = c.update;
+    o.update_key = c.key == "id" ? ingest::ImportOptions::Key::id : ingest::ImportOptions::Key::source_id;
     if (c.estimator_config) o.estimator = grid::EstimatorConfig::load(*c.estimator_config);
     o.progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
     ingest::ImportReport r = ingest::import_file(*db, o);
+    cleanup.armed = false;
     bar.finish();
-    std::printf("imported %s from %s in %.1fs: %zu read, %zu stored, %zu repaired, %zu skipped\n", c.target.c_str(),
-                c.file.string().c_str(), seconds_since(t0), r.read, r.stored, r.repaired, r.skipped);
-    if (*target == ingest::Target::buildings)
+    std::printf("%s %s from %s in %.1fs: %zu read, %zu %s, %zu repaired, %zu skipped\n",
+                c.update ? "updated" : "imported", c.target.c_str(), c.file.string().c_str(), seconds_since(t0), r.read,
+                r.stored, c.update ? "updated" : "stored", r.repaired, r.skipped);
+    if (r.extent) {
+        std::printf("extent: longitude %.5f to %.5f, latitude %.5f to %.5f (WGS84)\n", r.extent->min_lon,
+                    r.extent->max_lon, r.extent->min_lat, r.extent->max_lat);
+        const bool apart = before && (r.extent->max_lon < before->min_lon || r.extent->min_lon > before->max_lon ||
+                                      r.extent->max_lat < before->min_lat || r.extent->min_lat > before->max_lat);
+        if (apart)
+            std::printf("warning: this lies apart from what the database already held (longitude %.5f to %.5f, "
+                        "latitude %.5f to %.5f): is --crs right? A wrong Gauss-Kruger zone moves data by 3 or 6 "
+                        "degrees of longitude\n",
+                        before->min_lon, before->max_lon, before->min_lat, before->max_lat);
+    }
+    if (*target == ingest::Target::buildings && c.update)
+        std::printf("households of the updated buildings: %ld before, %ld after (%zu estimated from footprint and "
+                    "levels)\n",
+                    r.households_before, r.households_total, r.estimated);
+    else if (*target == ingest::Target::buildings)
         std::printf("households: %ld in all, %zu buildings estimated from footprint and levels\n", r.households_total,
                     r.estimated);
     for (const auto& issue : r.issues)

@@ -53,6 +53,8 @@ struct ImportCommand {
     std::optional<std::string> layer;
     std::map<std::string, std::string> field_map;
     bool replace = false;
+    bool update = false;        // buildings: change stored ones, matched by `key`
+    std::string key = "source_id"; // source_id | id
     std::optional<std::filesystem::path> estimator_config;
 };
 int run_import(const ImportCommand& c);

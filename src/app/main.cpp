@@ -27,6 +27,7 @@ std::map<std::string, std::string> parse_maps(const std::vector<std::string>& ma
 int main(int argc, char** argv) {
     CLI::App cli{"Wangge (网格): community grid management server"};
     cli.require_subcommand(1);
+    cli.set_version_flag("--version", std::string("wangge ") + WANGGE_VERSION);
     std::string db = "wangge.sqlite";
 
     wangge::app::ServeOptions serve;
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
     serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
     serve_cmd->add_option("--port", serve.port, "Port to listen on (0 = any free port)")->capture_default_str();
-    serve_cmd->add_option("--threads", serve.threads, "Worker threads (0 = one per core)")->capture_default_str();
+    serve_cmd->add_option("--threads", serve.threads, "HTTP worker threads (0 = cores + render threads)")->capture_default_str();
     serve_cmd->add_option("--band-min", serve.band_min, "Lower household bound of a residential grid")
         ->capture_default_str();
     serve_cmd->add_option("--band-max", serve.band_max, "Upper household bound of a residential grid")
@@ -96,6 +97,11 @@ int main(int argc, char** argv) {
     import_cmd->add_option("--layer", imp.layer, "Layer to read (default: the only one; OSM: multipolygons/lines)");
     import_cmd->add_option("--map", maps, "field=column, e.g. --map code=GRID_ID (repeatable)");
     import_cmd->add_flag("--replace", imp.replace, "Overwrite stored rows with the same code (buildings, roads, units: replace the whole layer)");
+    import_cmd->add_flag("--update", imp.update,
+                         "Buildings: change stored buildings (only the fields the file gives) instead of adding");
+    import_cmd->add_option("--key", imp.key, "With --update: match buildings by source_id or by Wangge's id")
+        ->check(CLI::IsMember({"source_id", "id"}))
+        ->capture_default_str();
     import_cmd->add_option("--estimator", estimator, "Household estimator configuration (JSON)");
 
     wangge::app::DemoCommand demo;

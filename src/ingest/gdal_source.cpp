@@ -229,7 +229,9 @@ Source::Source(const ImportOptions& options) : m_where(options.path.string()) {
             for (const char* tag : {"amenity", "military", "landuse"})
                 if (const int i = schema().GetFieldIndex(tag); i >= 0) m_unit_columns.push_back(i);
     }
-    m_reprojection.emplace(m_layer->GetSpatialRef(), options.crs, options.path.string());
+    // A layer without geometry (a CSV of households for --update) needs no CRS.
+    if (m_layer->GetLayerDefn()->GetGeomFieldCount() > 0 || options.crs)
+        m_reprojection.emplace(m_layer->GetSpatialRef(), options.crs, options.path.string());
 }
 
 std::size_t Source::feature_count() const {
@@ -260,7 +262,7 @@ bool Source::wanted(const OGRFeature& feature) const {
 
 std::optional<geo::Geometry> Source::geometry(OGRFeature& feature, const std::string& label) const {
     OGRGeometry* g = feature.GetGeometryRef();
-    if (!g) return std::nullopt;
+    if (!g || !m_reprojection) return std::nullopt;
     OGRGeometryUniquePtr converted;
     if (g->hasCurveGeometry()) { // arcs: GEOS has none, so approximate them by segments
         converted.reset(g->getLinearGeometry());

@@ -44,6 +44,14 @@ private:
             f.geom = m_source.geometry(ogr, label(f));
             m_writer.write(f);
             ++m_report.stored;
+            if (f.geom && !f.geom->is_empty()) {
+                const BBox b = f.geom->bbox();
+                m_report.extent = m_report.extent ? BBox{std::min(m_report.extent->min_lon, b.min_lon),
+                                                         std::min(m_report.extent->min_lat, b.min_lat),
+                                                         std::max(m_report.extent->max_lon, b.max_lon),
+                                                         std::max(m_report.extent->max_lat, b.max_lat)}
+                                                  : b;
+            }
         } catch (const detail::Rejected& r) {
             if (detail::is_strict(m_options.target)) throw Error(r.kind(), r.code(), label(f) + ": " + r.what());
             m_report.issues.push_back({index, f.id, r.what(), true});
@@ -98,6 +106,12 @@ std::string_view to_string(Target target) noexcept {
 ImportReport import_file(store::Database& db, const ImportOptions& options) {
     // Everything that can be checked without the database (file, layer, CRS, --map) is checked
     // before the write transaction starts.
+    if (options.update && options.target != Target::buildings)
+        throw Error(ErrorKind::bad_request, "invalid_option",
+                    "--update changes stored buildings; for " + std::string(to_string(options.target)) +
+                        " import with --replace");
+    if (options.update && options.replace)
+        throw Error(ErrorKind::bad_request, "invalid_option", "--update and --replace exclude each other");
     detail::Source source(options);
     detail::Columns columns(source.schema(), detail::fields_of(options.target), options.field_map, source.where());
 

@@ -36,6 +36,10 @@ struct ImportOptions {
     // Wangge field -> source column, e.g. {"code", "GRID_ID"}; overrides the default columns.
     std::map<std::string, std::string> field_map;
     bool replace = false; // overwrite streets/communities/grids whose code is stored; replace all buildings/roads
+    // Buildings only: change stored buildings instead of adding, each matched by its source id
+    // (or by Wangge's building id), only the fields the file gives (docs/IMPORT.md, "Updating").
+    bool update = false;
+    enum class Key { source_id, id } update_key = Key::source_id;
     grid::EstimatorConfig estimator = grid::EstimatorConfig::defaults();
     std::function<void(std::size_t done, std::size_t total)> progress; // total 0 when unknown
 };
@@ -56,7 +60,9 @@ struct ImportReport {
     std::size_t estimated = 0; // buildings whose households were estimated
     std::vector<FeatureIssue> issues;
     grid::AssignmentReport assignment; // filled when buildings or grids were imported
-    long households_total = 0;         // buildings: sum of households stored
+    long households_total = 0;         // buildings: sum of households stored (updated)
+    long households_before = 0;        // --update: sum of households of the updated buildings before
+    std::optional<BBox> extent;        // of what was stored, WGS84
 };
 
 // Imports one layer in one transaction: on any exception the database is left as it was.
@@ -64,7 +70,9 @@ struct ImportReport {
 // Error(io) for an unreadable file, Error(unprocessable) for a feature that does not fit a
 // strict target (streets/communities/grids), for coordinates outside WGS84 after reprojection,
 // or when no feature at all could be stored, and Error(conflict) for a code already stored
-// without `replace`.
+// without `replace`. With `update`, a feature that matches no stored building (or several) is
+// skipped and listed; Error(bad_request, "invalid_option") for `update` with another target or
+// with `replace`.
 ImportReport import_file(store::Database& db, const ImportOptions& options);
 
 // The union of every polygon in a file (any format and CRS, as import_file reads it), in WGS84:

@@ -51,6 +51,16 @@ std::optional<double> positive_height(const std::optional<std::string>& text) {
     return v;
 }
 
+// The households_estimated column (as Wangge exports it): true, 1, yes.
+bool marked_estimated(const Record& r) {
+    const auto v = r.get("households_estimated");
+    if (!v) return false;
+    const std::string t = to_lower(*v);
+    return t == "true" || t == "1" || t == "yes" || t == "t";
+}
+
+bool has_address(const Record& r) { return r.get("address") || r.get("addr_street") || r.get("addr_housenumber"); }
+
 std::string address_of(const Record& r) {
     if (auto address = r.get("address")) return *address;
     std::string street = r.get("addr_street").value_or("");
@@ -74,8 +84,10 @@ std::vector<FieldSpec> fields_of(Target target) {
                 {"name", {"name"}},
                 {"use", {"use", "building"}},
                 {"floors", {"floors", "building_levels", "building:levels", "levels"}, "building:levels"},
-                {"height", {"height"}, "height"},
+                {"height", {"height", "height_m"}, "height"},
                 {"households", {"households", "hh"}},
+                {"households_estimated", {"households_estimated"}},
+                {"building_id", {"building_id", "id"}},
                 {"address", {"address"}},
                 {"addr_street", {"addr_street", "addr:street"}, "addr:street"},
                 {"addr_housenumber", {"addr_housenumber", "addr:housenumber"}, "addr:housenumber"}};
@@ -108,7 +120,7 @@ void Writer::write(const Feature& f) {
     case Target::streets: return write_street(f);
     case Target::communities: return write_community(f);
     case Target::grids: return write_grid(f);
-    case Target::buildings: return write_building(f);
+    case Target::buildings: return m_options.update ? update_building(f) : write_building(f);
     case Target::roads: return write_road(f);
     case Target::units: return write_unit(f);
     }
@@ -195,6 +207,7 @@ void Writer::write_building(const Feature& f) {
     row.height_m = positive_height(f.record.get("height"));
     if (auto counted = counted_households(f.record.get("households"))) {
         row.households = *counted;
+        row.households_estimated = marked_estimated(f.record); // an export's estimate stays one
     } else {
         auto estimate =
             grid::estimate_households(m_options.estimator, geo::area_m2(row.geom), row.use, row.floors, row.height_m,
@@ -204,6 +217,67 @@ void Writer::write_building(const Feature& f) {
         ++m_report.estimated;
     }
     m_db.insert_building(row);
+    m_report.households_total += row.households;
+}
+
+void Writer::update_building(const Feature& f) {
+    std::vector<store::BuildingRow> matches;
+    if (m_options.update_key == ImportOptions::Key::id) {
+        const auto text = f.record.get("building_id");
+        if (!text) throw Rejected("missing_id", "it has no building id (column id, or --map building_id=COLUMN)");
+        const auto id = code_value(f.record, "building_id");
+        if (!id || id->empty() || id->size() > 18 || id->find_first_not_of("0123456789") != std::string::npos)
+            throw Rejected("invalid_id", "its building id '" + *text + "' is not a number");
+        if (auto row = m_db.find_building(std::stoll(*id))) matches.push_back(std::move(*row));
+        if (matches.empty()) throw Rejected("unknown_building", "no stored building has id " + *id);
+    } else {
+        if (f.id.empty())
+            throw Rejected("missing_id", "it has no source id (column source_id, osm_id or id; or match by "
+                                         "Wangge's building id with --key id)");
+        matches = m_db.find_buildings(f.id);
+        if (matches.empty()) throw Rejected("unknown_building", "no stored building has source id " + f.id);
+        if (matches.size() > 1)
+            throw Rejected("ambiguous_source_id", std::to_string(matches.size()) + " stored buildings have source id " +
+                                                      f.id + ": update them by building id (--key id)");
+    }
+    store::BuildingRow row = std::move(matches.front());
+    m_report.households_before += row.households;
+    // Only the fields given change; what the estimate reads from changes it when it was one.
+    bool estimate_inputs = false;
+    if (auto v = f.record.get("name")) {
+        row.name = *v;
+        estimate_inputs = true;
+    }
+    if (auto v = f.record.get("use")) {
+        row.use = to_lower(*v);
+        estimate_inputs = true;
+    }
+    if (has_address(f.record)) row.address = address_of(f.record);
+    if (auto v = f.record.get("floors")) {
+        row.floors = positive_levels(v);
+        estimate_inputs = true;
+    }
+    if (auto v = f.record.get("height")) {
+        row.height_m = positive_height(v);
+        estimate_inputs = true;
+    }
+    if (f.geom) {
+        row.geom = polygonal(f);
+        estimate_inputs = true;
+    }
+    const auto given = f.record.get("households");
+    if (auto counted = counted_households(given)) {
+        row.households = *counted;
+        row.households_estimated = marked_estimated(f.record);
+    } else if (given || (row.households_estimated && estimate_inputs)) {
+        // A negative count ("unknown") asks for an estimate; an estimate follows its inputs.
+        row.households = grid::estimate_households(m_options.estimator, geo::area_m2(row.geom), row.use, row.floors,
+                                                   row.height_m, row.name)
+                             .households;
+        row.households_estimated = true;
+        ++m_report.estimated;
+    }
+    m_db.update_building(row);
     m_report.households_total += row.households;
 }
 

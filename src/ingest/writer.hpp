@@ -36,6 +36,7 @@ private:
     void write_community(const Feature& f);
     void write_grid(const Feature& f);
     void write_building(const Feature& f);
+    void update_building(const Feature& f);
     void write_road(const Feature& f);
     void write_unit(const Feature& f);
 

@@ -286,24 +286,66 @@ void Database::set_building_grid(std::int64_t id, const std::optional<std::strin
     st.bind(1, grid_code).bind(2, id).run();
 }
 
+namespace {
+
+constexpr const char* building_columns = "SELECT id, source_id, name, use, address, floors, height_m, households, "
+                                         "households_estimated, grid_code, AsBinary(geom) FROM buildings ";
+
+BuildingRow read_building(Statement& st) {
+    BuildingRow r;
+    r.id = st.int64(0);
+    r.source_id = st.text(1);
+    r.name = st.text(2);
+    r.use = st.text(3);
+    r.address = st.text(4);
+    if (!st.is_null(5)) r.floors = static_cast<int>(st.int64(5));
+    if (!st.is_null(6)) r.height_m = st.real(6);
+    r.households = static_cast<int>(st.int64(7));
+    r.households_estimated = st.int64(8) != 0;
+    if (!st.is_null(9)) r.grid_code = st.text(9);
+    r.geom = geo::from_wkb(st.blob(10));
+    return r;
+}
+
+} // namespace
+
 void Database::for_each_building(const std::function<void(BuildingRow&&)>& visit) {
-    Statement st(m_db, "SELECT id, source_id, name, use, address, floors, height_m, households, "
-                       "households_estimated, grid_code, AsBinary(geom) FROM buildings ORDER BY id");
-    while (st.step()) {
-        BuildingRow r;
-        r.id = st.int64(0);
-        r.source_id = st.text(1);
-        r.name = st.text(2);
-        r.use = st.text(3);
-        r.address = st.text(4);
-        if (!st.is_null(5)) r.floors = static_cast<int>(st.int64(5));
-        if (!st.is_null(6)) r.height_m = st.real(6);
-        r.households = static_cast<int>(st.int64(7));
-        r.households_estimated = st.int64(8) != 0;
-        if (!st.is_null(9)) r.grid_code = st.text(9);
-        r.geom = geo::from_wkb(st.blob(10));
-        visit(std::move(r));
-    }
+    Statement st(m_db, std::string(building_columns) + "ORDER BY id");
+    while (st.step()) visit(read_building(st));
+}
+
+std::optional<BuildingRow> Database::find_building(std::int64_t id) {
+    Statement st(m_db, std::string(building_columns) + "WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_building(st);
+}
+
+std::vector<BuildingRow> Database::find_buildings(const std::string& source_id) {
+    Statement st(m_db, std::string(building_columns) + "WHERE source_id = ? ORDER BY id");
+    st.bind(1, source_id);
+    std::vector<BuildingRow> out;
+    while (st.step()) out.push_back(read_building(st));
+    return out;
+}
+
+void Database::update_building(const BuildingRow& row) {
+    auto& st = cached(m_db, m_stmts->cache,
+                      "UPDATE buildings SET source_id = ?, name = ?, use = ?, address = ?, floors = ?, height_m = ?, "
+                      "households = ?, households_estimated = ?, grid_code = ?, geom = GeomFromWKB(?, 4326) "
+                      "WHERE id = ?");
+    st.bind(1, row.source_id)
+        .bind(2, row.name)
+        .bind(3, row.use)
+        .bind(4, row.address)
+        .bind(5, row.floors ? std::optional<std::int64_t>(*row.floors) : std::nullopt)
+        .bind(6, row.height_m)
+        .bind(7, std::int64_t{row.households})
+        .bind(8, std::int64_t{row.households_estimated ? 1 : 0})
+        .bind(9, row.grid_code)
+        .bind(10, multi_wkb(row.geom))
+        .bind(11, row.id)
+        .run();
 }
 
 std::vector<BuildingRow> Database::load_buildings() {
@@ -393,6 +435,20 @@ std::vector<UnitRow> Database::load_units() {
 }
 
 void Database::delete_all_units() { exec("DELETE FROM units"); }
+
+std::optional<BBox> Database::extent() {
+    std::optional<BBox> out;
+    for (const char* table : {"streets", "communities", "grids", "buildings", "roads", "units"}) {
+        Statement st(m_db, std::string("SELECT Min(MbrMinX(geom)), Min(MbrMinY(geom)), Max(MbrMaxX(geom)), "
+                                       "Max(MbrMaxY(geom)) FROM ") + table);
+        if (!st.step() || st.is_null(0)) continue;
+        const BBox b{st.real(0), st.real(1), st.real(2), st.real(3)};
+        out = out ? BBox{std::min(out->min_lon, b.min_lon), std::min(out->min_lat, b.min_lat),
+                         std::max(out->max_lon, b.max_lon), std::max(out->max_lat, b.max_lat)}
+                  : b;
+    }
+    return out;
+}
 
 std::size_t Database::count(Level level) {
     Statement st(m_db, "SELECT count(*) FROM " + std::string(table_of(level)));

@@ -113,6 +113,11 @@ public:
     std::int64_t insert_building(const BuildingRow& row); // returns the new id
     void set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code);
     std::vector<BuildingRow> load_buildings();
+    // The building of `id`, or nullopt; the buildings whose source id is `source_id`.
+    std::optional<BuildingRow> find_building(std::int64_t id);
+    std::vector<BuildingRow> find_buildings(const std::string& source_id);
+    // Writes every field of the stored building `row.id` (an update of `wangge import --update`).
+    void update_building(const BuildingRow& row);
     // Streams buildings in id order without holding them all.
     void for_each_building(const std::function<void(BuildingRow&&)>& visit);
     // --- roads ---
@@ -123,6 +128,9 @@ public:
     // Deletes every stored building / road (an import with --replace swaps the whole layer).
     void delete_all_buildings();
     void delete_all_roads();
+    // The box of everything stored with a geometry (areas, buildings, roads, units), or nullopt
+    // for an empty database.
+    std::optional<BBox> extent();
     // Units (单位) areas; the geometry must be polygonal.
     std::int64_t insert_unit(const UnitRow& row);
     std::vector<UnitRow> load_units();

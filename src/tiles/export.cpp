@@ -34,11 +34,13 @@ BBox export_bounds(const grid::Snapshot& snapshot, const ExportRange& range) {
     return b;
 }
 
-void require_zooms(const ExportRange& range, int lowest, int highest) {
-    if (range.minzoom > range.maxzoom || range.minzoom < lowest || range.maxzoom > highest)
-        invalid("zooms " + std::to_string(range.minzoom) + ".." + std::to_string(range.maxzoom) +
-                " are outside " + std::to_string(lowest) + ".." + std::to_string(highest) +
-                " or in the wrong order");
+void require_zooms(const ExportRange& range, int lowest, int highest, const std::string& what,
+                   const std::string& hint) {
+    const std::string asked = std::to_string(range.minzoom) + ".." + std::to_string(range.maxzoom);
+    if (range.minzoom > range.maxzoom) invalid("zooms " + asked + " are in the wrong order: --minzoom is above --maxzoom");
+    if (range.minzoom < lowest || range.maxzoom > highest)
+        invalid(what + " has zooms " + std::to_string(lowest) + ".." + std::to_string(highest) + ", and zooms " +
+                asked + " reach outside them" + hint);
 }
 
 void write_metadata(store::MbtilesWriter& out, std::string_view name, std::string_view format,
@@ -90,7 +92,13 @@ ExportSummary write_tiles(const BBox& bounds, const ExportRange& range,
 
 ExportSummary export_tiles(const grid::Snapshot& snapshot, VectorLayer layer, const ExportRange& range,
                            store::MbtilesWriter& out, const ExportProgress& progress) {
-    detail::require_zooms(range, layer_min_zoom(layer), vector_max_zoom);
+    const int lowest = layer_min_zoom(layer);
+    detail::require_zooms(range, lowest, vector_max_zoom, "layer " + std::string(to_string(layer)),
+                          range.minzoom < lowest && lowest > layer_min_zoom(VectorLayer::hierarchy)
+                              ? "; for lower zooms export --layer hierarchy (zooms " +
+                                    std::to_string(layer_min_zoom(VectorLayer::hierarchy)) + ".." +
+                                    std::to_string(vector_max_zoom) + ")"
+                              : std::string());
     const BBox bounds = detail::export_bounds(snapshot, range);
     const std::string name = "wangge " + std::string(to_string(layer));
     detail::write_metadata(out, name, "pbf", "Wangge community grid map, vector layer " + std::string(to_string(layer)),
@@ -108,7 +116,7 @@ ExportSummary export_tiles(const grid::Snapshot& snapshot, VectorLayer layer, co
 ExportSummary export_tiles(const grid::Snapshot& snapshot, std::string_view name, std::string_view format,
                            const ExportRange& range, const TileRenderer& render, store::MbtilesWriter& out,
                            const ExportProgress& progress) {
-    detail::require_zooms(range, 0, max_zoom);
+    detail::require_zooms(range, 0, max_zoom, "layer " + std::string(name), {});
     const BBox bounds = detail::export_bounds(snapshot, range);
     detail::write_metadata(out, name, format, "Wangge community grid map, " + std::string(name), bounds, range);
     return detail::write_tiles(bounds, range, render, out, progress);

@@ -266,3 +266,58 @@ TEST_CASE("cli: list finds codes, an unknown community is an error that names li
     CHECK(wangge_cli({"rebalance", "--community", "320102003001", "--undo", "--force", "--db", fresh}).exit_code == 0);
     CHECK(json::parse(wangge_cli({"list", "grids", "--db", fresh, "--json"}).out).empty());
 }
+
+TEST_CASE("cli: import prints its extent, warns when it lands apart, and a failed first import leaves no file",
+          "[cli]") {
+    test::TempDir dir;
+    const auto db = (dir / "w.sqlite").string();
+    auto square = [](double lon, double lat) {
+        char ring[256];
+        std::snprintf(ring, sizeof ring, "[[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f]]", lon, lat,
+                      lon + 0.0004, lat, lon + 0.0004, lat + 0.0003, lon, lat + 0.0003, lon, lat);
+        return std::string(R"({"type":"Feature","properties":{"households":10},"geometry":{"type":"Polygon","coordinates":[)") +
+               ring + "]}}";
+    };
+    std::ofstream(dir / "here.geojson") << R"({"type":"FeatureCollection","features":[)" << square(118.78, 32.04) << "]}";
+    // The same buildings 3 degrees west, as a wrong Gauss-Kruger zone puts them.
+    std::ofstream(dir / "west.geojson") << R"({"type":"FeatureCollection","features":[)" << square(115.78, 32.04) << "]}";
+
+    auto first = wangge_cli({"import", "buildings", (dir / "here.geojson").string(), "--db", db});
+    INFO(first.out << first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.out.find("extent: longitude 118.78000 to 118.78040, latitude 32.04000 to 32.04030") != std::string::npos);
+    CHECK(first.out.find("warning") == std::string::npos);
+    auto again = wangge_cli({"import", "buildings", (dir / "here.geojson").string(), "--db", db});
+    CHECK(again.out.find("warning") == std::string::npos);
+    auto west = wangge_cli({"import", "buildings", (dir / "west.geojson").string(), "--db", db});
+    INFO(west.out);
+    REQUIRE(west.exit_code == 0);
+    CHECK(west.out.find("warning: this lies apart from what the database already held") != std::string::npos);
+    CHECK(west.out.find("is --crs right?") != std::string::npos);
+
+    // A first import that fails leaves nothing; a failed import into a database keeps it.
+    std::ofstream(dir / "broken.geojson") << "{\"type\": \"FeatureCollection\", \"features\": [";
+    const auto fresh = dir / "fresh.sqlite";
+    auto failed = wangge_cli({"import", "buildings", (dir / "broken.geojson").string(), "--db", fresh.string()});
+    CHECK(failed.exit_code == 1);
+    CHECK_FALSE(std::filesystem::exists(fresh));
+    CHECK_FALSE(std::filesystem::exists(fresh.string() + "-wal"));
+    auto failed_again = wangge_cli({"import", "buildings", (dir / "broken.geojson").string(), "--db", db});
+    CHECK(failed_again.exit_code == 1);
+    CHECK(std::filesystem::exists(db));
+
+    // --update: only households, by source id; a row that matches nothing is listed.
+    std::ofstream(dir / "ids.geojson") << R"({"type":"FeatureCollection","features":[)"
+                                        << R"({"type":"Feature","properties":{"source_id":"b1","households":40},"geometry":{"type":"Polygon","coordinates":[[[118.79,32.04],[118.7904,32.04],[118.7904,32.0403],[118.79,32.0403],[118.79,32.04]]]}}]})";
+    REQUIRE(wangge_cli({"import", "buildings", (dir / "ids.geojson").string(), "--db", db}).exit_code == 0);
+    std::ofstream(dir / "households.csv") << "source_id,households\nb1,55\nnope,3\n";
+    auto update = wangge_cli({"import", "buildings", (dir / "households.csv").string(), "--db", db, "--update"});
+    INFO(update.out << update.err);
+    REQUIRE(update.exit_code == 0);
+    CHECK(update.out.find("updated buildings from") != std::string::npos);
+    CHECK(update.out.find("2 read, 1 updated") != std::string::npos);
+    CHECK(update.out.find("households of the updated buildings: 40 before, 55 after") != std::string::npos);
+    CHECK(update.out.find("no stored building has source id nope") != std::string::npos);
+    auto wrong_key = wangge_cli({"import", "buildings", (dir / "households.csv").string(), "--db", db, "--update", "--key", "osm"});
+    CHECK(wrong_key.exit_code != 0);
+}

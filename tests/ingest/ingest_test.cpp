@@ -647,3 +647,127 @@ TEST_CASE("units keep their kind from a kind column or OSM tags, an unknown kind
     REQUIRE(w.db->load_units().size() == 1);
     CHECK(w.db->load_units()[0].kind == store::UnitKind::school);
 }
+
+TEST_CASE("buildings: the field names Wangge exports import back as they were") {
+    Workspace w;
+    // As GET /api/v1/buildings writes them: height_m, households_estimated, id and source_id.
+    auto path = w.file(
+        "export.geojson",
+        collection({feature(R"("id":7,"source_id":"way/1","name":"一号楼","use":"residential","floors":6,"height_m":19.5,"households":48,"households_estimated":true,"grid_code":null)",
+                            polygon_geometry(rect(118.78, 32.04, 118.7804, 32.0403))),
+                    feature(R"("id":8,"source_id":"way/2","use":"residential","floors":null,"height_m":null,"households":120,"households_estimated":false)",
+                            polygon_geometry(rect(118.781, 32.04, 118.7814, 32.0403)))}));
+    auto report = w.run(Target::buildings, path);
+    CHECK(report.stored == 2);
+    CHECK(report.estimated == 0); // both had a number
+    std::map<std::string, store::BuildingRow> by_id;
+    for (auto& b : w.db->load_buildings()) by_id.emplace(b.source_id, std::move(b));
+    REQUIRE(by_id.size() == 2);
+    const auto& one = by_id.at("way/1");
+    CHECK(one.height_m == std::optional<double>(19.5));
+    CHECK(one.floors == 6);
+    CHECK(one.households == 48);
+    CHECK(one.households_estimated); // an estimate stays an estimate
+    const auto& two = by_id.at("way/2");
+    CHECK_FALSE(two.height_m);
+    CHECK(two.households == 120);
+    CHECK_FALSE(two.households_estimated);
+}
+
+TEST_CASE("buildings --update changes only the fields given, by source id or by id") {
+    Workspace w;
+    auto at = [](double x) { return rect(118.78 + x, 32.04, 118.7804 + x, 32.0403); };
+    w.run(Target::buildings,
+          w.file("buildings.geojson",
+                 collection({feature(R"("osm_id":"a","building":"residential","households":120,"name":"甲")", polygon_geometry(at(0))),
+                             feature(R"("osm_id":"b","building":"residential","building_levels":"6")", polygon_geometry(at(0.001))),
+                             feature(R"("osm_id":"c","building":"residential","building_levels":"4")", polygon_geometry(at(0.002))),
+                             feature(R"("osm_id":"d","building":"residential","households":30)", polygon_geometry(at(0.003)))})));
+    auto stored = [&] {
+        std::map<std::string, store::BuildingRow> by_id;
+        for (auto& b : w.db->load_buildings()) by_id.emplace(b.source_id, std::move(b));
+        return by_id;
+    };
+    const auto before = stored();
+    const std::int64_t version = w.db->data_version();
+    auto update = [&](const std::filesystem::path& path, ingest::ImportOptions::Key key) {
+        ingest::ImportOptions o;
+        o.target = Target::buildings;
+        o.path = path;
+        o.update = true;
+        o.update_key = key;
+        return ingest::import_file(*w.db, o);
+    };
+
+    SECTION("a CSV without geometry: households of one, floors of another, an unknown id listed") {
+        const auto report = update(w.file("households.csv", "source_id,households,floors\n"
+                                                            "a,130,\n"
+                                                            "b,,12\n"
+                                                            "zz,50,\n"),
+                                   ingest::ImportOptions::Key::source_id);
+        CHECK(report.read == 3);
+        CHECK(report.stored == 2);
+        CHECK(report.skipped == 1);
+        REQUIRE(report.issues.size() == 1);
+        CHECK(report.issues.front().id == "zz");
+        CHECK_THAT(report.issues.front().reason, Contains("no stored building has source id zz"));
+        CHECK(report.households_before == before.at("a").households + before.at("b").households);
+        const auto after = stored();
+        CHECK(after.size() == 4);
+        CHECK(after.at("a").households == 130); // counted, as given
+        CHECK_FALSE(after.at("a").households_estimated);
+        CHECK(after.at("a").name == "甲"); // not given: kept
+        CHECK(after.at("a").use == "residential");
+        CHECK(geo::to_wkb(after.at("a").geom) == geo::to_wkb(before.at("a").geom));
+        // b's estimate follows its new floors: twice the levels, twice the households.
+        CHECK(after.at("b").floors == 12);
+        CHECK(after.at("b").households_estimated);
+        CHECK(std::abs(after.at("b").households - 2 * before.at("b").households) <= 1);
+        CHECK(report.households_total == after.at("a").households + after.at("b").households);
+        // c and d are untouched.
+        CHECK(after.at("c").households == before.at("c").households);
+        CHECK(after.at("d").households == 30);
+        CHECK(w.db->data_version() == version + 1);
+    }
+    SECTION("floors of a counted building leave its households as counted") {
+        update(w.file("floors.csv", "source_id,floors\nd,9\n"), ingest::ImportOptions::Key::source_id);
+        const auto after = stored();
+        CHECK(after.at("d").floors == 9);
+        CHECK(after.at("d").households == 30);
+        CHECK_FALSE(after.at("d").households_estimated);
+    }
+    SECTION("a negative count turns a counted building back into an estimate") {
+        update(w.file("unknown.csv", "source_id,households\nd,-1\n"), ingest::ImportOptions::Key::source_id);
+        const auto after = stored();
+        CHECK(after.at("d").households_estimated);
+        CHECK(after.at("d").households != 30);
+    }
+    SECTION("by Wangge's building id, with a new footprint") {
+        const std::int64_t id = before.at("c").id;
+        const auto report = update(
+            w.file("by_id.geojson",
+                   collection({feature(R"("id":)" + std::to_string(id) + R"(,"households":75)", polygon_geometry(at(0.0025)))})),
+            ingest::ImportOptions::Key::id);
+        CHECK(report.stored == 1);
+        const auto after = stored();
+        CHECK(after.at("c").id == id);
+        CHECK(after.at("c").households == 75);
+        CHECK(geo::to_wkb(after.at("c").geom) != geo::to_wkb(before.at("c").geom));
+        CHECK(after.size() == 4);
+    }
+    SECTION("nothing matched: an error, nothing written") {
+        expect_error([&] { update(w.file("none.csv", "source_id,households\nzz,1\n"), ingest::ImportOptions::Key::source_id); },
+                     ErrorKind::unprocessable, "nothing_imported");
+        CHECK(w.db->data_version() == version);
+    }
+    SECTION("another target, or with --replace, is refused") {
+        ingest::ImportOptions o;
+        o.target = Target::roads;
+        o.path = w.file("x.csv", "source_id\na\n");
+        o.update = true;
+        expect_error([&] { ingest::import_file(*w.db, o); }, ErrorKind::bad_request, "invalid_option");
+        o.target = Target::buildings;
+        o.replace = true;
+        expect_error([&] { ingest::import_file(*w.db, o); }, ErrorKind::bad_request, "invalid_option");
+    }
+}

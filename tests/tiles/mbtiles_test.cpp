@@ -163,6 +163,17 @@ TEST_CASE("mbtiles: a bbox limits the export, bad ranges are refused", "[mbtiles
     CHECK(refused({14, 14, BBox{1, 1, 0, 0}}));       // empty box
     CHECK(refused({14, 14, BBox{0, 0, 200, 1}}));     // not WGS84
     CHECK(refused({0, 18, BBox{-180, -85, 180, 85}}, VectorLayer::hierarchy)); // far too many tiles
+    // The message names the layer and its zooms, and the layer that has the lower ones.
+    try {
+        tiles::export_tiles(snap(), VectorLayer::buildings, {12, 16, std::nullopt}, out);
+        FAIL("buildings at z12 were exported");
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        INFO(message);
+        CHECK(message.find("layer buildings has zooms " + std::to_string(tiles::layer_min_zoom(VectorLayer::buildings)) +
+                           "..20, and zooms 12..16 reach outside them") != std::string::npos);
+        CHECK(message.find("export --layer hierarchy (zooms 0..20)") != std::string::npos);
+    }
 }
 
 TEST_CASE("mbtiles: the writer refuses to overwrite unless asked", "[mbtiles]") {
