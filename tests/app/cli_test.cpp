@@ -54,6 +54,12 @@ TEST_CASE("cli: demo writes a valid district and says what it wrote", "[cli]") {
     CHECK(again.err.find("--force") != std::string::npos);
 }
 
+TEST_CASE("cli: --version names the version", "[cli]") {
+    auto r = wangge_cli({"--version"});
+    CHECK(r.exit_code == 0);
+    CHECK(std::regex_search(r.out, std::regex(R"(^wangge \d+\.\d+\.\d+)")));
+}
+
 TEST_CASE("cli: info and locate read the demo district", "[cli]") {
     auto info = wangge_cli({"info", "--db", demo_db().string()});
     REQUIRE(info.exit_code == 0);
