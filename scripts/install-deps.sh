@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libprotozero-dev zlib1g-dev                 # vector tiles (MVT) and their gzip encoding
   libmapnik-dev mapnik-utils fonts-noto-cjk   # rendered tiles with Chinese labels
+  libpq-dev postgresql postgresql-15-postgis-3  # the PostgreSQL/PostGIS store; a private cluster in tests
   chromium                                    # the web map's end-to-end test (driven by playwright-core)
   nodejs                                      # npm for MapLibre GL JS and playwright-core
   curl
