@@ -372,7 +372,7 @@ TEST_CASE("access e2e: the server follows changes the command line makes to its 
     bool applied = false;
     for (const auto& c : communities["features"]) {
         auto r = wangge_cli({"rebalance", "--community", c["properties"]["code"], "--db", db.string()});
-        if (r.exit_code == 0 && r.out.find("applied") != std::string::npos) {
+        if (r.exit_code == 0 && r.out.find("applied:") != std::string::npos) {
             applied = true;
             break;
         }
