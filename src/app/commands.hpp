@@ -124,6 +124,23 @@ struct ListCommand {
 };
 int run_list(const ListCommand& c);
 
+// `wangge backup OUT`: a consistent copy while serving (SQLite's online backup), checked, with
+// the photos of cases; `wangge restore BACKUP`: the copy checked and put in place of the database.
+struct BackupCommand {
+    std::filesystem::path db;
+    std::filesystem::path out;
+    std::optional<std::filesystem::path> photo_dir; // default: beside the database
+    bool force = false;
+};
+int run_backup(const BackupCommand& c);
+struct RestoreCommand {
+    std::filesystem::path db;
+    std::filesystem::path backup;
+    std::optional<std::filesystem::path> photo_dir;
+    bool force = false;
+};
+int run_restore(const RestoreCommand& c);
+
 // Accounts (src/app/account_commands.cpp, docs/SECURITY.md).
 struct UserCommand {
     std::filesystem::path db;

@@ -200,6 +200,18 @@ int main(int argc, char** argv) {
     bootstrap_cmd->add_flag("--replace", boot.replace, "Replace the street's communities and grids if it has some");
 
     wangge::app::ListCommand list;
+    wangge::app::BackupCommand backup;
+    auto* backup_cmd = cli.add_subcommand("backup", "Copy the database consistently while it is served, with its photos");
+    backup_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    backup_cmd->add_option("out", backup.out, "The backup file to write")->required();
+    backup_cmd->add_option("--photo-dir", backup.photo_dir, "Photos of cases (default: beside the database)");
+    backup_cmd->add_flag("--force", backup.force, "Overwrite OUT if it exists");
+    wangge::app::RestoreCommand restore;
+    auto* restore_cmd = cli.add_subcommand("restore", "Put a backup in place of the database (stop the server first)");
+    restore_cmd->add_option("--db", db, "SpatiaLite database to replace")->capture_default_str();
+    restore_cmd->add_option("backup", restore.backup, "The backup file")->required();
+    restore_cmd->add_option("--photo-dir", restore.photo_dir, "Photos of cases (default: beside the database)");
+    restore_cmd->add_flag("--force", restore.force, "Replace the database if it exists");
     auto* list_cmd = cli.add_subcommand("list", "List the stored streets, communities or grids with their codes");
     list_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
     list_cmd->add_option("what", list.what, "streets | communities | grids")
@@ -304,6 +316,14 @@ int main(int argc, char** argv) {
             return wangge::app::run_bootstrap(boot);
         }
         if (*history_cmd) return wangge::app::run_history(db, history_community, json);
+        if (*backup_cmd) {
+            backup.db = db;
+            return wangge::app::run_backup(backup);
+        }
+        if (*restore_cmd) {
+            restore.db = db;
+            return wangge::app::run_restore(restore);
+        }
         if (*list_cmd) {
             list.db = db;
             return wangge::app::run_list(list);

@@ -119,6 +119,45 @@ Database::~Database() {
     sqlite3_close(m_db);
 }
 
+void Database::backup_to(const std::filesystem::path& out, const std::function<void(int, int)>& progress) {
+    sqlite3* dest = nullptr;
+    if (sqlite3_open_v2(out.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        const std::string msg = dest ? sqlite3_errmsg(dest) : "out of memory";
+        sqlite3_close(dest);
+        throw Error(ErrorKind::io, "backup", "cannot create " + out.string() + ": " + msg);
+    }
+    sqlite3_backup* b = sqlite3_backup_init(dest, "main", m_db, "main");
+    if (!b) {
+        const std::string msg = sqlite3_errmsg(dest);
+        sqlite3_close(dest);
+        throw Error(ErrorKind::io, "backup", "cannot back up to " + out.string() + ": " + msg);
+    }
+    // Pages in steps, so that a long copy shows progress; a write by another connection in between
+    // restarts the copy from a snapshot that includes it, so the result is always consistent.
+    int rc = SQLITE_OK;
+    do {
+        rc = sqlite3_backup_step(b, 4096);
+        if (progress) progress(sqlite3_backup_pagecount(b) - sqlite3_backup_remaining(b), sqlite3_backup_pagecount(b));
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(50);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    const int final_rc = sqlite3_errcode(dest);
+    const std::string msg = sqlite3_errmsg(dest);
+    sqlite3_close(dest);
+    if (rc != SQLITE_DONE || (final_rc != SQLITE_OK && final_rc != SQLITE_DONE))
+        throw Error(ErrorKind::io, "backup", "backing up to " + out.string() + " failed: " + msg);
+}
+
+std::string Database::integrity_check() {
+    Statement st(m_db, "PRAGMA integrity_check");
+    std::string out;
+    while (st.step()) {
+        if (!out.empty()) out += "; ";
+        out += st.text(0);
+    }
+    return out;
+}
+
 int Database::latest_schema_version() noexcept { return static_cast<int>(detail::migrations().size()); }
 
 int Database::schema_version() {

@@ -74,6 +74,12 @@ public:
     Database& operator=(const Database&) = delete;
 
     static int latest_schema_version() noexcept;
+    // Writes a consistent copy of the whole database to `out` (a new file) with SQLite's online
+    // backup, while others may go on writing; `progress(done, total)` in pages. Throws Error(io).
+    void backup_to(const std::filesystem::path& out,
+                   const std::function<void(int done, int total)>& progress = {});
+    // "ok", or the problems PRAGMA integrity_check finds.
+    std::string integrity_check();
     int schema_version();
     // Incremented by every committed write transaction; tile and snapshot keys carry it.
     std::int64_t data_version();

@@ -327,3 +327,54 @@ TEST_CASE("cli: import prints its extent, warns when it lands apart, and a faile
     auto wrong_key = wangge_cli({"import", "buildings", (dir / "households.csv").string(), "--db", db, "--update", "--key", "osm"});
     CHECK(wrong_key.exit_code != 0);
 }
+
+TEST_CASE("cli: backup while serving gives a checked copy with the photos, restore puts it back", "[cli][http]") {
+    test::TempDir dir;
+    const auto live = dir / "live.sqlite";
+    REQUIRE(wangge_cli({"demo", live.string(), "--households", "20000", "--seed", "3"}).exit_code == 0);
+    // A photo of a case as the server keeps them: a file named by its hash beside the database.
+    const auto photo = dir / "live.sqlite.photos" / "ab" / std::string(64, 'a');
+    std::filesystem::create_directories(photo.parent_path());
+    std::ofstream(photo) << "not really a jpeg";
+    const auto info_of = [](const std::filesystem::path& db) {
+        auto r = wangge_cli({"info", "--db", db.string()});
+        REQUIRE(r.exit_code == 0);
+        return r.out.substr(r.out.find('\n')); // without the first line, which names the file
+    };
+    const std::string before = info_of(live);
+
+    const auto copy = dir / "copy.sqlite";
+    {
+        test::WanggeServer server(live);
+        test::HttpClient client(server.port);
+        REQUIRE(client.get("/healthz").status == 200);
+        auto r = wangge_cli({"backup", copy.string(), "--db", live.string()});
+        INFO(r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.out.find("integrity ok; 1 photos copied") != std::string::npos);
+        CHECK(client.get("/healthz").status == 200); // still serving
+        server.process.stop(SIGTERM);
+    }
+    CHECK_FALSE(std::filesystem::exists(copy.string() + ".part"));
+    CHECK(info_of(copy) == before);
+    CHECK(wangge_cli({"validate", "--db", copy.string()}).exit_code == 0);
+    CHECK(std::filesystem::exists(dir / "copy.sqlite.photos" / "ab" / std::string(64, 'a')));
+    auto again = wangge_cli({"backup", copy.string(), "--db", live.string()});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("--force") != std::string::npos);
+
+    // Restore: refused over a database without --force, and a file that is no database changes nothing.
+    auto refused = wangge_cli({"restore", copy.string(), "--db", live.string()});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("--force") != std::string::npos);
+    std::ofstream(dir / "junk.sqlite") << "this is not a database, just some text that is long enough to be read";
+    auto junk = wangge_cli({"restore", (dir / "junk.sqlite").string(), "--db", live.string(), "--force"});
+    CHECK(junk.exit_code != 0);
+    CHECK(info_of(live) == before);
+    const auto restored = dir / "restored.sqlite";
+    auto r = wangge_cli({"restore", copy.string(), "--db", restored.string()});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(info_of(restored) == before);
+    CHECK(std::filesystem::exists(dir / "restored.sqlite.photos" / "ab" / std::string(64, 'a')));
+}
