@@ -307,7 +307,7 @@ idx_t band_ufactor(const AtomGraph& g, int k) {
 // METIS_PartGraphKway with contiguous parts: vertex weights are the households, edge weights
 // the shared boundary in whole metres (at least 1), so the edge cut METIS minimises is the
 // boundary between zones.
-std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s) {
+std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s, bool contiguous) {
     if (k <= 1) return std::vector<int>(g.size(), 0);
     std::vector<idx_t> xadj{0}, adjncy, adjwgt, vwgt;
     for (std::size_t a = 0; a < g.size(); ++a) {
@@ -320,7 +320,7 @@ std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s
     }
     idx_t options[METIS_NOPTIONS];
     METIS_SetDefaultOptions(options);
-    options[METIS_OPTION_CONTIG] = 1;
+    options[METIS_OPTION_CONTIG] = contiguous ? 1 : 0;
     options[METIS_OPTION_UFACTOR] = ufactor;
     options[METIS_OPTION_SEED] = static_cast<idx_t>(s % 1000003);
     options[METIS_OPTION_NUMBERING] = 0;

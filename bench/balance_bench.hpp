@@ -79,8 +79,9 @@ AtomGraph subgraph(const AtomGraph& g, const std::vector<int>& atoms);
 // METIS's balance tolerance that lets a part reach band.max when the mean part is total / k.
 idx_t band_ufactor(const AtomGraph& g, int k);
 
-// METIS k-way with contiguous parts; vertex weights the households, edge weights the boundary.
-std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s);
+// METIS k-way, with contiguous parts unless told otherwise (METIS refuses them on a graph that
+// is not connected); vertex weights the households, edge weights the boundary.
+std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s, bool contiguous = true);
 
 struct MipResult {
     std::string status; // optimal, time_limit, infeasible, no_solution, failed
