@@ -161,7 +161,7 @@ bool feasible(long h, const grid::Band& band) {
 class Partitioner {
 public:
     Partitioner(const AtomGraph& g, const PartitionOptions& o)
-        : m_g(g), m_o(o), m_rng(o.seed), m_zone(g.size(), -1), m_member(g.size(), 0), m_local(g.size(), -1),
+        : m_g(g), m_o(o), m_rng(o.seed), m_recombine_rng(o.seed ^ 0x9e3779b97f4a7c15ULL), m_zone(g.size(), -1), m_member(g.size(), 0), m_local(g.size(), -1),
           m_scale(std::sqrt(std::max(std::accumulate(g.area_m2.begin(), g.area_m2.end(), 0.0), 1.0))) {}
 
     Partition run() {
@@ -181,8 +181,17 @@ public:
             m_violation.clear();
             divide(all);
             settle();
-            if (recombine()) improve();
             Partition p = finish();
+            // Recombination draws its trees from a generator of its own, so that the starts
+            // divide as they would without it, and its result is kept only when it ranks better.
+            std::swap(m_rng, m_recombine_rng);
+            const bool recombined = recombine();
+            std::swap(m_rng, m_recombine_rng);
+            if (recombined) {
+                improve();
+                Partition q = finish();
+                if (rank(q) < rank(p)) p = std::move(q);
+            }
             const std::pair<int, double> key = rank(p);
             if (start == 0 || key < best_key) {
                 best = std::move(p);
@@ -894,6 +903,7 @@ private:
     const AtomGraph& m_g;
     const PartitionOptions& m_o;
     std::mt19937_64 m_rng;
+    std::mt19937_64 m_recombine_rng; // the trees of recombination (see run())
     std::vector<int> m_zone;
     std::vector<Violation> m_violation;
     std::vector<char> m_member; // scratch for components()
