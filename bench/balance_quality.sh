@@ -39,6 +39,15 @@ measure_quality() {
     done
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "quality_time seconds=%.1f\n", b - a }' >"$dir/rebalance-time.txt"
+    # The mean Polsby-Popper of the stored grid polygons, as the proposal reports it, and the
+    # stored grids in more than one piece.
+    local pp pieces
+    for code in $(sqlite3 "$db" "SELECT code FROM communities ORDER BY code"); do
+        pp=$(grep -o '"after":{[^}]*}' "$dir/rebalance-$code.json" | grep -o '"mean_polsby_popper":[0-9.]*' | cut -d: -f2)
+        pieces=$(sqlite3 -cmd ".load mod_spatialite" "$db" \
+            "SELECT count(*) FROM grids WHERE community_code = '$code' AND ST_NumGeometries(geom) > 1")
+        echo "quality_stored community=$code mean_pp=$pp pieces=$pieces" >>"$dir/rebalance-time.txt"
+    done
     "$WANGGE" info --db "$db" >"$dir/info.txt" 2>&1
     if "$WANGGE" validate --db "$db" >"$dir/validate.txt" 2>&1; then
         echo "quality_validate valid=yes" >>"$dir/rebalance-time.txt"
@@ -72,10 +81,11 @@ print_quality_table() {
     $1 == "quality_targets" { kv(); targets = sprintf("targets met in %s of %s tracts: every grid in band where a division exists %s, no grid of 0 households %s, mean compactness >= METIS %s",
         v["tracts"], v["tracts"], v["band"], v["zero"], v["pp"]) }
     $1 == "quality_time" { kv(); time = v["seconds"] }
+    $1 == "quality_stored" { kv(); stored[v["community"]] = v["mean_pp"] (v["pieces"] > 0 ? ", " v["pieces"] " grids in pieces" : "") }
     $1 == "quality_validate" { kv(); valid = v["valid"] }
     END {
         fmt = "%-12s %-13s %6s %5s  %-6s %5s %6s %4s %5s %5s %6s %6s %5s %5s  %s\n"
-        printf fmt, "tract", "community", "blocks", "hh", "method", "grids", "inband", "0hh", "1blk", "part", "below", "above", "contig", "PP", "feasible / MIP / band zero PP"
+        printf fmt, "tract", "community", "blocks", "hh", "method", "grids", "inband", "0hh", "1blk", "part", "below", "above", "contig", "PP", "feasible / MIP / band zero PP / stored PP"
         printf fmt, "", "", "", "", "", "", "", "", ">max", "<min", "other", "other", "", "", ""
         for (i = 1; i <= n; i++) {
             t = order[i]
@@ -85,6 +95,7 @@ print_quality_table() {
                 else cells = row[t, m]
                 split(cells, c, " ")
                 note = m == "wangge" ? feasible[t] " / " mip[t] " / " verdict[t] (t in unassigned ? " (" unassigned[t] " blocks in no grid)" : "") : ""
+                if (m == "wangge" && community[t] in stored) note = note " / " stored[community[t]]
                 printf fmt, (j == 1 ? t : ""), (j == 1 ? community[t] : ""), (j == 1 ? blocks[t] : ""), (j == 1 ? households[t] : ""),
                     m, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], note
             }
@@ -94,6 +105,8 @@ print_quality_table() {
         print "the blocks of each grid (balance::measure, the same for all three). METIS gets Wangge'"'"'s grid count; the MIP"
         print "minimises the boundary, blocks above max alone, for the counts the band allows (Wangge'"'"'s first; the \"all\""
         print "row sums the tracts it solved). feasible: a division with every grid in band (bar the unavoidable) exists."
+        print "contig: zones connected in the block graph (blocks touching across no gap). stored PP: mean Polsby-Popper"
+        print "of the grid polygons wangge stored (and how many are in more than one piece)."
         print targets
         printf "wangge rebalance of all %d communities: %s s; wangge validate: %s\n", n - ("all" in seen), time, valid == "yes" ? "valid" : "PROBLEMS"
     }' "$1"
