@@ -78,8 +78,10 @@ print_quality_table() {
     $1 == "quality_verdict" { kv(); t = v["instance"]; feasible[t] = v["feasible"]
         verdict[t] = v["band"] " " v["zero"] " " v["pp"] }
     $1 == "quality_unassigned" { kv(); unassigned[v["instance"]] = v["blocks"] }
-    $1 == "quality_targets" { kv(); targets = sprintf("targets met in %s of %s tracts: every grid in band where a division exists %s, no grid of 0 households %s, mean compactness >= METIS %s",
-        v["tracts"], v["tracts"], v["band"], v["zero"], v["pp"]) }
+    $1 == "quality_targets" { kv()
+        targets = sprintf("targets, tracts meeting each: every grid in band where a division exists %s of %s; no grid of 0 households %s of %s;\n" \
+            "mean compactness >= METIS'"'"'s %s of the %s tracts where all of METIS'"'"'s grids are in band",
+            v["band"], v["tracts"], v["zero"], v["tracts"], v["pp"], v["pp_compared"]) }
     $1 == "quality_time" { kv(); time = v["seconds"] }
     $1 == "quality_stored" { kv(); stored[v["community"]] = v["mean_pp"] (v["pieces"] > 0 ? ", " v["pieces"] " grids in pieces" : "") }
     $1 == "quality_validate" { kv(); valid = v["valid"] }
@@ -94,7 +96,7 @@ print_quality_table() {
                 if (!((t, m) in row)) { if (m != "mip") continue; cells = "    -      -    -     -     -      -      -     -     -" }
                 else cells = row[t, m]
                 split(cells, c, " ")
-                note = m == "wangge" ? feasible[t] " / " mip[t] " / " verdict[t] (t in unassigned ? " (" unassigned[t] " blocks in no grid)" : "") : ""
+                note = m == "wangge" && t != "all" ? feasible[t] " / " mip[t] " / " verdict[t] (t in unassigned ? " (" unassigned[t] " blocks in no grid)" : "") : ""
                 if (m == "wangge" && community[t] in stored) note = note " / " stored[community[t]]
                 printf fmt, (j == 1 ? t : ""), (j == 1 ? community[t] : ""), (j == 1 ? blocks[t] : ""), (j == 1 ? households[t] : ""),
                     m, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], note
