@@ -549,7 +549,7 @@ private:
             std::set<std::pair<int, int>> pairs;
             for (std::size_t a = 0; a < m_g.size(); ++a)
                 for (const Edge& e : m_g.adjacency[a])
-                    if (m_zone[a] < m_zone[at(e.to)]) pairs.insert({m_zone[a], m_zone[at(e.to)]});
+                    if (m_zone[a] >= 0 && m_zone[a] < m_zone[at(e.to)]) pairs.insert({m_zone[a], m_zone[at(e.to)]});
             std::vector<char> touched(members.size(), 0);
             for (const auto& [z1, z2] : pairs) {
                 // A zone redrawn in this round waits for the next (its members have changed).
