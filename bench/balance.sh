@@ -19,7 +19,8 @@
 # --mip-atoms: the largest tract (blocks) the quality table solves exactly; --build-dir: build in
 # an already configured build directory (e.g. build/ci) instead of configuring build/bench
 # (Release); --from: prints the tables of an earlier run's raw output, builds and runs nothing.
-# Installs libmetis-dev and coinor-cbc when missing (needs root then); nothing else runs as root.
+# Installs libmetis-dev and coinor-cbc (for quality also gdal-bin and sqlite3) when missing (needs
+# root then); nothing else runs as root.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
