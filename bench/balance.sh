@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Grid division side by side in one run (docs/BENCHMARKS.md, "Grid division"), two tables:
+# Grid division side by side in one run (docs/BENCHMARKS.md, "Grid division"), the tables:
 #   partition  Wangge's partitioner against METIS k-way with contiguous parts on the same graphs
 #              and households (Walnut Hills census blocks, seeded lattices and building cells):
 #              zones in band, compactness, boundary, time; households moved after a 10% change
 #   mip        Wangge and METIS against the exact optimum (cbc) on small instances of 30-40 atoms
+#   quality    (only with --only quality) the Walnut Hills blocks as a user runs them: each census
+#              tract a community, the blocks buildings, `wangge rebalance --from-scratch` per
+#              community, validated; per tract Wangge's grids beside METIS and the MIP
 # The tables have absolute numbers, ratios and the targets; raw output goes to
 # bench/results/<timestamp>-balance/.
 #
-#   bash bench/balance.sh [--only partition|mip|bootstrap] [--runs 5] [--seeds 20] [--mip-seconds 120]
+#   bash bench/balance.sh [--only partition|mip|bootstrap|quality] [--runs 5] [--seeds 20]
+#                         [--mip-seconds 120] [--mip-atoms 40] [--build-dir DIR]
 #   bash bench/balance.sh --from bench/results/<run>/balance_bench.txt [--only ...]
 #
 # --runs: timed runs of each partition (the median counts); --seeds: instances of each synthetic
 # family, and partition seeds of each; --mip-seconds: cbc's limit per instance (CPU seconds);
-# --from: prints the tables of an earlier run's raw output, builds and runs nothing.
-# Installs libmetis-dev and coinor-cbc when missing (needs root then); nothing else runs as root.
+# --mip-atoms: the largest tract (blocks) the quality table solves exactly; --build-dir: build in
+# an already configured build directory (e.g. build/ci) instead of configuring build/bench
+# (Release); --from: prints the tables of an earlier run's raw output, builds and runs nothing.
+# Installs libmetis-dev and coinor-cbc (for quality also gdal-bin and sqlite3) when missing (needs
+# root then); nothing else runs as root.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,9 +32,11 @@ ONLY=
 RUNS=5
 SEEDS=20
 MIP_SECONDS=120
+MIP_ATOMS=40
 FROM=
+CONFIGURED_BUILD=
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf '[balance %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -37,14 +46,19 @@ while (($#)); do
         --runs) RUNS=$2; shift 2 ;;
         --seeds) SEEDS=$2; shift 2 ;;
         --mip-seconds) MIP_SECONDS=$2; shift 2 ;;
+        --mip-atoms) MIP_ATOMS=$2; shift 2 ;;
+        --build-dir) CONFIGURED_BUILD=$(cd "$2" && pwd); shift 2 ;;
         --from) FROM=$2; shift 2 ;;
         -h | --help) usage ;;
         *) log "unknown argument: $1"; usage 2 ;;
     esac
 done
-[[ -z $ONLY || $ONLY == partition || $ONLY == mip || $ONLY == bootstrap ]] ||
-    die "--only takes partition, mip or bootstrap, not '$ONLY'"
+[[ -z $ONLY || $ONLY == partition || $ONLY == mip || $ONLY == bootstrap || $ONLY == quality ]] ||
+    die "--only takes partition, mip, bootstrap or quality, not '$ONLY'"
 want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
+
+# shellcheck source=bench/balance_quality.sh
+source "$BENCH_DIR/balance_quality.sh"
 
 install_missing() {
     local packages=()
@@ -52,6 +66,10 @@ install_missing() {
     command -v gpmetis >/dev/null || packages+=(metis) # the command-line tools, for looking into a graph by hand
     command -v cbc >/dev/null || packages+=(coinor-cbc)
     command -v ninja >/dev/null || packages+=(ninja-build)
+    if [[ $ONLY == quality ]]; then
+        command -v ogr2ogr >/dev/null || packages+=(gdal-bin)
+        command -v sqlite3 >/dev/null || packages+=(sqlite3)
+    fi
     ((${#packages[@]})) || return 0
     [[ $EUID -eq 0 ]] || die "missing ${packages[*]}: run as root to install them"
     log "installing ${packages[*]}"
@@ -59,13 +77,18 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
 }
 
-# Builds balance_bench, and the wangge command only when the bootstrap is measured; two jobs at
-# most (the machine is shared).
+# Builds balance_bench, and the wangge command only when the bootstrap or the quality table is
+# measured; two jobs at most (the machine is shared).
 build() {
     local targets=(balance_bench)
-    want bootstrap && targets+=(wangge)
-    log "building ${targets[*]} (Release) in $BUILD_DIR"
-    cmake -B "$BUILD_DIR" -S "$ROOT" -DCMAKE_BUILD_TYPE=Release -DWANGGE_BUILD_TESTS=OFF -G Ninja >/dev/null
+    if want bootstrap || [[ $ONLY == quality ]]; then targets+=(wangge); fi
+    if [[ -n $CONFIGURED_BUILD ]]; then
+        BUILD_DIR=$CONFIGURED_BUILD
+        log "building ${targets[*]} in $BUILD_DIR (as configured there)"
+    else
+        log "building ${targets[*]} (Release) in $BUILD_DIR"
+        cmake -B "$BUILD_DIR" -S "$ROOT" -DCMAKE_BUILD_TYPE=Release -DWANGGE_BUILD_TESTS=OFF -G Ninja >/dev/null
+    fi
     cmake --build "$BUILD_DIR" -j2 --target "${targets[@]}"
     BALANCE_BENCH=$BUILD_DIR/bench/balance_bench
     WANGGE=$BUILD_DIR/src/app/wangge
@@ -247,11 +270,22 @@ main() {
         echo "metis: $(dpkg-query -W -f='${Version}' libmetis-dev 2>/dev/null || echo unknown);" \
             "cbc: $(dpkg-query -W -f='${Version}' coinor-cbc 2>/dev/null || echo unknown)"
         echo "runs: $RUNS (median); seeds: $SEEDS; cbc limit: ${MIP_SECONDS} s CPU per instance; band: 250-500"
+        echo "build: $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt") in $BUILD_DIR"
     } >"$results/environment.txt"
     [[ -f $WALNUT_HILLS ]] || log "no $WALNUT_HILLS: Walnut Hills is left out"
 
     if want bootstrap; then measure_bootstrap "$results"; fi
     [[ $ONLY == bootstrap ]] && { echo "$BOOTSTRAP_LINE" | tee "$results/table.txt"; return; }
+    if [[ $ONLY == quality ]]; then
+        measure_quality "$results"
+        {
+            cat "$results/environment.txt"
+            echo
+            print_quality_table "$results/balance_bench.txt"
+        } | tee "$results/table.txt"
+        log "raw output in $results"
+        return
+    fi
     log "running balance_bench ${ONLY:+(only $ONLY)}; cbc files in $results/mip"
     "$BALANCE_BENCH" --walnut-hills "$WALNUT_HILLS" --runs "$RUNS" --seeds "$SEEDS" ${ONLY:+--only "$ONLY"} \
         --mip-dir "$results/mip" --mip-seconds "$MIP_SECONDS" >"$results/balance_bench.txt" 2>&1 ||
@@ -295,7 +329,9 @@ print_tables() {
     fi
 }
 
-if [[ -n $FROM ]]; then
+if [[ -n $FROM && $ONLY == quality ]]; then
+    print_quality_table "$FROM"
+elif [[ -n $FROM ]]; then
     parse "$FROM"
     [[ -f $(dirname "$FROM")/bootstrap.txt ]] && BOOTSTRAP_LINE=$(tail -1 "$(dirname "$FROM")/bootstrap.txt")
     SEEDS=$(awk '$1 == "stability" { for (i = 2; i <= NF; i++) if ($i ~ /^seeds=/) { sub("seeds=", "", $i); print $i; exit } }' "$FROM")

@@ -2,8 +2,9 @@
 // contiguous parts, on the same adjacency graphs and households, and against an exact MIP
 // (solved by Debian's cbc) on small instances (docs/BENCHMARKS.md, "Grid division").
 //
-//   balance_bench [--walnut-hills FILE] [--runs R] [--seeds S] [--only partition|mip]
+//   balance_bench [--walnut-hills FILE] [--runs R] [--seeds S] [--only partition|mip|quality]
 //                 [--mip-dir DIR] [--mip-seconds S] [--cbc PATH] [--instance PREFIX]
+//                 [--wangge-grids FILE] [--mip-atoms N]
 //
 // Instances: the 457 real census blocks of Walnut Hills (FILE, skipped when absent), seeded
 // lattices and seeded irregular "building cell" graphs (Voronoi cells of random sites, a street
@@ -13,13 +14,16 @@
 // (30-40 atoms, 3-5 zones) are written as CPLEX LP files, solved exactly by cbc, and the
 // solution is read back, checked and scored like the others.
 //
+// `--only quality` scores the grids `wangge rebalance` stored for each census tract of Walnut
+// Hills (--wangge-grids, bench/balance_quality.cpp) beside METIS and the MIP on the same blocks.
+//
 // Output is one line per measurement, `name key=value ...`, for bench/balance.sh to parse.
+#include "balance_bench.hpp"
+
 #include "balance/graph.hpp"
-#include "balance/partition.hpp"
 #include "geo/geometry.hpp"
 
 #include <CLI/CLI.hpp>
-#include <metis.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -42,28 +46,9 @@
 #include <string_view>
 #include <vector>
 
-namespace {
+namespace wangge::balance_bench {
 
-using namespace wangge;
-using balance::AtomGraph;
 using Clock = std::chrono::steady_clock;
-namespace fs = std::filesystem;
-
-const grid::Band band{250, 500};
-constexpr std::uint64_t seed = 20240601;
-
-std::size_t at(int i) { return static_cast<std::size_t>(i); }
-
-struct Options {
-    std::string walnut_hills;
-    int runs = 5;  // timed runs of each partition (median)
-    int seeds = 20; // instances of each synthetic family, partition seeds of each
-    std::string only;
-    fs::path mip_dir = fs::temp_directory_path() / "wangge-balance-mip";
-    int mip_seconds = 120;
-    std::string cbc = "cbc";
-    std::string instance; // only the instances whose name starts with this
-};
 
 // Exits with CLI11's message and status on bad arguments or --help.
 Options parse(int argc, char** argv) {
@@ -72,13 +57,19 @@ Options parse(int argc, char** argv) {
     app.add_option("--walnut-hills", o.walnut_hills, "Walnut Hills census blocks (GeoJSON); left out when missing");
     app.add_option("--runs", o.runs, "timed runs of each partition (median)")->capture_default_str()->check(CLI::Range(1, 1000));
     app.add_option("--seeds", o.seeds, "instances and seeds of each family")->capture_default_str()->check(CLI::Range(1, 100000));
-    app.add_option("--only", o.only, "only the partition table or only the MIPs")->check(CLI::IsMember({"partition", "mip"}));
+    app.add_option("--only", o.only, "only the partition table, the MIPs or the quality table")
+        ->check(CLI::IsMember({"partition", "mip", "quality"}));
     app.add_option("--mip-dir", o.mip_dir, "where the MIPs' LP, start, solution and log files go")->capture_default_str();
     app.add_option("--mip-seconds", o.mip_seconds, "cbc's limit per instance, CPU seconds")
         ->capture_default_str()
         ->check(CLI::Range(1, 86400));
     app.add_option("--cbc", o.cbc, "the cbc solver")->capture_default_str();
     app.add_option("--instance", o.instance, "only the instances whose name starts with this");
+    app.add_option("--wangge-grids", o.wangge_grids,
+                   "quality: CSV of grid code, community code, block id as wangge stored them");
+    app.add_option("--mip-atoms", o.mip_atoms, "quality: largest tract (blocks) solved exactly")
+        ->capture_default_str()
+        ->check(CLI::Range(2, 200));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -86,37 +77,6 @@ Options parse(int argc, char** argv) {
     }
     return o;
 }
-
-// One output line: `name key=value ...`.
-class Line {
-public:
-    explicit Line(std::string_view name) : m_text(name) {}
-    template <class T> Line& operator()(std::string_view key, const T& value) {
-        std::ostringstream s;
-        s << value;
-        m_text += ' ';
-        m_text += key;
-        m_text += '=';
-        m_text += s.str();
-        return *this;
-    }
-    Line& fixed(std::string_view key, double value, int decimals) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-        return (*this)(key, buf);
-    }
-    ~Line() {
-        std::printf("%s\n", m_text.c_str());
-        std::fflush(stdout);
-    }
-    Line(const Line&) = delete;
-    Line& operator=(const Line&) = delete;
-
-private:
-    std::string m_text;
-};
-
-long total_households(const AtomGraph& g) { return std::accumulate(g.households.begin(), g.households.end(), 0L); }
 
 double milliseconds_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -347,7 +307,7 @@ idx_t band_ufactor(const AtomGraph& g, int k) {
 // METIS_PartGraphKway with contiguous parts: vertex weights are the households, edge weights
 // the shared boundary in whole metres (at least 1), so the edge cut METIS minimises is the
 // boundary between zones.
-std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s) {
+std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s, bool contiguous) {
     if (k <= 1) return std::vector<int>(g.size(), 0);
     std::vector<idx_t> xadj{0}, adjncy, adjwgt, vwgt;
     for (std::size_t a = 0; a < g.size(); ++a) {
@@ -360,7 +320,7 @@ std::vector<int> metis(const AtomGraph& g, int k, idx_t ufactor, std::uint64_t s
     }
     idx_t options[METIS_NOPTIONS];
     METIS_SetDefaultOptions(options);
-    options[METIS_OPTION_CONTIG] = 1;
+    options[METIS_OPTION_CONTIG] = contiguous ? 1 : 0;
     options[METIS_OPTION_UFACTOR] = ufactor;
     options[METIS_OPTION_SEED] = static_cast<idx_t>(s % 1000003);
     options[METIS_OPTION_NUMBERING] = 0;
@@ -526,11 +486,6 @@ void bench_family(const Family& family, const Options& o) {
 
 // --- the exact MIP ----------------------------------------------------------------------------
 
-struct MipResult {
-    std::string status; // optimal, time_limit, infeasible, failed
-    double objective = 0, bound = 0, seconds = 0;
-    std::vector<int> zone_of;
-};
 
 std::string x_name(std::size_t i, int k) { return "x_" + std::to_string(i) + "_" + std::to_string(k); }
 
@@ -750,9 +705,10 @@ std::vector<Instance> mip_instances(const AtomGraph* walnut) {
     return out;
 }
 
-} // namespace
+} // namespace wangge::balance_bench
 
 int main(int argc, char** argv) try {
+    using namespace wangge::balance_bench;
     const Options o = parse(argc, argv);
     std::optional<AtomGraph> walnut;
     if (!o.walnut_hills.empty() && fs::exists(o.walnut_hills)) walnut = walnut_hills(o.walnut_hills);
@@ -774,6 +730,10 @@ int main(int argc, char** argv) try {
     if (o.only.empty() || o.only == "mip")
         for (const Instance& inst : mip_instances(walnut ? &*walnut : nullptr))
             if (inst.name.rfind(o.instance, 0) == 0) bench_mip(inst, o);
+    if (o.only == "quality") {
+        if (!walnut) throw std::runtime_error("the quality table needs the Walnut Hills blocks (--walnut-hills)");
+        bench_quality(*walnut, o);
+    }
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "balance_bench: %s\n", e.what());

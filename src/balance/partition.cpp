@@ -161,7 +161,7 @@ bool feasible(long h, const grid::Band& band) {
 class Partitioner {
 public:
     Partitioner(const AtomGraph& g, const PartitionOptions& o)
-        : m_g(g), m_o(o), m_rng(o.seed), m_zone(g.size(), -1), m_member(g.size(), 0), m_local(g.size(), -1),
+        : m_g(g), m_o(o), m_rng(o.seed), m_recombine_rng(o.seed ^ 0x9e3779b97f4a7c15ULL), m_zone(g.size(), -1), m_member(g.size(), 0), m_local(g.size(), -1),
           m_scale(std::sqrt(std::max(std::accumulate(g.area_m2.begin(), g.area_m2.end(), 0.0), 1.0))) {}
 
     Partition run() {
@@ -182,6 +182,16 @@ public:
             divide(all);
             settle();
             Partition p = finish();
+            // Recombination draws its trees from a generator of its own, so that the starts
+            // divide as they would without it, and its result is kept only when it ranks better.
+            std::swap(m_rng, m_recombine_rng);
+            const bool recombined = recombine();
+            std::swap(m_rng, m_recombine_rng);
+            if (recombined) {
+                improve();
+                Partition q = finish();
+                if (rank(q) < rank(p)) p = std::move(q);
+            }
             const std::pair<int, double> key = rank(p);
             if (start == 0 || key < best_key) {
                 best = std::move(p);
@@ -494,6 +504,75 @@ private:
             for (std::size_t i = 0; i < n; ++i) best.side[i] = static_cast<char>(inside(static_cast<int>(i)) != flip);
         }
         return best;
+    }
+
+    // --- recombination: two neighbouring zones divided anew ---
+
+    // The objective of local improvement for two zones dividing their union: the sum of their
+    // Polsby-Popper less the penalty for the boundary between them that runs off roads.
+    double pair_score(const Atoms& first, const Atoms& second) {
+        for (int a : first) m_member[at(a)] = 1;
+        for (int a : second) m_member[at(a)] = 2;
+        double area[2] = {0, 0}, perimeter[2] = {0, 0}, off_road = 0;
+        for (int side = 0; side < 2; ++side)
+            for (int a : side == 0 ? first : second) {
+                area[side] += m_g.area_m2[at(a)];
+                perimeter[side] += m_g.outer_m[at(a)];
+                for (const Edge& e : m_g.adjacency[at(a)])
+                    if (m_member[at(e.to)] != side + 1) {
+                        perimeter[side] += e.length_m;
+                        if (side == 0 && m_member[at(e.to)] == 2 && !e.road) off_road += e.length_m;
+                    }
+            }
+        for (int a : first) m_member[at(a)] = 0;
+        for (int a : second) m_member[at(a)] = 0;
+        return polsby_popper(area[0], perimeter[0]) + polsby_popper(area[1], perimeter[1]) -
+               road_penalty_improve * off_road / m_scale;
+    }
+
+    // ReCom as an improvement (GerryChain merges two neighbouring zones and cuts a random
+    // spanning tree of their union; here the cut is kept only when it scores better): every pair
+    // of neighbouring zones in the band is divided anew into two zones of the band, by the same
+    // split as a division from nothing, and the new pair replaces the old one when it is better
+    // by the objective of local improvement. Moving one atom at a time cannot leave a local
+    // optimum of that objective; redrawing the line between two zones can. A few rounds, until
+    // none improves. Returns whether any pair changed.
+    bool recombine() {
+        bool changed_any = false;
+        for (int round = 0; round < 3; ++round) {
+            bool changed = false;
+            std::vector<Atoms> members = zone_members();
+            auto in_band = [&](const Atoms& zone) {
+                const long h = sum_households(m_g, zone);
+                return !zone.empty() && h >= m_o.band.min && h <= m_o.band.max;
+            };
+            std::set<std::pair<int, int>> pairs;
+            for (std::size_t a = 0; a < m_g.size(); ++a)
+                for (const Edge& e : m_g.adjacency[a])
+                    if (m_zone[a] >= 0 && m_zone[a] < m_zone[at(e.to)]) pairs.insert({m_zone[a], m_zone[at(e.to)]});
+            std::vector<char> touched(members.size(), 0);
+            for (const auto& [z1, z2] : pairs) {
+                // A zone redrawn in this round waits for the next (its members have changed).
+                if (touched[at(z1)] || touched[at(z2)]) continue;
+                const Atoms& first = members[at(z1)];
+                const Atoms& second = members[at(z2)];
+                if (!in_band(first) || !in_band(second)) continue;
+                Atoms both = first;
+                both.insert(both.end(), second.begin(), second.end());
+                const std::vector<Atoms> pieces = split(both, 2);
+                if (pieces.size() != 2 || !in_band(pieces[0]) || !in_band(pieces[1])) continue;
+                if (pair_score(pieces[0], pieces[1]) <= pair_score(first, second) + 1e-9) continue;
+                for (int a : pieces[0]) m_zone[at(a)] = z1;
+                for (int a : pieces[1]) m_zone[at(a)] = z2;
+                members[at(z1)] = pieces[0];
+                members[at(z2)] = pieces[1];
+                touched[at(z1)] = touched[at(z2)] = 1;
+                changed = true;
+            }
+            changed_any = changed_any || changed;
+            if (!changed) break;
+        }
+        return changed_any;
     }
 
     // --- repairing today's zones ---
@@ -824,6 +903,7 @@ private:
     const AtomGraph& m_g;
     const PartitionOptions& m_o;
     std::mt19937_64 m_rng;
+    std::mt19937_64 m_recombine_rng; // the trees of recombination (see run())
     std::vector<int> m_zone;
     std::vector<Violation> m_violation;
     std::vector<char> m_member; // scratch for components()
