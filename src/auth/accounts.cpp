@@ -231,6 +231,31 @@ void Accounts::audit(store::AuditRow row) {
     m_audit->run([&](store::Database& db) { return db.insert_audit(row); });
 }
 
+void Accounts::audit(store::AuditRow row, std::function<void()> recorded) {
+    row.at = format_utc(m_options.clock());
+    auto line = std::make_shared<const store::AuditRow>(std::move(row));
+    try {
+        m_audit->submit([line](store::Database& db) { db.insert_audit(*line); },
+                    [line, recorded = std::move(recorded)](std::exception_ptr failure) {
+                        if (failure) {
+                            try {
+                                std::rethrow_exception(failure);
+                            } catch (const std::exception& e) {
+                                spdlog::error("audit log: {} {} by '{}' not recorded: {}", line->method, line->target,
+                                              line->user, e.what());
+                            } catch (...) {
+                                spdlog::error("audit log: {} {} by '{}' not recorded", line->method, line->target,
+                                              line->user);
+                            }
+                        }
+                        recorded();
+                    });
+    } catch (const std::exception& e) { // stopping: the line cannot be written any more
+        spdlog::error("audit log: {} {} by '{}' not recorded: {}", line->method, line->target, line->user, e.what());
+        recorded();
+    }
+}
+
 std::vector<store::AuditRow> Accounts::list_audit(const store::AuditFilter& filter) {
     return with_db([&](store::Database& db) { return db.list_audit(filter); });
 }

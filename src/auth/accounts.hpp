@@ -81,6 +81,10 @@ public:
     // share a transaction (group commit), so auditing every write costs one fsync per batch, not
     // one per request.
     void audit(store::AuditRow row);
+    // The same without waiting (for an answer made off the HTTP threads): `recorded` runs once
+    // the line is durable, or once it has failed (logged as an error), on the audit log's
+    // committing thread; it must be quick and must not throw.
+    void audit(store::AuditRow row, std::function<void()> recorded);
     std::vector<store::AuditRow> list_audit(const store::AuditFilter& filter);
 
     std::chrono::seconds session_lifetime() const noexcept { return m_options.session_lifetime; }

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <future>
 #include <vector>
 
 namespace wangge::store {
@@ -28,16 +29,25 @@ std::size_t GroupCommit::jobs() const {
     return m_jobs;
 }
 
-void GroupCommit::submit(std::function<void(Database&)> work) {
-    std::future<void> done;
+void GroupCommit::submit(Work work, Done done) {
     {
         std::lock_guard lock(m_mutex);
         if (m_stopping) throw Error(ErrorKind::unavailable, "stopping", "the server is stopping");
-        m_queue.push_back({std::move(work), {}});
-        done = m_queue.back().done.get_future();
+        m_queue.push_back({std::move(work), std::move(done)});
     }
     m_ready.notify_one();
-    done.get(); // rethrows the job's failure, or the commit's
+}
+
+void GroupCommit::wait_for(Work work) {
+    std::promise<void> committed;
+    std::future<void> result = committed.get_future();
+    submit(std::move(work), [&committed](std::exception_ptr failure) {
+        if (failure)
+            committed.set_exception(failure);
+        else
+            committed.set_value();
+    });
+    result.get(); // rethrows the job's failure, or the commit's
 }
 
 void GroupCommit::loop() {
@@ -81,10 +91,11 @@ void GroupCommit::loop() {
             m_jobs += batch.size();
         }
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            if (failed[i])
-                batch[i].done.set_exception(failed[i]);
-            else
-                batch[i].done.set_value();
+            try {
+                batch[i].done(failed[i]);
+            } catch (...) {
+                // A completion must not throw (see submit); if one does, the others still run.
+            }
         }
     }
 }
