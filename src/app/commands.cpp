@@ -155,8 +155,13 @@ int run_serve(const ServeOptions& o) {
     if (o.session_hours < 1 || o.session_hours > 24 * 30)
         throw Error(ErrorKind::bad_request, "invalid_option", "--session-hours takes 1 to 720");
     if (o.reload_ms < 100) throw Error(ErrorKind::bad_request, "invalid_option", "--reload-ms takes at least 100");
+    // Reports, workflow steps and the audit log are committed together (group commit) on one
+    // connection: one writer, one fsync per batch. A report is answered from the committing
+    // side once durable, holding no HTTP thread meanwhile.
+    auto commits = std::make_shared<store::GroupCommit>(o.db);
     auth::AccountsOptions account_options;
     account_options.session_lifetime = std::chrono::hours(o.session_hours);
+    account_options.audit_commits = commits;
     auto accounts = std::make_shared<auth::Accounts>(o.db, account_options);
     api::AccessOptions access;
     access.anonymous_read = api::parse_anonymous_read(o.anonymous_read);
@@ -194,9 +199,6 @@ int run_serve(const ServeOptions& o) {
     const std::size_t upload_limit =
         static_cast<std::size_t>(incidents.photo_limits.max_count) * incidents.photo_limits.max_bytes + (1u << 20);
     std::shared_ptr<api::Writer> writer;
-    // Reports and workflow steps are committed together (group commit); a report is answered
-    // from the committing thread once durable, holding no HTTP thread meanwhile.
-    auto commits = std::make_shared<store::GroupCommit>(o.db);
     auto families = endpoint_families(o, holder, accounts, access, writer, commits, std::move(incidents));
     api::ServiceOptions service_options{accounts, access, {}};
     service_options.incident_areas = [writer](std::int64_t id) {
@@ -253,7 +255,7 @@ int run_serve(const ServeOptions& o) {
     // Reports accepted before the signal are committed and answered before stop() returns.
     server.stop();
     const std::size_t jobs = commits->jobs(), transactions = commits->commits();
-    spdlog::info("intake: {} reports and workflow steps committed in {} transactions ({:.1f} per transaction)", jobs,
+    spdlog::info("group commit: {} reports, workflow steps and audit lines committed in {} transactions ({:.1f} per transaction)", jobs,
                  transactions, transactions ? static_cast<double>(jobs) / static_cast<double>(transactions) : 0.0);
     return 0;
 }

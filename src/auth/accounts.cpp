@@ -37,7 +37,7 @@ void check_password(std::string_view password) {
 
 Accounts::Accounts(std::filesystem::path db, AccountsOptions options)
     : m_path(std::move(db)), m_options(std::move(options)), m_limiter(m_options.login_limits, m_options.steady_clock),
-      m_audit(std::make_unique<store::GroupCommit>(m_path)) {}
+      m_audit(m_options.audit_commits ? m_options.audit_commits : std::make_shared<store::GroupCommit>(m_path)) {}
 
 template <typename F>
 auto Accounts::with_db(F&& f) {

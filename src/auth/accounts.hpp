@@ -27,6 +27,10 @@ struct AccountsOptions {
     // tests.
     std::function<SystemTime()> clock = std::chrono::system_clock::now;
     LoginLimiter::Clock steady_clock = std::chrono::steady_clock::now;
+    // Where audit lines are committed: a server passes the GroupCommit of its other writes to the
+    // same file (incident intake), so that one connection writes and one fsync serves both;
+    // without it Accounts opens a GroupCommit of its own.
+    std::shared_ptr<store::GroupCommit> audit_commits;
 };
 
 struct NewUser {
@@ -102,7 +106,7 @@ private:
     LoginLimiter m_limiter;
     std::mutex m_mutex;
     std::unique_ptr<store::Database> m_db;
-    std::unique_ptr<store::GroupCommit> m_audit; // on a connection of its own
+    std::shared_ptr<store::GroupCommit> m_audit; // AccountsOptions::audit_commits, or one of its own
     // When each token's last use was last written: at most once a minute, so that a busy client
     // does not make every request a disk write.
     std::unordered_map<std::int64_t, SystemTime> m_touched;

@@ -8,7 +8,8 @@
 namespace wangge::store {
 
 GroupCommit::GroupCommit(std::filesystem::path db, std::size_t max_batch)
-    : m_path(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_thread([this] { loop(); }) {}
+    : m_path(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_committer([this] { commit_loop(); }),
+      m_completer([this] { complete_loop(); }) {}
 
 GroupCommit::~GroupCommit() {
     {
@@ -16,7 +17,13 @@ GroupCommit::~GroupCommit() {
         m_stopping = true;
     }
     m_ready.notify_all();
-    m_thread.join();
+    m_committer.join(); // every queued job committed
+    {
+        std::lock_guard lock(m_mutex);
+        m_committer_done = true;
+    }
+    m_finished_ready.notify_all();
+    m_completer.join(); // and every job's `done` run
 }
 
 std::size_t GroupCommit::commits() const {
@@ -50,7 +57,7 @@ void GroupCommit::wait_for(Work work) {
     result.get(); // rethrows the job's failure, or the commit's
 }
 
-void GroupCommit::loop() {
+void GroupCommit::commit_loop() {
     std::unique_ptr<Database> db;
     for (;;) {
         std::vector<Job> batch;
@@ -89,10 +96,24 @@ void GroupCommit::loop() {
             std::lock_guard lock(m_mutex);
             ++m_commits;
             m_jobs += batch.size();
+            for (std::size_t i = 0; i < batch.size(); ++i) m_finished.push_back({std::move(batch[i].done), failed[i]});
         }
-        for (std::size_t i = 0; i < batch.size(); ++i) {
+        m_finished_ready.notify_one();
+    }
+}
+
+void GroupCommit::complete_loop() {
+    for (;;) {
+        std::deque<Finished> finished;
+        {
+            std::unique_lock lock(m_mutex);
+            m_finished_ready.wait(lock, [this] { return m_committer_done || !m_finished.empty(); });
+            if (m_finished.empty()) return; // the committer has stopped, and nothing is left
+            finished.swap(m_finished);
+        }
+        for (auto& f : finished) {
             try {
-                batch[i].done(failed[i]);
+                f.done(f.failure);
             } catch (...) {
                 // A completion must not throw (see submit); if one does, the others still run.
             }

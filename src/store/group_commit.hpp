@@ -33,8 +33,9 @@ public:
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
 
-    // Queues `work`; `done` runs on the committing thread after the commit (or the failure), so
-    // it must be quick, must not throw and must not wait for this GroupCommit. Throws Error(unavailable, "stopping") once the destructor has begun.
+    // Queues `work`; `done` runs after the commit (or the failure) on the completing thread, in
+    // the order the jobs were committed, while the next batch is being written. It must not
+    // throw and must not wait for this GroupCommit (it may submit to it). Throws Error(unavailable, "stopping") once the destructor has begun.
     void submit(Work work, Done done);
 
     // Runs `job` in the next batch and returns its result once committed; rethrows what the job
@@ -57,8 +58,13 @@ private:
         Work work;
         Done done;
     };
+    struct Finished {
+        Done done;
+        std::exception_ptr failure;
+    };
     void wait_for(Work work);
-    void loop();
+    void commit_loop();
+    void complete_loop();
 
     std::filesystem::path m_path;
     std::size_t m_max_batch;
@@ -67,7 +73,12 @@ private:
     std::deque<Job> m_queue;
     bool m_stopping = false;
     std::size_t m_commits = 0, m_jobs = 0;
-    std::thread m_thread;
+    // Jobs committed (or failed) whose `done` has yet to run; the completing thread runs them.
+    std::condition_variable m_finished_ready;
+    std::deque<Finished> m_finished;
+    bool m_committer_done = false;
+    std::thread m_committer;
+    std::thread m_completer;
 };
 
 } // namespace wangge::store
