@@ -46,7 +46,7 @@ CLIENTS=(1 8 32 128) # concurrent clients of the intake part (wrk connections, p
 INTAKE_POINTS=50000  # points the reports are made at, uniform over the grids' extent
 INTAKE_TARGET=2000   # reports/s
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
