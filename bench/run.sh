@@ -5,11 +5,18 @@
 #   tiles   vector tiles in process (tiles_bench) against PostGIS ST_AsMVT on the same tiles;
 #           cold PNG rendering at z14-16; cached tiles over HTTP against nginx serving the same
 #           bytes as static files (wrk)
+#   intake  sustained reports (POST /api/v1/incidents, each located, dispatched and committed
+#           with synchronous=FULL before its 201) against PostgreSQL + PostGIS doing the same per
+#           report (one statement: point-in-polygon and insert, committed with fsync=on and
+#           synchronous_commit=on) at each of --clients; wrk and pgbench. Only with --only intake.
 # Each table has absolute numbers, ratios and the targets; raw outputs go to bench/results/<timestamp>/.
 #
-#   bash bench/run.sh [--only locate|tiles|balance] [--sizes 100000,3500000] [--duration 10] [--rounds 3]
-#                     [--points 100000] [--per-zoom 40] [--no-tiles-http]
+#   bash bench/run.sh [--only locate|tiles|balance|intake] [--sizes 100000,3500000] [--duration 10]
+#                     [--rounds 3] [--points 100000] [--per-zoom 40] [--no-tiles-http] [--clients 1,8,32,128]
+#                     [--wangge PATH]
 #
+# --wangge (with --only intake) runs a wangge binary already built (e.g. build/ci/src/app/wangge)
+# instead of building Release first; environment.txt names it.
 # --no-tiles-http leaves out the cached tiles over HTTP (wangge serve and nginx): the tiles table
 # then has generation and rendering only, and no HTTP rows.
 # Each timed measurement runs --rounds times, each round next to its peer's, and the best round
@@ -34,8 +41,12 @@ TILES_HTTP=1         # 0: no cached tiles over HTTP (--no-tiles-http)
 VALIDATE_HTTP=50     # points checked over HTTP before timing
 VALIDATE_PG=200      # points checked in PostGIS before timing
 THREADS=$(nproc)
+WANGGE=              # --wangge: a binary to run instead of building one
+CLIENTS=(1 8 32 128) # concurrent clients of the intake part (wrk connections, pgbench clients)
+INTAKE_POINTS=50000  # points the reports are made at, uniform over the grids' extent
+INTAKE_TARGET=2000   # reports/s
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -48,15 +59,19 @@ while (($#)); do
         --per-zoom) PER_ZOOM=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
         --no-tiles-http) TILES_HTTP=0; shift ;;
+        --clients) IFS=', ' read -r -a CLIENTS <<<"$2"; shift 2 ;;
+        --wangge) WANGGE=$(realpath "$2"); shift 2 ;;
         -h | --help) usage ;;
         *) log "unknown argument: $1"; usage 2 ;;
     esac
 done
-[[ -z $ONLY || $ONLY == locate || $ONLY == tiles || $ONLY == balance ]] ||
-    die "--only takes locate, tiles or balance, not '$ONLY'"
+[[ -z $ONLY || $ONLY == locate || $ONLY == tiles || $ONLY == balance || $ONLY == intake ]] ||
+    die "--only takes locate, tiles, balance or intake, not '$ONLY'"
 # Grid division against METIS and an exact MIP has a script of its own (docs/BENCHMARKS.md).
 if [[ $ONLY == balance ]]; then exec bash "$BENCH_DIR/balance.sh"; fi
-want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
+# The intake part writes and fsyncs for minutes: it runs only when asked for.
+want() { [[ (-z $ONLY && $1 != intake) || $ONLY == "$1" ]]; }
+[[ -z $WANGGE || ($ONLY == intake && -x $WANGGE) ]] || die "--wangge takes an executable, with --only intake"
 [[ $EUID -eq 0 ]] || die "run as root: packages may be installed and PostgreSQL runs as the postgres user"
 
 # --- tools -------------------------------------------------------------------------------------
@@ -71,6 +86,7 @@ install_missing() {
     command -v curl >/dev/null || packages+=(curl)
     command -v jq >/dev/null || packages+=(jq)
     command -v ninja >/dev/null || packages+=(ninja-build)
+    command -v sqlite3 >/dev/null || packages+=(sqlite3)
     # Debian's nginx; policy-rc.d or the lack of an init system keeps its service from starting,
     # and run.sh starts its own instance on 127.0.0.1 only.
     ! want tiles || command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || packages+=(nginx)
@@ -81,10 +97,17 @@ install_missing() {
 }
 
 build() {
+    if [[ -n $WANGGE ]]; then
+        log "using $WANGGE (not built here)"
+        return
+    fi
     log "building Release in $BUILD_DIR"
     # Tests are not needed here, and leaving them out keeps the benchmark build independent of them.
     cmake -B "$BUILD_DIR" -S "$ROOT" -DCMAKE_BUILD_TYPE=Release -DWANGGE_BUILD_TESTS=OFF -G Ninja >/dev/null
-    cmake --build "$BUILD_DIR" --target wangge locate_bench tiles_bench
+    local targets=(wangge)
+    ! want locate || targets+=(locate_bench)
+    ! want tiles || targets+=(tiles_bench)
+    cmake --build "$BUILD_DIR" --target "${targets[@]}"
     WANGGE=$BUILD_DIR/src/app/wangge
     LOCATE_BENCH=$BUILD_DIR/bench/locate_bench
     TILES_BENCH=$BUILD_DIR/bench/tiles_bench
@@ -230,15 +253,20 @@ in_process_round() {
 }
 
 start_postgres() {
-    local dir=$1 port=$2
+    local dir=$1 port=$2 durable=${3:-}
     mkdir -p "$dir"
     chown postgres: "$dir"
     runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C \
         --no-sync >"$dir/initdb.log" 2>&1 || die "initdb failed, see $dir/initdb.log"
-    # A throwaway cluster: durability settings off (they only slow the load, not the lookups).
+    # A throwaway cluster: durability settings off (they only slow the load, not the lookups),
+    # except for the intake part ($3 = durable), whose commits must reach the disk.
+    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ -z $durable ]] || durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    local c most=0
+    for c in "${CLIENTS[@]}"; do ((c <= most)) || most=$c; done
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' -c fsync=off \
-            -c synchronous_commit=off -c full_page_writes=off" start >/dev/null ||
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' $durability \
+            -c max_connections=$((most + 20))" start >/dev/null ||
         die "PostgreSQL did not start, see $dir/server.log"
     PG_PID=$(head -n 1 "$dir/data/postmaster.pid")
 }
@@ -323,20 +351,20 @@ lookups() {
 # Starts `wangge serve` on a free port of 127.0.0.1 and sets BASE to its URL.
 BASE=
 start_wangge() {
-    local size=$1 out=$2 db=$3
+    local size=$1 out=$2 db=$3 serve_log=${4:-$2/serve.log}
     log "[$size] HTTP: starting wangge serve"
-    : >"$out/serve.log" # exists before the server opens it, for the wait below
+    : >"$serve_log" # exists before the server opens it, for the wait below
     "$WANGGE" serve --db "$db" --host 127.0.0.1 --port 0 --threads "$THREADS" --styles "$ROOT/styles" \
-        >>"$out/serve.log" 2>&1 &
+        >>"$serve_log" 2>&1 &
     SERVER_PID=$!
     local port='' i
     for ((i = 0; i < 1200; i++)); do
-        port=$(sed -n 's|.*serving .* at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out/serve.log")
+        port=$(sed -n 's|.*serving .* at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$serve_log")
         [[ -z $port ]] || break
-        kill -0 "$SERVER_PID" 2>/dev/null || die "wangge serve exited, see $out/serve.log"
+        kill -0 "$SERVER_PID" 2>/dev/null || die "wangge serve exited, see $serve_log"
         sleep 0.1
     done
-    [[ -n $port ]] || die "wangge serve did not start within 120s, see $out/serve.log"
+    [[ -n $port ]] || die "wangge serve did not start within 120s, see $serve_log"
     BASE=http://127.0.0.1:$port
     curl -fsS "$BASE/healthz" >"$out/healthz.json" || die "no answer from $BASE/healthz"
 }
@@ -373,6 +401,157 @@ http() {
     done
     M[$size,serve_rss]=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")
     stop_server
+}
+
+# --- sustained intake of one district ----------------------------------------------------------
+
+# The points reports are made at (uniform over the grids' extent, a fixed seed), the category
+# codes of the catalogue `serve` loads (taken in turn by both sides), a user who may report and
+# their token, and a copy of the district that every Wangge round starts from.
+INTAKE_TOKEN=
+INTAKE_CATEGORIES=
+intake_prepare() {
+    local size=$1 out=$2 db=$3 points=$4 base=$5
+    # Wangge's side of "durable": every connection that writes runs at synchronous=FULL in WAL mode.
+    grep -q 'PRAGMA synchronous=FULL' "$ROOT/src/store/database.cpp" ||
+        die "src/store/database.cpp no longer sets synchronous=FULL: the intake benchmark would not be durable"
+    local extent
+    extent=$(sqlite3 -csv "$db" ".load mod_spatialite" \
+        "SELECT MbrMinX(e), MbrMinY(e), MbrMaxX(e), MbrMaxY(e) FROM (SELECT Extent(geom) AS e FROM grids)")
+    local min_lon min_lat max_lon max_lat
+    IFS=, read -r min_lon min_lat max_lon max_lat <<<"$extent"
+    awk -v n="$INTAKE_POINTS" -v x0="$min_lon" -v y0="$min_lat" -v x1="$max_lon" -v y1="$max_lat" 'BEGIN {
+        srand(20261205)
+        for (i = 0; i < n; i++) printf "%.6f,%.6f\n", x0 + rand() * (x1 - x0), y0 + rand() * (y1 - y0)
+    }' >"$points"
+    INTAKE_CATEGORIES=$(jq -r '[.classes[].subclasses[].code] | join(",")' "$ROOT/data/categories.json")
+    "$WANGGE" user add bench-intake --role admin --no-password --db "$db" >"$out/intake_user.log" 2>&1 ||
+        die "wangge user add failed, see $out/intake_user.log"
+    INTAKE_TOKEN=$("$WANGGE" token create --user bench-intake --db "$db" 2>>"$out/intake_user.log" | head -n 1)
+    [[ $INTAKE_TOKEN == wgt_* ]] || die "wangge token create gave no token, see $out/intake_user.log"
+    sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$db" "$base"
+    log "[$size] intake: $INTAKE_POINTS points in $extent, $(tr ',' '\n' <<<"$INTAKE_CATEGORIES" | wc -l) categories in turn"
+}
+
+# A cluster with fsync=on and synchronous_commit=on, the grids and the table of cases.
+intake_postgis_setup() {
+    local size=$1 out=$2 db=$3 points=$4
+    local port
+    port=$(free_port)
+    log "[$size] PostGIS (intake): durable cluster on 127.0.0.1:$port"
+    start_postgres "$TMP/pg-intake-$size" "$port" durable
+    PG_CONN=(-h 127.0.0.1 -p "$port" -U postgres)
+    PSQL=(psql "${PG_CONN[@]}" -X -q -A -t -v ON_ERROR_STOP=1)
+    "${PSQL[@]}" -d postgres -c "CREATE DATABASE bench"
+    "${PSQL[@]}" -d bench -c "CREATE EXTENSION postgis"
+    timeout 1800 ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$port user=postgres dbname=bench" "$db" \
+        grids -nlt MULTIPOLYGON -lco GEOMETRY_NAME=geom -lco FID=fid -lco SPATIAL_INDEX=NONE \
+        >"$out/ogr2ogr_intake.log" 2>&1 || die "ogr2ogr failed, see $out/ogr2ogr_intake.log"
+    "${PSQL[@]}" -d bench -v points_csv="$points" -v categories="$INTAKE_CATEGORIES" \
+        -f "$BENCH_DIR/intake_prepare.sql" >"$out/intake_prepare.log" 2>&1 ||
+        die "intake_prepare.sql failed, see $out/intake_prepare.log"
+    local settings
+    settings=$("${PSQL[@]}" -d bench -F ' ' -c "SELECT current_setting('fsync'), current_setting('synchronous_commit'),
+        current_setting('full_page_writes'), current_setting('wal_sync_method')")
+    echo "$settings" >"$out/intake_pg_settings.txt"
+    [[ $settings == "on on on "* ]] || die "PostgreSQL is not durable for the intake part: $settings"
+    M[$size,i_pg_sync]="fsync, $(cut -d' ' -f4 <<<"$settings")"
+}
+
+# p50 and p99 (ms) of the per-transaction latencies (µs, third field) in pgbench's -l logs.
+pgbench_percentiles() {
+    cat "$@" | awk '{ print $3 }' | sort -n | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "- -"; exit }
+        i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+        printf "%.2fms %.2fms\n", v[i50] / 1000, v[i99] / 1000 }'
+}
+
+# One Wangge round at $4 clients: a fresh copy of the district, wangge serve, wrk for DURATION,
+# SIGTERM; then the reports stored are counted against the 201s and the server's audit log.
+intake_wangge_round() {
+    local size=$1 out=$2 base=$3 c=$4 r=$5 points=$6
+    local db=$TMP/intake-run-$size.sqlite run=c$c-r$r
+    rm -f "$db" "$db"-wal "$db"-shm
+    cp "$base" "$db"
+    local serve_log=$out/intake_serve.c$c.r$r.log raw=$out/wrk_intake.c$c.r$r.txt
+    start_wangge "$size" "$out" "$db" "$serve_log"
+    local threads=$((c < THREADS ? c : THREADS))
+    timeout $((DURATION + 60)) wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency \
+        -s "$BENCH_DIR/intake_reports.lua" "$BASE" -- "$points" "$INTAKE_TOKEN" "$run" "$INTAKE_CATEGORIES" \
+        >"$raw" 2>&1 || die "wrk failed, see $raw"
+    stop_server # SIGTERM: what was accepted is committed and answered first
+    local created other stored answered transactions located
+    created=$(field "$raw" intake_answers created)
+    other=$(field "$raw" intake_answers other)
+    [[ $other == 0 ]] || die "$other answers other than 201 at $c clients, see $raw"
+    stored=$(sqlite3 "$db" "SELECT count(*) FROM incidents")
+    located=$(sqlite3 "$db" "SELECT count(*) FROM incidents WHERE grid_code != ''")
+    answered=$(sqlite3 "$db" "SELECT count(*) FROM audit WHERE action = 'incident.report' AND status = 201")
+    # wrk stops reading when its time is up: the reports then in flight (at most one per
+    # connection) are committed and answered, but not counted by wrk.
+    ((stored == answered)) || die "$stored reports stored, $answered answered 201 in the audit log ($run)"
+    ((stored >= created && stored - created <= c)) ||
+        die "$stored reports stored, $created answered 201 to wrk at $c clients ($run): lost or extra reports"
+    local jobs
+    jobs=$(sed -n 's/.*group commit: \([0-9]*\) .* in \([0-9]*\) transactions.*/\1/p' "$serve_log")
+    transactions=$(sed -n 's/.*group commit: \([0-9]*\) .* in \([0-9]*\) transactions.*/\2/p' "$serve_log")
+    [[ -n $transactions ]] || die "no group commit line in $serve_log"
+    local rps
+    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw")
+    log "[$size] intake c=$c round $r: Wangge $rps reports/s, $created answered 201, $stored stored ($located in a grid), $transactions transactions"
+    if ((rps > ${M[$size,i_w_c$c]:-0})); then
+        M[$size,i_w_c$c]=$rps
+        M[$size,i_w_lat_c$c]="$(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } END { print a " / " b }' "$raw")"
+        M[$size,i_w_batch_c$c]="$(calc "%.1f" "$jobs / $transactions") ($transactions)"
+        M[$size,i_w_check_c$c]="$created / $stored"
+        M[$size,i_w_grid_c$c]=$(calc "%.1f" "100 * $located / $stored")
+    fi
+    rm -f "$db" "$db"-wal "$db"-shm
+}
+
+# One PostGIS round at $4 clients: pgbench for DURATION, then the rows stored against the
+# transactions pgbench counted.
+intake_postgis_round() {
+    local size=$1 out=$2 c=$3 r=$4
+    local raw=$out/pgbench_intake.c$c.r$r.txt logs=$TMP/pglog-$size-c$c-r$r
+    "${PSQL[@]}" -d bench -c "TRUNCATE cases" -c "CHECKPOINT"
+    local threads=$((c < THREADS ? c : THREADS))
+    mkdir -p "$logs"
+    chown postgres: "$logs"
+    timeout $((DURATION + 60)) pgbench "${PG_CONN[@]}" -n -M prepared -c "$c" -j "$threads" -T "$DURATION" \
+        -D npoints="$INTAKE_POINTS" -l --log-prefix="$logs/tx" -f "$BENCH_DIR/intake_pgbench.sql" bench \
+        >"$raw" 2>&1 || die "pgbench failed, see $raw"
+    local processed stored located tps
+    processed=$(awk -F': ' '/number of transactions actually processed/ { split($2, a, "/"); print a[1] + 0 }' "$raw")
+    stored=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM cases")
+    located=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM cases WHERE grid_code != ''")
+    ((stored == processed)) || die "PostGIS stored $stored cases, pgbench counted $processed transactions ($c clients)"
+    tps=$(awk '/^tps = / { printf "%.0f", $3 }' "$raw")
+    log "[$size] intake c=$c round $r: PostGIS $tps reports/s, $stored stored ($located in a grid)"
+    if ((tps > ${M[$size,i_pg_c$c]:-0})); then
+        M[$size,i_pg_c$c]=$tps
+        M[$size,i_pg_lat_c$c]=$(pgbench_percentiles "$logs"/tx.* | sed 's/ / \/ /')
+        M[$size,i_pg_grid_c$c]=$(calc "%.1f" "100 * $located / $stored")
+    fi
+    rm -rf "$logs"
+}
+
+intake() {
+    local size=$1 out=$2 db=$3
+    local points=$TMP/intake-points-$size.csv base=$TMP/intake-base-$size.sqlite c r
+    intake_prepare "$size" "$out" "$db" "$points" "$base"
+    intake_postgis_setup "$size" "$out" "$db" "$points"
+    log "[$size] intake: $ROUNDS rounds at ${CLIENTS[*]} clients of: wangge serve + wrk, PostGIS + pgbench (${DURATION}s each)"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for c in "${CLIENTS[@]}"; do
+            intake_wangge_round "$size" "$out" "$base" "$c" "$r" "$points"
+            intake_postgis_round "$size" "$out" "$c" "$r"
+        done
+    done
+    cp "$TMP/pg-intake-$size/server.log" "$out/postgres_intake.log"
+    stop_postgres
+    rm -f "$base"
 }
 
 # --- the tiles of one district -----------------------------------------------------------------
@@ -761,6 +940,45 @@ print_tiles_table() {
     row "  verdict" t_verdict_http_png
 }
 
+print_intake_table() {
+    table_header "intake" 20
+    row "reports at points of the grids' extent in a grid, Wangge (%)" i_w_grid_c${CLIENTS[0]}
+    row "  PostGIS (%)" i_pg_grid_c${CLIENTS[0]}
+    row "PostgreSQL durability (synchronous_commit=on)" i_pg_sync
+    echo "$RULE"
+    local c
+    for c in "${CLIENTS[@]}"; do
+        row "$c clients: Wangge reports/s (HTTP, answered after commit)" "i_w_c$c"
+        row "  PostGIS reports/s (pgbench, 1 statement + commit)" "i_pg_c$c"
+        row "  Wangge / PostGIS" "i_ratio_c$c"
+        row "  Wangge p50 / p99 latency" "i_w_lat_c$c"
+        row "  PostGIS p50 / p99 latency" "i_pg_lat_c$c"
+        row "  Wangge jobs per transaction (transactions)" "i_w_batch_c$c"
+        row "  Wangge 201s counted by wrk / reports stored" "i_w_check_c$c"
+    done
+    echo "$RULE"
+    echo "(a report and its audit line are two jobs of the group commit; the audit line goes into the batch after the report's)"
+    row "Wangge best (reports/s), at clients" i_best
+    row "  target >= $INTAKE_TARGET reports/s" i_verdict
+}
+
+compute_intake_ratios() {
+    local size c best at
+    for size in "${SIZES[@]}"; do
+        best=0
+        at=-
+        for c in "${CLIENTS[@]}"; do
+            M[$size,i_ratio_c$c]=$(calc "%.2fx" "${M[$size,i_w_c$c]} / ${M[$size,i_pg_c$c]}")
+            if ((${M[$size,i_w_c$c]} > best)); then
+                best=${M[$size,i_w_c$c]}
+                at=$c
+            fi
+        done
+        M[$size,i_best]="$best at $at"
+        M[$size,i_verdict]=$(awk -v v="$best" -v t="$INTAKE_TARGET" 'BEGIN { print (v >= t ? "PASS" : "FAIL") }')
+    done
+}
+
 compute_ratios() {
     local size best
     for size in "${SIZES[@]}"; do
@@ -819,7 +1037,9 @@ main() {
         echo "cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
         echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "commit: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+        echo "wangge: $WANGGE"
         echo "sizes: ${SIZES[*]}; points: $POINTS; duration: ${DURATION}s; rounds: $ROUNDS (best counts); threads: $THREADS"
+        ! want intake || echo "intake: clients ${CLIENTS[*]}; $INTAKE_POINTS points; wangge serve --threads $THREADS; $(df -T "$TMP" | awk 'NR == 2 { print $2 }') under $TMP"
         echo "parts: ${ONLY:-locate tiles}$( ((TILES_HTTP == 1)) || echo ' (tiles without HTTP)'); tiles per zoom: $PER_ZOOM; seconds per tile measurement: $TILE_SECONDS"
         echo "postgres: $("$PG_BIN/postgres" --version); wrk: $(wrk -v 2>&1 | head -n 1)"
         ! want tiles || echo "nginx: $(nginx -v 2>&1)"
@@ -835,6 +1055,7 @@ main() {
             lookups "$size" "$out" "$db" "$points"
             http "$size" "$out" "$db" "$points"
         fi
+        ! want intake || intake "$size" "$out" "$db"
         if want tiles; then
             tiles_list "$size" "$out" "$db" "$tiles"
             tiles_generation "$size" "$out" "$db" "$tiles"
@@ -855,6 +1076,11 @@ main() {
             compute_tiles_ratios
             echo
             print_tiles_table
+        fi
+        if want intake; then
+            compute_intake_ratios
+            echo
+            print_intake_table
         fi
     } | tee "$results/table.txt"
     log "raw outputs in $results"

@@ -205,8 +205,23 @@ std::optional<std::vector<std::string>> incident_areas(store::Database& db, std:
     return incident_areas(*r);
 }
 
-incident::Filed file_incident(store::GroupCommit& commits, const IncidentOptions& options, const Request& req,
-                              const grid::Snapshot& snapshot, incident::Report report) {
+Request without_body(const Request& req) {
+    Request copy;
+    copy.method = req.method;
+    copy.target = req.target;
+    copy.path = req.path;
+    copy.query = req.query;
+    copy.headers = req.headers;
+    copy.public_origin = req.public_origin;
+    copy.route = req.route;
+    copy.principal = req.principal;
+    copy.remote_address = req.remote_address;
+    return copy;
+}
+
+Response file_incident(std::shared_ptr<store::GroupCommit> commits, const IncidentOptions& options, const Request& req,
+                       const grid::Snapshot& snapshot, incident::Report report,
+                       std::function<Response(const Filing&)> answer) {
     const auto rules = options.rules(report.category, report.urgency);
     if (!rules) throw Error(ErrorKind::unprocessable, "unknown_category", "no category '" + report.category + "'");
     if (const auto key = req.header("idempotency-key")) {
@@ -217,7 +232,29 @@ incident::Filed file_incident(store::GroupCommit& commits, const IncidentOptions
     report.digest = auth::digest(req.body);
     report.actor = req.principal ? req.principal->name : "";
     const SystemTime now = options.clock();
-    return commits.run([&](store::Database& db) { return incident::file_report(db, snapshot, *rules, report, now); });
+    Response pending;
+    pending.deferred = [commits = std::move(commits), at = &snapshot, rules = *rules,
+                        report = std::make_shared<const incident::Report>(std::move(report)), now,
+                        answer = std::move(answer)](Completion done) {
+        auto filing = std::make_shared<Filing>();
+        commits->submit(
+            [at, rules, report, now, filing](store::Database& db) {
+                filing->filed = incident::file_report(db, *at, rules, *report, now);
+                if (filing->filed.replayed) filing->replayed_photos = db.photos_of(filing->filed.incident.id);
+            },
+            [filing, answer, done](std::exception_ptr failure) {
+                const std::string context = "filing a report";
+                if (failure) return done(error_response(failure, context));
+                Response r;
+                try {
+                    r = answer(*filing);
+                } catch (...) { // committed, yet not answered as it should be: the client hears so
+                    r = error_response(std::current_exception(), context);
+                }
+                done(std::move(r));
+            });
+    };
+    return pending;
 }
 
 IncidentEndpoints::IncidentEndpoints(std::shared_ptr<store::GroupCommit> commits, std::shared_ptr<Writer> reads,
@@ -297,33 +334,37 @@ Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snaps
     report.address = text_field(body, "address", 200, false);
     report.photos = store_photos(m_options, sent.parts);
     const std::vector<incident::PhotoRef> photos = report.photos;
-    const incident::Filed filed = file_incident(*m_commits, m_options, req, snapshot, std::move(report));
-
-    nlohmann::json out = incident_json(filed.incident, req);
-    out["replayed"] = filed.replayed;
-    if (filed.replayed) // the photos of the case as first filed
-        m_reads->read([&](store::Database& db) { out["photos"] = photos_json(db.photos_of(filed.incident.id)); });
-    else
-        out["photos"] = photos_json(filed.incident.id, photos);
-    if (!m_options.receipt_key.empty()) {
-        // For the reporter to follow their case without an account (GET .../status?receipt=).
-        const std::string receipt = incident::receipt_of(m_options.receipt_key, filed.incident.id);
-        out["receipt"] = receipt;
-        out["status_url"] = std::string(prefix) + "/" + std::to_string(filed.incident.id) + "/status?receipt=" + receipt;
-    }
-    if (!filed.replayed) {
-        out["assignment"]["reason"] = filed.assignment.reason;
-        if (filed.assignment.worker)
-            out["assignment"]["worker"] = {{"id", filed.assignment.worker->id}, {"name", filed.assignment.worker->name}};
-        nlohmann::json dupes = nlohmann::json::array();
-        for (const auto& d : filed.duplicates)
-            dupes.push_back({{"id", d.id}, {"distance_m", d.distance_m}, {"state", d.state}, {"reported_at", d.reported_at}});
-        out["likely_duplicates"] = dupes;
-    }
-    Response r = json_response(dump(out), filed.replayed ? 200 : 201);
-    r.set_header("Location", std::string(prefix) + "/" + std::to_string(filed.incident.id));
-    r.audit = AuditNote{"incident.report", {}, {}, {}, "case " + std::to_string(filed.incident.id)};
-    return r;
+    return file_incident(
+        m_commits, m_options, req, snapshot, std::move(report),
+        [asked = without_body(req), photos, receipt_key = m_options.receipt_key](const Filing& filing) {
+            const incident::Filed& filed = filing.filed;
+            nlohmann::json out = incident_json(filed.incident, asked);
+            out["replayed"] = filed.replayed;
+            // A replay shows the photos of the case as first filed.
+            out["photos"] = filed.replayed ? photos_json(filing.replayed_photos) : photos_json(filed.incident.id, photos);
+            if (!receipt_key.empty()) {
+                // For the reporter to follow their case without an account (GET .../status?receipt=).
+                const std::string receipt = incident::receipt_of(receipt_key, filed.incident.id);
+                out["receipt"] = receipt;
+                out["status_url"] =
+                    std::string(prefix) + "/" + std::to_string(filed.incident.id) + "/status?receipt=" + receipt;
+            }
+            if (!filed.replayed) {
+                out["assignment"]["reason"] = filed.assignment.reason;
+                if (filed.assignment.worker)
+                    out["assignment"]["worker"] = {{"id", filed.assignment.worker->id},
+                                                   {"name", filed.assignment.worker->name}};
+                nlohmann::json dupes = nlohmann::json::array();
+                for (const auto& d : filed.duplicates)
+                    dupes.push_back(
+                        {{"id", d.id}, {"distance_m", d.distance_m}, {"state", d.state}, {"reported_at", d.reported_at}});
+                out["likely_duplicates"] = dupes;
+            }
+            Response r = json_response(dump(out), filed.replayed ? 200 : 201);
+            r.set_header("Location", std::string(prefix) + "/" + std::to_string(filed.incident.id));
+            r.audit = AuditNote{"incident.report", {}, {}, {}, "case " + std::to_string(filed.incident.id)};
+            return r;
+        });
 }
 
 namespace {

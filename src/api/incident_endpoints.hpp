@@ -14,7 +14,8 @@
 // A report and a step may come as multipart/form-data: the JSON in the part named "report" or
 // "step", each photo in a part named "photo" (incident/photos.hpp checks them).
 // The access check has run before (route classes report_incident and incidents, with the case's
-// areas looked up); intake is committed through a GroupCommit, answered only once durable.
+// areas looked up); a report is committed through a GroupCommit and answered (deferred, from the
+// committing thread) only once durable; a workflow step waits for its commit on its HTTP thread.
 #include "api/endpoints.hpp"
 #include "api/multipart.hpp"
 #include "store/group_commit.hpp"
@@ -71,13 +72,27 @@ private:
     IncidentOptions m_options;
 };
 
+// A report once its transaction has committed: the case, and for a replay the photos of the
+// case as first filed.
+struct Filing {
+    incident::Filed filed;
+    std::vector<store::PhotoRow> replayed_photos;
+};
+
 // Files `report` the way every intake does (POST /api/v1/incidents, Open311's POST requests):
 // the category's rules looked up (Error(unprocessable, "unknown_category") when there are none),
 // the Idempotency-Key header taken (it replaces a key the caller set), the request's body
-// digested to tell a retry from a clash, the signed-in user as actor, committed through
-// `commits` and returned only once durable.
-incident::Filed file_incident(store::GroupCommit& commits, const IncidentOptions& options, const Request& req,
-                              const grid::Snapshot& snapshot, incident::Report report);
+// digested to tell a retry from a clash, the signed-in user as actor. Those checks throw at
+// once; the filing itself is a deferred response: queued on `commits` (no thread waits for it),
+// its completion, on the committing thread once the case is durable, receives answer(filing),
+// or the envelope of why nothing was stored. `snapshot` must outlive the completion (the
+// Service keeps it), and `answer` must not need `req`.
+Response file_incident(std::shared_ptr<store::GroupCommit> commits, const IncidentOptions& options, const Request& req,
+                       const grid::Snapshot& snapshot, incident::Report report,
+                       std::function<Response(const Filing&)> answer);
+
+// `req` without its body: what an answer made later needs of the request (who asked, links).
+Request without_body(const Request& req);
 
 // The photos among `parts` (those named "photo", or "media" as Open311 clients name them),
 // checked by content, their location removed, their files stored durably; what the case records

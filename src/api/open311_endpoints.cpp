@@ -323,17 +323,18 @@ Response Open311Endpoints::file(const Request& req, const grid::Snapshot& snapsh
     if (const std::string fms = limited(form, "attribute[fixmystreet_id]", 64); !fms.empty() && req.principal)
         report.idempotency_key = "open311:" + req.principal->name + ":fixmystreet:" + fms;
     report.photos = store_photos(m_options, parts);
-    const incident::Filed filed = file_incident(*m_commits, m_options, req, snapshot, std::move(report));
-
-    std::string notice = "filed as case " + std::to_string(filed.incident.id) + ", " + filed.incident.state;
-    if (!filed.replayed && filed.assignment.worker) notice += " to " + filed.assignment.worker->name;
-    notice += " (" + filed.incident.assignee_code + "), due " + filed.incident.due_at;
-    Response r = answer({Record{{"service_request_id", std::to_string(filed.incident.id)},
-                                {"service_notice", notice},
-                                {"account_id", nullptr}}},
-                        "service_requests", "request", xml, filed.replayed ? 200 : 201);
-    r.audit = AuditNote{"incident.report", {}, {}, {}, "case " + std::to_string(filed.incident.id) + " (open311)"};
-    return r;
+    return file_incident(m_commits, m_options, req, snapshot, std::move(report), [xml](const Filing& filing) {
+        const incident::Filed& filed = filing.filed;
+        std::string notice = "filed as case " + std::to_string(filed.incident.id) + ", " + filed.incident.state;
+        if (!filed.replayed && filed.assignment.worker) notice += " to " + filed.assignment.worker->name;
+        notice += " (" + filed.incident.assignee_code + "), due " + filed.incident.due_at;
+        Response r = answer({Record{{"service_request_id", std::to_string(filed.incident.id)},
+                                    {"service_notice", notice},
+                                    {"account_id", nullptr}}},
+                            "service_requests", "request", xml, filed.replayed ? 200 : 201);
+        r.audit = AuditNote{"incident.report", {}, {}, {}, "case " + std::to_string(filed.incident.id) + " (open311)"};
+        return r;
+    });
 }
 
 Response Open311Endpoints::requests(const Request& req, bool xml) const {

@@ -5,6 +5,7 @@
 #include "api/multipart.hpp"
 #include "api/open311_format.hpp"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace wangge::api {
@@ -71,38 +72,9 @@ void Service::authenticate(Request& req) const {
                 req.principal = std::make_shared<const auth::Principal>(std::move(*p));
 }
 
-Response Service::handle(Request req) const {
-    Response response;
-    std::string failure;
-    try {
-        authenticate(req);
-        if (req.route.incident_id > 0 && m_incident_areas) {
-            auto codes = m_incident_areas(req.route.incident_id);
-            if (!codes) throw Error(ErrorKind::not_found, "not_found", "no case " + std::to_string(req.route.incident_id));
-            req.route.codes = std::move(*codes);
-        }
-        m_policy.check(req);
-        std::shared_ptr<const grid::Snapshot> snapshot = m_snapshots->get();
-        std::optional<Response> answer;
-        for (const auto& family : m_families)
-            if ((answer = family->handle(req, *snapshot))) break;
-        if (!answer) throw Error(ErrorKind::not_found, "not_found", "no resource at " + req.path);
-        response = std::move(*answer);
-    } catch (const Error& e) {
-        failure = e.what();
-        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
-        if (response.status == 405) response.set_header("Allow", req.route.allow);
-    } catch (...) {
-        failure = "internal error";
-        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
-    }
-    if (!failure.empty() && req.route.errors != ErrorShape::envelope) response = open311_error(response, req.route.errors);
-    if (req.route.unsafe) audit(req, response, failure);
-    return response;
-}
+namespace {
 
-void Service::audit(const Request& req, const Response& response, const std::string& failure) const {
-    if (!m_accounts) return;
+store::AuditRow audit_row(const Request& req, const Response& response, const std::string& failure) {
     store::AuditRow row;
     const AuditNote note = response.audit.value_or(AuditNote{});
     row.user = req.principal ? req.principal->name : note.user;
@@ -117,8 +89,79 @@ void Service::audit(const Request& req, const Response& response, const std::str
     row.data_version = note.data_version;
     row.address = req.remote_address;
     row.detail = note.detail.empty() ? failure : note.detail;
+    return row;
+}
+
+// The message of an error envelope, for the audit log; the status when the body is none.
+std::string envelope_message(const Response& r) {
+    const auto body = nlohmann::json::parse(r.bytes(), nullptr, false);
+    if (body.is_object() && body.contains("message") && body["message"].is_string())
+        return body["message"].get<std::string>();
+    return "status " + std::to_string(r.status);
+}
+
+} // namespace
+
+Response Service::handle(Request req) const {
+    Response response;
+    std::string failure;
+    std::shared_ptr<const grid::Snapshot> snapshot;
     try {
-        m_accounts->audit(std::move(row));
+        authenticate(req);
+        if (req.route.incident_id > 0 && m_incident_areas) {
+            auto codes = m_incident_areas(req.route.incident_id);
+            if (!codes) throw Error(ErrorKind::not_found, "not_found", "no case " + std::to_string(req.route.incident_id));
+            req.route.codes = std::move(*codes);
+        }
+        m_policy.check(req);
+        snapshot = m_snapshots->get();
+        std::optional<Response> answer;
+        for (const auto& family : m_families)
+            if ((answer = family->handle(req, *snapshot))) break;
+        if (!answer) throw Error(ErrorKind::not_found, "not_found", "no resource at " + req.path);
+        response = std::move(*answer);
+    } catch (const Error& e) {
+        failure = e.what();
+        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
+        if (response.status == 405) response.set_header("Allow", req.route.allow);
+    } catch (...) {
+        failure = "internal error";
+        response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
+    }
+    if (response.deferred) return answer_later(std::move(req), std::move(snapshot), std::move(response));
+    if (!failure.empty() && req.route.errors != ErrorShape::envelope) response = open311_error(response, req.route.errors);
+    if (req.route.unsafe) audit(req, response, failure);
+    return response;
+}
+
+Response Service::answer_later(Request req, std::shared_ptr<const grid::Snapshot> snapshot, Response pending) const {
+    req.body = std::string(); // the family has taken what it needs of it; the audit needs none
+    Response later;
+    later.deferred = [accounts = m_accounts, request = std::make_shared<const Request>(std::move(req)),
+                      snapshot = std::move(snapshot), make = std::move(pending.deferred)](Completion done) {
+        // Holds the snapshot until the answer is made, as Endpoints promises the families.
+        Completion finish = [accounts, request, snapshot, done = std::move(done)](Response final) {
+            const std::string failure = final.status >= 400 ? envelope_message(final) : std::string();
+            if (final.status >= 400 && request->route.errors != ErrorShape::envelope)
+                final = open311_error(final, request->route.errors);
+            if (!request->route.unsafe || !accounts) return done(std::move(final));
+            store::AuditRow row = audit_row(*request, final, failure);
+            auto answer = std::make_shared<Response>(std::move(final));
+            accounts->audit(std::move(row), [done, answer] { done(std::move(*answer)); });
+        };
+        try {
+            make(finish);
+        } catch (...) { // it has not called `finish`, as a deferred response that throws promises
+            finish(error_response(std::current_exception(), request->method + " " + loggable_target(request->target)));
+        }
+    };
+    return later;
+}
+
+void Service::audit(const Request& req, const Response& response, const std::string& failure) const {
+    if (!m_accounts) return;
+    try {
+        m_accounts->audit(audit_row(req, response, failure));
     } catch (const std::exception& e) {
         // The answer stands (a write has committed); the operator must hear of the gap.
         spdlog::error("audit log: {} {} by '{}' not recorded: {}", req.method, loggable_target(req.target),

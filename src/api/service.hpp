@@ -34,6 +34,15 @@ public:
             ServiceOptions options = {});
 
     // Never throws: every failure becomes a JSON error envelope.
+    //
+    // The response may be deferred (Response::deferred: a report waiting for its group commit, a
+    // tile being rendered). Its completion then receives the final response after the same
+    // steps as an immediate one: failures in Open311's shape on Open311 routes, and for a write
+    // the audit line durable before the answer is handed on. The snapshot the family was given
+    // is kept until then (the request is not: a family's deferred work copies what it needs of
+    // it, and completes a failure as error_response()). The completion runs on whichever thread finished the work, so it must
+    // be quick (the HTTP session only posts it to the connection). Accounts (ServiceOptions)
+    // must outlive every deferred response.
     Response handle(Request req) const;
 
 private:
@@ -41,7 +50,11 @@ private:
     // The user of an API token (Authorization: Bearer, or Open311's api_key); throws
     // Error(unauthorized, "invalid_token") when it names no live token of an enabled user.
     std::shared_ptr<const auth::Principal> token_principal(std::string_view token) const;
+    // Audits on the calling thread (it waits for the line to be durable).
     void audit(const Request& req, const Response& response, const std::string& failure) const;
+    // The deferred `pending`, wrapped so that its final response is finished as handle() finishes
+    // an immediate one.
+    Response answer_later(Request req, std::shared_ptr<const grid::Snapshot> snapshot, Response pending) const;
 
     std::shared_ptr<grid::SnapshotHolder> m_snapshots;
     std::vector<std::shared_ptr<const Endpoints>> m_families;

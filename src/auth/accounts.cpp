@@ -37,7 +37,7 @@ void check_password(std::string_view password) {
 
 Accounts::Accounts(std::filesystem::path db, AccountsOptions options)
     : m_path(std::move(db)), m_options(std::move(options)), m_limiter(m_options.login_limits, m_options.steady_clock),
-      m_audit(std::make_unique<store::GroupCommit>(m_path)) {}
+      m_audit(m_options.audit_commits ? m_options.audit_commits : std::make_shared<store::GroupCommit>(m_path)) {}
 
 template <typename F>
 auto Accounts::with_db(F&& f) {
@@ -229,6 +229,31 @@ void Accounts::sign_out(std::string_view secret) {
 void Accounts::audit(store::AuditRow row) {
     row.at = format_utc(m_options.clock());
     m_audit->run([&](store::Database& db) { return db.insert_audit(row); });
+}
+
+void Accounts::audit(store::AuditRow row, std::function<void()> recorded) {
+    row.at = format_utc(m_options.clock());
+    auto line = std::make_shared<const store::AuditRow>(std::move(row));
+    try {
+        m_audit->submit([line](store::Database& db) { db.insert_audit(*line); },
+                    [line, recorded = std::move(recorded)](std::exception_ptr failure) {
+                        if (failure) {
+                            try {
+                                std::rethrow_exception(failure);
+                            } catch (const std::exception& e) {
+                                spdlog::error("audit log: {} {} by '{}' not recorded: {}", line->method, line->target,
+                                              line->user, e.what());
+                            } catch (...) {
+                                spdlog::error("audit log: {} {} by '{}' not recorded", line->method, line->target,
+                                              line->user);
+                            }
+                        }
+                        recorded();
+                    });
+    } catch (const std::exception& e) { // stopping: the line cannot be written any more
+        spdlog::error("audit log: {} {} by '{}' not recorded: {}", line->method, line->target, line->user, e.what());
+        recorded();
+    }
 }
 
 std::vector<store::AuditRow> Accounts::list_audit(const store::AuditFilter& filter) {

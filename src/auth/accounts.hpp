@@ -27,6 +27,10 @@ struct AccountsOptions {
     // tests.
     std::function<SystemTime()> clock = std::chrono::system_clock::now;
     LoginLimiter::Clock steady_clock = std::chrono::steady_clock::now;
+    // Where audit lines are committed: a server passes the GroupCommit of its other writes to the
+    // same file (incident intake), so that one connection writes and one fsync serves both;
+    // without it Accounts opens a GroupCommit of its own.
+    std::shared_ptr<store::GroupCommit> audit_commits;
 };
 
 struct NewUser {
@@ -81,6 +85,10 @@ public:
     // share a transaction (group commit), so auditing every write costs one fsync per batch, not
     // one per request.
     void audit(store::AuditRow row);
+    // The same without waiting (for an answer made off the HTTP threads): `recorded` runs once
+    // the line is durable, or once it has failed (logged as an error), on the audit log's
+    // committing thread; it must be quick and must not throw.
+    void audit(store::AuditRow row, std::function<void()> recorded);
     std::vector<store::AuditRow> list_audit(const store::AuditFilter& filter);
 
     std::chrono::seconds session_lifetime() const noexcept { return m_options.session_lifetime; }
@@ -98,7 +106,7 @@ private:
     LoginLimiter m_limiter;
     std::mutex m_mutex;
     std::unique_ptr<store::Database> m_db;
-    std::unique_ptr<store::GroupCommit> m_audit; // on a connection of its own
+    std::shared_ptr<store::GroupCommit> m_audit; // AccountsOptions::audit_commits, or one of its own
     // When each token's last use was last written: at most once a minute, so that a busy client
     // does not make every request a disk write.
     std::unordered_map<std::int64_t, SystemTime> m_touched;

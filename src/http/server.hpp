@@ -64,7 +64,10 @@ public:
     // The bound port (the OS's choice when options.port was 0); 0 before start().
     unsigned short port() const;
 
-    // Closes the acceptor and every connection, then joins the threads. Idempotent and safe
+    // Closes the acceptor and every connection, then joins the threads. A request whose
+    // response is deferred (api::Response::deferred) has been accepted: it is answered, and its
+    // connection closed after the answer, before the threads finish; so stop() waits for every
+    // deferred completion, and whatever completes them must still run. Idempotent and safe
     // from any thread, including from inside the handler (the join is then left to wait() or
     // the destructor). Not async-signal-safe: from a signal, call it via a signal-waiting
     // thread or boost::asio::signal_set.

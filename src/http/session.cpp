@@ -3,6 +3,7 @@
 #include "api/header_values.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -116,7 +117,13 @@ void Session::start() {
 }
 
 void Session::close() {
-    net::post(m_executor, [self = shared_from_this()] { self->do_close(); });
+    net::post(m_executor, [self = shared_from_this()] {
+        // A request being answered off the I/O threads (a report waiting for its commit) has
+        // been accepted: it is answered, with Connection: close, before the connection closes.
+        if (!self->m_deferred) return self->do_close();
+        self->m_reading_done = true;
+        self->m_closing = true;
+    });
 }
 
 void Session::do_read() {
@@ -191,10 +198,11 @@ void Session::answer_request() {
     api::Response response = respond(m_context.handler, request, m_context.options.public_origin, m_remote_address);
     if (!response.deferred) return send_answer(a, std::move(response));
     // Answered later, on this session's strand; responses stay in request order because nothing
-    // more is read until then.
+    // more is read until then. The work guard keeps the I/O threads running until then, so that
+    // Server::stop() returns only once every accepted request has been answered.
     m_deferred = true;
     auto deferred = std::move(response.deferred);
-    deferred([self = shared_from_this(), a](api::Response ready) mutable {
+    deferred([self = shared_from_this(), a, work = net::make_work_guard(m_executor)](api::Response ready) mutable {
         net::post(self->m_executor, [self, a = std::move(a), ready = std::move(ready)]() mutable {
             self->m_deferred = false;
             if (self->m_closed) return;
@@ -209,14 +217,15 @@ void Session::send_answer(const Answering& a, api::Response response) {
             std::make_exception_ptr(std::logic_error("completed with another deferred response")),
             "a deferred response");
     const int status = response.status;
-    const std::size_t bytes = to_wire_response(std::move(response), m_queue.push(), a.version, a.keep_alive, a.head);
+    const bool keep_alive = a.keep_alive && !m_closing;
+    const std::size_t bytes = to_wire_response(std::move(response), m_queue.push(), a.version, keep_alive, a.head);
     if (m_context.options.access_log) {
         const auto micros =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - a.started);
         spdlog::info("{} {} {} {} {}", a.method, a.target, status, bytes, micros.count());
     }
 
-    if (!a.keep_alive) m_reading_done = true;
+    if (!keep_alive) m_reading_done = true;
     if (m_queue.size() == 1) do_write();
     if (m_reading_done) return;
     if (m_queue.full())

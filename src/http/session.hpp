@@ -101,7 +101,8 @@ public:
     Session& operator=(Session&&) = delete;
 
     void start();
-    // Thread-safe: aborts whatever the session is doing.
+    // Thread-safe: aborts whatever the session is doing, except a deferred answer: that is sent
+    // (as the connection's last) before the connection closes.
     void close();
 
 private:
@@ -137,6 +138,7 @@ private:
     bool m_read_paused = false;  // the queue was full; the next write resumes reading
     bool m_closed = false;
     bool m_deferred = false; // a response is being made off the I/O threads; nothing is read meanwhile
+    bool m_closing = false;  // close() came while m_deferred: that answer is the last
     std::string m_remote_address; // the client's IP address, for sign-in limits and the audit log
 };
 

@@ -2,12 +2,14 @@
 
 #include "core/error.hpp"
 
+#include <future>
 #include <vector>
 
 namespace wangge::store {
 
 GroupCommit::GroupCommit(std::filesystem::path db, std::size_t max_batch)
-    : m_path(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_thread([this] { loop(); }) {}
+    : m_path(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_committer([this] { commit_loop(); }),
+      m_completer([this] { complete_loop(); }) {}
 
 GroupCommit::~GroupCommit() {
     {
@@ -15,7 +17,13 @@ GroupCommit::~GroupCommit() {
         m_stopping = true;
     }
     m_ready.notify_all();
-    m_thread.join();
+    m_committer.join(); // every queued job committed
+    {
+        std::lock_guard lock(m_mutex);
+        m_committer_done = true;
+    }
+    m_finished_ready.notify_all();
+    m_completer.join(); // and every job's `done` run
 }
 
 std::size_t GroupCommit::commits() const {
@@ -28,19 +36,28 @@ std::size_t GroupCommit::jobs() const {
     return m_jobs;
 }
 
-void GroupCommit::submit(std::function<void(Database&)> work) {
-    std::future<void> done;
+void GroupCommit::submit(Work work, Done done) {
     {
         std::lock_guard lock(m_mutex);
         if (m_stopping) throw Error(ErrorKind::unavailable, "stopping", "the server is stopping");
-        m_queue.push_back({std::move(work), {}});
-        done = m_queue.back().done.get_future();
+        m_queue.push_back({std::move(work), std::move(done)});
     }
     m_ready.notify_one();
-    done.get(); // rethrows the job's failure, or the commit's
 }
 
-void GroupCommit::loop() {
+void GroupCommit::wait_for(Work work) {
+    std::promise<void> committed;
+    std::future<void> result = committed.get_future();
+    submit(std::move(work), [&committed](std::exception_ptr failure) {
+        if (failure)
+            committed.set_exception(failure);
+        else
+            committed.set_value();
+    });
+    result.get(); // rethrows the job's failure, or the commit's
+}
+
+void GroupCommit::commit_loop() {
     std::unique_ptr<Database> db;
     for (;;) {
         std::vector<Job> batch;
@@ -79,12 +96,27 @@ void GroupCommit::loop() {
             std::lock_guard lock(m_mutex);
             ++m_commits;
             m_jobs += batch.size();
+            for (std::size_t i = 0; i < batch.size(); ++i) m_finished.push_back({std::move(batch[i].done), failed[i]});
         }
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            if (failed[i])
-                batch[i].done.set_exception(failed[i]);
-            else
-                batch[i].done.set_value();
+        m_finished_ready.notify_one();
+    }
+}
+
+void GroupCommit::complete_loop() {
+    for (;;) {
+        std::deque<Finished> finished;
+        {
+            std::unique_lock lock(m_mutex);
+            m_finished_ready.wait(lock, [this] { return m_committer_done || !m_finished.empty(); });
+            if (m_finished.empty()) return; // the committer has stopped, and nothing is left
+            finished.swap(m_finished);
+        }
+        for (auto& f : finished) {
+            try {
+                f.done(f.failure);
+            } catch (...) {
+                // A completion must not throw (see submit); if one does, the others still run.
+            }
         }
     }
 }

@@ -69,12 +69,12 @@ struct Fixture {
     api::Response report(const json& body, const std::string& token, const std::string& key = "") const {
         auto req = test::json_post("/api/v1/incidents", body.dump(), token);
         if (!key.empty()) req.headers.emplace_back("idempotency-key", key);
-        return service->handle(std::move(req));
+        return api::wait(service->handle(std::move(req)));
     }
     api::Response get(const std::string& target, const std::string& token) const {
         auto req = api::make_request("GET", target);
         if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
-        return service->handle(std::move(req));
+        return api::wait(service->handle(std::move(req)));
     }
 };
 
@@ -239,7 +239,7 @@ TEST_CASE("incidents: the workflow over HTTP, each step by whom the table allows
     const std::string id = std::to_string(body_of(filed)["id"].get<int>());
     auto step = [&](const json& body, const std::string& token) {
         auto req = test::json_post("/api/v1/incidents/" + id + "/transitions", body.dump(), token);
-        return f.service->handle(std::move(req));
+        return api::wait(f.service->handle(std::move(req)));
     };
     // The handler (王芳's account) sees its next step.
     const json seen = body_of(f.get("/api/v1/incidents/" + id, f.worker_token));
@@ -309,7 +309,7 @@ TEST_CASE("incidents: traffic lights in working time, stepped escalation, the su
     f.clock = *parse_utc("2026-12-04T03:00:00Z");
     for (const json& step : {json{{"action", "start"}}, json{{"action", "feedback"}, {"note", "ok"}}, json{{"action", "verify"}},
                              json{{"action", "close"}, {"rating", 4}}})
-        REQUIRE(f.service->handle(test::json_post("/api/v1/incidents/" + ida + "/transitions", step.dump(), f.west)).status == 200);
+        REQUIRE(api::wait(f.service->handle(test::json_post("/api/v1/incidents/" + ida + "/transitions", step.dump(), f.west))).status == 200);
 
     f.clock = *parse_utc("2026-12-04T05:50:00Z"); // 13:50: 140 of 150 working minutes used
     json one = body_of(f.get("/api/v1/incidents/" + idb, f.admin));

@@ -90,7 +90,7 @@ struct Fixture {
                         {"description", "暴露垃圾"},
                         {"location", {{"lon", p.lon}, {"lat", p.lat}}},
                         {"reporter", {{"name", "张三"}, {"phone", "13712345678"}}}};
-        const auto r = service->handle(test::json_post("/api/v1/incidents", body.dump(), token.at("admin")));
+        const auto r = api::wait(service->handle(test::json_post("/api/v1/incidents", body.dump(), token.at("admin"))));
         INFO(r.body);
         REQUIRE(r.status == 201);
         return json::parse(r.body)["id"].get<std::int64_t>();
@@ -98,11 +98,11 @@ struct Fixture {
     api::Response get(const std::string& target, const std::string& who) const {
         auto req = api::make_request("GET", target);
         if (!who.empty()) req.headers.emplace_back("authorization", "Bearer " + token.at(who));
-        return service->handle(std::move(req));
+        return api::wait(service->handle(std::move(req)));
     }
     void step(std::int64_t id, const json& body, const std::string& who) const {
-        const auto r = service->handle(
-            test::json_post("/api/v1/incidents/" + std::to_string(id) + "/transitions", body.dump(), token.at(who)));
+        const auto r = api::wait(service->handle(
+            test::json_post("/api/v1/incidents/" + std::to_string(id) + "/transitions", body.dump(), token.at(who))));
         INFO(r.body);
         REQUIRE(r.status == 200);
     }
@@ -169,7 +169,7 @@ TEST_CASE("incident map: the incidents tile needs a signed-in user, is 204 when 
         CHECK(r.status == 400);
     }
     auto post = test::json_post(tile_path(near_a), "{}", f.token.at("admin"));
-    CHECK(f.service->handle(std::move(post)).status == 405);
+    CHECK(api::wait(f.service->handle(std::move(post))).status == 405);
 }
 
 TEST_CASE("incident map: each user's tile holds exactly the cases that user may see", "[incident][api][tiles]") {
@@ -330,7 +330,7 @@ TEST_CASE("incident map: a case's next steps for the signed-in user and what eac
     CHECK(viewer["next_steps"].empty());
     CHECK(viewer["step_needs"].empty());
     // A step's answer carries the next ones.
-    auto r = f.service->handle(test::json_post(target + "/transitions", json{{"action", "start"}}.dump(), f.token.at("wang")));
+    auto r = api::wait(f.service->handle(test::json_post(target + "/transitions", json{{"action", "start"}}.dump(), f.token.at("wang"))));
     REQUIRE(r.status == 200);
     CHECK(json::parse(r.body)["next_steps"] == json::array({"feedback", "send_back"}));
 }

@@ -85,12 +85,12 @@ struct Fixture {
         req.body = body;
         req.headers.emplace_back("content-type", type);
         if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
-        return service->handle(std::move(req));
+        return api::wait(service->handle(std::move(req)));
     }
     api::Response get(const std::string& target, const std::string& token) const {
         auto req = api::make_request("GET", target);
         if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
-        return service->handle(std::move(req));
+        return api::wait(service->handle(std::move(req)));
     }
     std::size_t cases() const {
         auto db = store::Database::open(path, store::OpenMode::read_only);
@@ -250,8 +250,8 @@ TEST_CASE("incident receipts: the reporter follows their case by its receipt, wi
     req.headers.emplace_back("authorization", "Bearer " + f.viewer);
     req.headers.emplace_back("idempotency-key", "k1");
     auto again = req;
-    const json first = body_of(f.service->handle(std::move(req)));
-    const json replay = body_of(f.service->handle(std::move(again)));
+    const json first = body_of(api::wait(f.service->handle(std::move(req))));
+    const json replay = body_of(api::wait(f.service->handle(std::move(again))));
     CHECK(replay["replayed"] == true);
     CHECK(replay["receipt"] == first["receipt"]);
 }

@@ -67,12 +67,12 @@ struct Fixture {
         req.body = form;
         req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
         if (!key.empty()) req.headers.emplace_back("idempotency-key", key);
-        return service->handle(std::move(req));
+        return api::wait(service->handle(std::move(req)));
     }
-    api::Response get(const std::string& target) const { return service->handle(api::make_request("GET", target)); }
+    api::Response get(const std::string& target) const { return api::wait(service->handle(api::make_request("GET", target))); }
     api::Response step(std::int64_t id, const json& body, const std::string& token) const {
-        return service->handle(
-            test::json_post("/api/v1/incidents/" + std::to_string(id) + "/transitions", body.dump(), token));
+        return api::wait(service->handle(
+            test::json_post("/api/v1/incidents/" + std::to_string(id) + "/transitions", body.dump(), token)));
     }
     std::int64_t count_cases() const {
         auto db = store::Database::open(path, store::OpenMode::read_write);
@@ -251,13 +251,13 @@ TEST_CASE("open311: api_key is required, and failures are Open311 error lists", 
     req.body = form_encode(no_key);
     req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
     req.headers.emplace_back("cookie", "wangge_session=anything");
-    CHECK(f.service->handle(std::move(req)).status == 401);
+    CHECK(api::wait(f.service->handle(std::move(req))).status == 401);
     // Every other write still takes JSON only.
     auto form_elsewhere = api::make_request("POST", "/api/v1/incidents");
     form_elsewhere.body = form_encode(fms_report(f.west));
     form_elsewhere.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
     form_elsewhere.headers.emplace_back("authorization", "Bearer " + f.west);
-    CHECK(f.service->handle(std::move(form_elsewhere)).status == 415);
+    CHECK(api::wait(f.service->handle(std::move(form_elsewhere))).status == 415);
 
     auto unknown = fms_report(f.west);
     unknown[1].second = "9999";
@@ -358,7 +358,7 @@ TEST_CASE("open311: a multipart post with a photo in media, its address_string k
         auto req = api::make_request("POST", "/open311/v2/requests.json");
         req.body = body;
         req.headers.emplace_back("content-type", "multipart/form-data; boundary=fms");
-        return f.service->handle(std::move(req));
+        return api::wait(f.service->handle(std::move(req)));
     };
     // A media part that is not an image: refused whole, as an Open311 error list.
     const auto refused = multipart("not an image");
@@ -379,7 +379,7 @@ TEST_CASE("open311: a multipart post with a photo in media, its address_string k
     REQUIRE(media_url.find(path) != std::string::npos);
     auto req = api::make_request("GET", media_url.substr(media_url.find(path)));
     req.headers.emplace_back("authorization", "Bearer " + f.west);
-    const auto photo = f.service->handle(std::move(req));
+    const auto photo = api::wait(f.service->handle(std::move(req)));
     CHECK(photo.status == 200);
     CHECK(photo.body == png);
     // The same in XML, and its update carries the photo too.

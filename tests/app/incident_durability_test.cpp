@@ -108,3 +108,66 @@ TEST_CASE("incident durability: SIGKILL during a burst of reports loses no ackno
     }
     CHECK(server.process.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("incident durability: SIGTERM during a burst answers every report it has committed before exiting",
+          "[cli][http][incident][durability]") {
+    test::TempDir dir;
+    const auto db = dir / "d.sqlite";
+    REQUIRE(wangge_cli({"demo", db.string(), "--households", "20000", "--seed", "5"}).exit_code == 0);
+    const std::string token = test::cli_token(db, "hotline", "admin");
+    std::mutex mutex;
+    std::set<std::string> acknowledged; // keys answered 201
+    int answered = 0;
+    {
+        test::WanggeServer server(db);
+        std::vector<std::thread> clients;
+        for (int c = 0; c < 16; ++c)
+            clients.emplace_back([&, c] {
+                test::HttpClient client(server.port, std::chrono::seconds(10));
+                for (int i = 0; i < 5000; ++i) {
+                    const std::string key = "t" + std::to_string(c) + "-" + std::to_string(i);
+                    const json body{{"category", "0101"},
+                                    {"description", "burst " + key},
+                                    {"source", "hotline"},
+                                    {"location", {{"lon", 118.80 + (i % 50) * 4e-4}, {"lat", 31.96 + (i % 37) * 3e-4}}}};
+                    try {
+                        const auto r = client.request("POST", "/api/v1/incidents", body.dump(),
+                                                      {{"Content-Type", "application/json"},
+                                                       {"Authorization", "Bearer " + token},
+                                                       {"Idempotency-Key", key}});
+                        std::lock_guard lock(mutex);
+                        ++answered;
+                        if (r.status == 201) acknowledged.insert(key);
+                    } catch (const std::exception&) {
+                        return; // the server has closed the connection, or is gone
+                    }
+                }
+            });
+        for (int i = 0; i < 250; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            std::lock_guard lock(mutex);
+            if (acknowledged.size() >= 200) break;
+        }
+        // Reports are queued for their commit at this moment: they are committed and answered,
+        // and the server exits cleanly.
+        CHECK(server.process.stop(SIGTERM) == 0);
+        for (auto& t : clients) t.join();
+    }
+    REQUIRE(acknowledged.size() >= 200);
+
+    test::WanggeServer server(db);
+    test::HttpClient client(server.port);
+    std::set<std::string> stored;
+    for (int offset = 0;; offset += 1000) {
+        const auto r = client.request("GET", "/api/v1/incidents?limit=1000&offset=" + std::to_string(offset), {},
+                                      {{"Authorization", "Bearer " + token}});
+        REQUIRE(r.status == 200);
+        const json page = json::parse(r.body)["incidents"];
+        for (const auto& i : page) stored.insert(i["description"].get<std::string>().substr(6));
+        if (page.size() < 1000) break;
+    }
+    // Nothing committed went unanswered, and nothing answered is missing.
+    INFO(acknowledged.size() << " answered 201 of " << answered << " answered, " << stored.size() << " stored");
+    CHECK(stored == acknowledged);
+    CHECK(server.process.stop(SIGTERM) == 0);
+}
