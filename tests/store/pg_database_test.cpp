@@ -139,6 +139,19 @@ TEST_CASE("pg: a malformed URL is a bad request", "[pg][store]") {
     CHECK_WANGGE_ERROR(PgDatabase::open("postgresql://[::1/db"), ErrorKind::bad_request, "invalid_db_url");
 }
 
+TEST_CASE("pg: passwords never reach a message", "[pg][store]") {
+    CHECK(store::redact_url("postgresql://wangge:s3cret@db:5432/w") == "postgresql://wangge:***@db:5432/w");
+    CHECK(store::redact_url("postgresql://wangge@db/w?password=s3cret&sslmode=require") ==
+          "postgresql://wangge@db/w?password=***&sslmode=require");
+    CHECK(store::redact_url("postgresql://db/w") == "postgresql://db/w");
+    try {
+        PgConnection::connect("postgresql://wangge:s3cret@127.0.0.1:" + std::to_string(closed_port()) + "/w");
+        FAIL("connected to a closed port");
+    } catch (const Error& e) {
+        CHECK_THAT(e.what(), !Catch::Contains("s3cret") && !Catch::Contains("\n"));
+    }
+}
+
 TEST_CASE("pg: a server that does not answer is unavailable, and the message says where", "[pg][store]") {
     const std::string port = std::to_string(closed_port());
     try {

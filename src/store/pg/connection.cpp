@@ -13,8 +13,14 @@ void PgConnDeleter::operator()(PGconn* c) const noexcept { PQfinish(c); }
 
 namespace {
 
+// libpq's message on one line, without its final newline.
 std::string trimmed(std::string text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    for (std::size_t p = text.find("\n"); p != std::string::npos; p = text.find("\n", p)) {
+        std::size_t end = p + 1;
+        while (end < text.size() && (text[end] == '\t' || text[end] == ' ')) ++end;
+        text.replace(p, end - p, " ");
+    }
     return text;
 }
 
@@ -47,12 +53,23 @@ bool is_postgresql_url(std::string_view text) noexcept {
 }
 
 std::string redact_url(std::string_view url) {
-    const auto scheme = url.find("://");
-    const auto at = url.find('@');
-    if (scheme == std::string_view::npos || at == std::string_view::npos) return std::string(url);
-    const auto colon = url.find(':', scheme + 3);
-    if (colon == std::string_view::npos || colon > at) return std::string(url);
-    return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+    std::string out(url);
+    const auto scheme = out.find("://");
+    const auto at = out.find('@');
+    const auto query = out.find('?');
+    if (scheme != std::string::npos && at != std::string::npos && (query == std::string::npos || at < query)) {
+        const auto colon = out.find(':', scheme + 3);
+        if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+    // A password may also be a query parameter.
+    const auto params = out.find('?');
+    for (auto p = out.find("password=", params); params != std::string::npos && p != std::string::npos;
+         p = out.find("password=", p + 1)) {
+        const auto start = p + 9;
+        const auto end = out.find('&', start);
+        out.replace(start, (end == std::string::npos ? out.size() : end) - start, "***");
+    }
+    return out;
 }
 
 // --- PgResult ---
