@@ -354,7 +354,8 @@ void append_copy_text(std::string& out, std::string_view text) {
 
 class PgBackend : public Backend {
 public:
-    explicit PgBackend(const std::string& url) : m_db(PgDatabase::open(url)) {}
+    PgBackend(const std::string& url, bool write)
+        : m_db(PgDatabase::open(url, write ? PgOpenMode::read_write : PgOpenMode::read_only)) {}
     void begin_read() override {
         m_tx.emplace(m_db->connection(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     }
@@ -431,9 +432,10 @@ private:
 
 // --- opening, checking ---
 
-std::unique_ptr<Backend> open_backend(const std::string& where, bool create) {
-    if (is_postgresql_url(where)) return std::make_unique<PgBackend>(where);
-    return std::make_unique<SqliteBackend>(where, create);
+// A source is opened read-only (nothing created, no migration); a destination read-write.
+std::unique_ptr<Backend> open_backend(const std::string& where, bool write) {
+    if (is_postgresql_url(where)) return std::make_unique<PgBackend>(where, write);
+    return std::make_unique<SqliteBackend>(where, write);
 }
 
 std::string key_of(const Table& t, const Row& row) {

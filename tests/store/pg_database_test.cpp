@@ -223,6 +223,17 @@ TEST_CASE("pg: a schema newer than this binary is refused and left alone", "[pg]
     CHECK(conn.exec("SELECT max(version) FROM schema_version").int64(0, 0) == PgDatabase::latest_schema_version() + 1);
 }
 
+TEST_CASE("pg: opened read-only, a database is left as it is", "[pg][store]") {
+    test::TestPgDatabase fresh;
+    CHECK_WANGGE_ERROR(PgDatabase::open(fresh.url(), store::PgOpenMode::read_only), ErrorKind::io, "old_schema");
+    auto conn = PgConnection::connect(fresh.url());
+    CHECK(conn.exec("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'").int64(0, 0) == 0);
+    CHECK(conn.exec("SELECT to_regclass('schema_version') IS NULL").text(0, 0) == "t");
+    PgDatabase::open(fresh.url());
+    CHECK(PgDatabase::open(fresh.url(), store::PgOpenMode::read_only)->schema_version() ==
+          PgDatabase::latest_schema_version());
+}
+
 TEST_CASE("pg: rows stream one at a time, and a transaction not committed leaves nothing", "[pg][store]") {
     test::TestPgDatabase fresh;
     auto db = PgDatabase::open(fresh.url());

@@ -15,10 +15,19 @@ int current_version(PgConnection& conn) {
 
 } // namespace
 
-std::unique_ptr<PgDatabase> PgDatabase::open(const std::string& url) {
+std::unique_ptr<PgDatabase> PgDatabase::open(const std::string& url, PgOpenMode mode) {
     std::unique_ptr<PgDatabase> db(new PgDatabase(PgConnection::connect(url)));
-    db->ensure_postgis();
-    db->migrate();
+    if (mode == PgOpenMode::read_write) {
+        db->ensure_postgis();
+        db->migrate();
+        return db;
+    }
+    const int version = db->schema_version();
+    if (version > latest_schema_version()) throw db->newer_schema(version);
+    if (version < latest_schema_version())
+        throw Error(ErrorKind::io, "old_schema",
+                    "the database of " + db->m_conn.url() + " has schema version " + std::to_string(version) +
+                        "; open it read-write once to migrate it to " + std::to_string(latest_schema_version()));
     return db;
 }
 

@@ -10,12 +10,17 @@
 
 namespace wangge::store {
 
+// `read_write` creates PostGIS and migrates; `read_only` changes nothing and refuses a database
+// whose schema is not this binary's (as OpenMode::read_only of the SQLite store).
+enum class PgOpenMode { read_write, read_only };
+
 class PgDatabase {
 public:
     // Throws as PgConnection::connect, and Error(unprocessable, "no_postgis") when the database
     // has no PostGIS and the role may not create it, Error(io, "newer_schema") when the database's
-    // schema is newer than this binary's (it is then left alone).
-    static std::unique_ptr<PgDatabase> open(const std::string& url);
+    // schema is newer than this binary's (it is then left alone), and in read_only mode
+    // Error(io, "old_schema") when it is older.
+    static std::unique_ptr<PgDatabase> open(const std::string& url, PgOpenMode mode = PgOpenMode::read_write);
 
     static int latest_schema_version() noexcept;
     int schema_version();
