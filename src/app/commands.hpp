@@ -184,6 +184,14 @@ int run_workers(const WorkersCommand& c);
 // or a community too few full-time workers.
 int run_staffing(const std::filesystem::path& db, bool json, int households_per_full_time);
 
+// `wangge copy` (src/app/copy_command.cpp, docs/POSTGRESQL.md): each side a SpatiaLite file or a
+// postgresql:// URL.
+struct CopyCommand {
+    std::string from, to;
+    bool replace = false; // empty a destination that holds data
+};
+int run_copy(const CopyCommand& c);
+
 int run_validate(const std::filesystem::path& db, bool json);
 int run_info(const std::filesystem::path& db);
 int run_locate(const std::filesystem::path& db, double lon, double lat, const std::string& crs);

@@ -265,6 +265,16 @@ int main(int argc, char** argv) {
     audit_cmd->add_option("--limit", audit.limit, "Most entries, newest first")->check(CLI::Range(1, 100000))->capture_default_str();
     audit_cmd->add_flag("--json", audit.json, "Print as JSON");
 
+    wangge::app::CopyCommand copy;
+    auto* copy_cmd = cli.add_subcommand(
+        "copy", "Copy a whole database between SpatiaLite and PostgreSQL, checked before it is committed");
+    copy_cmd->add_option("--from", copy.from, "Source: a SpatiaLite file or postgresql://user@host:port/db")->required();
+    copy_cmd->add_option("--to", copy.to,
+                         "Destination: a SpatiaLite file (created if missing) or postgresql://user@host:port/db "
+                         "(its PostGIS and schema created if missing); it must be empty")
+        ->required();
+    copy_cmd->add_flag("--replace", copy.replace, "Empty a destination that holds data (in the same transaction)");
+
     double lon = 0, lat = 0;
     std::string crs = "wgs84";
     auto* locate_cmd = cli.add_subcommand("locate", "Find the street, community and grid of a point");
@@ -342,6 +352,7 @@ int main(int argc, char** argv) {
                 throw wangge::Error(wangge::ErrorKind::bad_request, "invalid_option", "wangge token revoke needs the token's id");
             return wangge::app::run_token(token);
         }
+        if (*copy_cmd) return wangge::app::run_copy(copy);
         if (*audit_cmd) {
             audit.db = db;
             return wangge::app::run_audit(audit);

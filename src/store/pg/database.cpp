@@ -1,0 +1,84 @@
+#include "store/pg/database.hpp"
+
+#include "store/pg/schema.hpp"
+
+namespace wangge::store {
+
+namespace {
+
+// Every Wangge process migrating a database takes this lock first (pg_advisory_xact_lock).
+constexpr std::string_view migration_lock = "7764001301"; // "wg" and issue 13: any fixed number
+
+int current_version(PgConnection& conn) {
+    return static_cast<int>(conn.exec("SELECT coalesce(max(version), 0) FROM schema_version").int64(0, 0));
+}
+
+} // namespace
+
+std::unique_ptr<PgDatabase> PgDatabase::open(const std::string& url, PgOpenMode mode) {
+    std::unique_ptr<PgDatabase> db(new PgDatabase(PgConnection::connect(url)));
+    if (mode == PgOpenMode::read_write) {
+        db->ensure_postgis();
+        db->migrate();
+        return db;
+    }
+    const int version = db->schema_version();
+    if (version > latest_schema_version()) throw db->newer_schema(version);
+    if (version < latest_schema_version())
+        throw Error(ErrorKind::io, "old_schema",
+                    "the database of " + db->m_conn.url() + " has schema version " + std::to_string(version) +
+                        "; open it read-write once to migrate it to " + std::to_string(latest_schema_version()));
+    return db;
+}
+
+int PgDatabase::latest_schema_version() noexcept { return static_cast<int>(detail::pg_migrations().size()); }
+
+int PgDatabase::schema_version() {
+    if (m_conn.exec("SELECT to_regclass('schema_version') IS NULL").text(0, 0) == "t") return 0;
+    return current_version(m_conn);
+}
+
+void PgDatabase::ensure_postgis() {
+    if (m_conn.exec("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").rows() == 1) return;
+    const std::string where = "the database of " + m_conn.url();
+    if (m_conn.exec("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'").rows() == 0)
+        throw Error(ErrorKind::unprocessable, "no_postgis",
+                    where + " has no PostGIS, and the server has none to install (Debian: postgresql-15-postgis-3)");
+    try {
+        m_conn.exec("CREATE EXTENSION IF NOT EXISTS postgis");
+    } catch (const Error& e) {
+        if (e.code() != std::string(pg_error_prefix) + "42501") throw;
+        throw Error(ErrorKind::unprocessable, "no_postgis",
+                    where + " has no PostGIS: CREATE EXTENSION postgis (as a superuser)");
+    }
+}
+
+void PgDatabase::migrate() {
+    // Up to date (every open after the first): no lock, no write, so a role without the right
+    // to create tables can open it.
+    const int seen = schema_version();
+    if (seen > latest_schema_version()) throw newer_schema(seen);
+    if (seen == latest_schema_version()) return;
+    const auto& all = detail::pg_migrations();
+    PgTransaction tx(m_conn);
+    m_conn.exec("SELECT pg_advisory_xact_lock(" + std::string(migration_lock) + ")");
+    m_conn.exec("CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at text NOT NULL "
+                "DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))");
+    // Another process may have migrated it while this one waited for the lock.
+    const int current = current_version(m_conn);
+    if (current > latest_schema_version()) throw newer_schema(current);
+    for (int v = current; v < latest_schema_version(); ++v) {
+        m_conn.exec(std::string(all[static_cast<std::size_t>(v)]));
+        m_conn.exec("INSERT INTO schema_version (version) VALUES ($1)", {std::to_string(v + 1)});
+    }
+    tx.commit();
+}
+
+Error PgDatabase::newer_schema(int version) const {
+    return Error(ErrorKind::io, "newer_schema",
+                 "the database of " + m_conn.url() + " has schema version " + std::to_string(version) +
+                     ", newer than this Wangge (" + std::to_string(latest_schema_version()) +
+                     "): use a newer wangge");
+}
+
+} // namespace wangge::store
