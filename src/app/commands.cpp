@@ -123,6 +123,7 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};
     render_options.band_min = o.band_min;
     render_options.band_max = o.band_max;
+    render_options.snapshot = [holder] { return holder->get(); }; // names drawn at its label points
     auto renderer = std::make_shared<const render::Renderer>(render_options);
     auto pool = std::make_shared<render::RenderPool>(renderer, static_cast<std::size_t>(std::max(1, o.render_threads)));
     spdlog::info("rendered tiles: styles {} from {}", fmt::join(renderer->styles(), ", "), o.styles_dir.string());
@@ -347,7 +348,9 @@ int run_export_tiles(const ExportTilesCommand& c) {
             style.resize(style.size() - 3);
             scale = 2;
         }
-        render::Renderer renderer(c.db, c.styles_dir);
+        render::RendererOptions render_options{c.db, c.styles_dir, {}, {}};
+        render_options.snapshot = [snap] { return snap; };
+        render::Renderer renderer(render_options);
         summary = tiles::export_tiles(*snap, style, "png", range, render::png_tile_source(renderer, style, scale), out,
                                       progress);
     } else {
