@@ -238,8 +238,12 @@ async function run(base, playwright, out, problems) {
             await page.evaluate(({center, zoom}) => window.wangge.map.jumpTo({center, zoom}),
                 {center: [(gw + ge) / 2, (gs + gn) / 2], zoom});
             await settle(page);
-            const labels = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({layers: ['grid-label']})
-                .map(f => f.properties.code));
+            // Every layer that names grids (the style has one; earlier ones had two).
+            const labels = await page.evaluate(() => {
+                const map = window.wangge.map;
+                const layers = map.getStyle().layers.map(l => l.id).filter(id => id.startsWith('grid-label'));
+                return map.queryRenderedFeatures({layers}).map(f => f.properties.code);
+            });
             const mine = labels.filter(c => c === widest.properties.code).length;
             check(mine === 1, `at z${zoom} the grid spanning ${tilesSpanned(widest, zoom)} tiles is named once`,
                 `${widest.properties.name}: ${mine} rendered label(s)`);
@@ -247,6 +251,14 @@ async function run(base, playwright, out, problems) {
             check(labels.length > 0 && repeated.length === 0, `at z${zoom} no grid is named twice`,
                 `${labels.length} names${repeated.length ? `, repeated: ${[...new Set(repeated)].join(', ')}` : ''}`);
             await shoot(`labels-z${zoom}`);
+            if (png.status === 200) {
+                // The rendered tiles at the same view, to look at their seams: names whole or absent.
+                await page.click('.base-toggle button[data-base="default"]');
+                await settle(page);
+                await shoot(`labels-raster-z${zoom}`);
+                await page.click('.base-toggle button[data-base="vector"]');
+                await settle(page);
+            }
         }
 
         // 7. English.
