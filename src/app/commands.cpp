@@ -92,15 +92,16 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
                                                                     const api::AccessOptions& access,
                                                                     std::shared_ptr<api::Writer>& writer,
                                                                     api::IncidentOptions incidents) {
-    // Vector and rendered tiles have a cache each: labels of rendered tiles reach a quarter tile
-    // past the edge, so a change must invalidate a wider margin around it there.
+    // Vector and rendered tiles have a cache each: a change alters rendered tiles farther from
+    // it (their buffer, and names of areas that make room for each other), so it must invalidate
+    // a wider margin there.
     tiles::TileCache::Options vector_options;
     vector_options.memory_bytes = (o.tile_cache_mb << 20) / 2;
     vector_options.disk_bytes = (o.tile_cache_disk_mb << 20) / 2;
     if (o.tile_cache_dir) vector_options.disk_dir = *o.tile_cache_dir / "mvt";
     auto vector_cache = std::make_shared<tiles::TileCache>(vector_options);
     tiles::TileCache::Options png_options = vector_options;
-    png_options.margin = 0.25;
+    png_options.margin = render::change_margin;
     if (o.tile_cache_dir) png_options.disk_dir = *o.tile_cache_dir / "png";
     auto png_cache = std::make_shared<tiles::TileCache>(png_options);
     // Writes (grid rebalancing) go through one writer that invalidates both caches before it

@@ -167,9 +167,6 @@ double label_distance(const mapnik::geometry::point<double>& a, const mapnik::ge
     return std::max(std::abs(a.x - b.x), 2 * std::abs(a.y - b.y)) / metres_per_pixel;
 }
 
-// Labels closer than this to a rival are told apart by the styles; farther, none can touch.
-constexpr double label_reach_px = 255;
-
 // The label points of all three levels inside `box` (EPSG:3857 metres: the image and its
 // buffer) as Mapnik point features in EPSG:3857, with the attributes the styles use:
 //   code, name, level, seq (a grid's 3-digit number), households;
@@ -177,7 +174,7 @@ constexpr double label_reach_px = 255;
 //   spacing: the distance (label_distance) to the nearest label of the same level that goes
 //       first: one of a larger area (more room), or of the same room and a smaller code;
 //   parent_spacing: the distance to the label of the area's parent (a community's street).
-// All are in pixels of the zoom (at most 255) and depend on the areas and the zoom only, never on
+// All are in pixels of the zoom (at most label_reach_px) and depend on the areas and the zoom only, never on
 // the tile or on which other labels are drawn: a style that draws a label when its spacing is
 // wider than the label decides the same way in every tile, so a name crossing a tile edge is
 // drawn whole on both sides, and the styles draw these labels with allow-overlap.
@@ -190,7 +187,7 @@ std::shared_ptr<mapnik::memory_datasource> label_points(const grid::Snapshot& s,
     auto ds = std::make_shared<mapnik::memory_datasource>(params);
 
     const double metres_per_pixel = 2 * tiles::earth_half_circumference / (tile_size * std::ldexp(1.0, z));
-    const double reach = label_reach_px * metres_per_pixel;
+    const double reach = double{label_reach_px} * metres_per_pixel;
     // Rivals are looked for around the drawn labels as far as they can matter.
     const tiles::MercatorBox wide{box.min_x - reach, box.min_y - reach / 2, box.max_x + reach, box.max_y + reach / 2};
     const BBox lonlat{tiles::mercator_x_to_lon(wide.min_x), tiles::mercator_y_to_lat(wide.min_y),
@@ -198,7 +195,7 @@ std::shared_ptr<mapnik::memory_datasource> label_points(const grid::Snapshot& s,
     auto project = [](LonLat p) {
         return mapnik::geometry::point<double>(tiles::lon_to_mercator_x(p.lon), tiles::lat_to_mercator_y(p.lat));
     };
-    auto pixels = [](double v) { return static_cast<mapnik::value_integer>(std::min(std::floor(v), label_reach_px)); };
+    auto pixels = [](double v) { return static_cast<mapnik::value_integer>(std::min(std::floor(v), double{label_reach_px})); };
     struct Candidate {
         const grid::Area* area;
         mapnik::geometry::point<double> at;
@@ -231,7 +228,7 @@ std::shared_ptr<mapnik::memory_datasource> label_points(const grid::Snapshot& s,
             const grid::Area& a = *c.area;
             const auto& at = c.at;
             if (at.x < box.min_x || at.x > box.max_x || at.y < box.min_y || at.y > box.max_y) continue;
-            double spacing = label_reach_px;
+            double spacing = double{label_reach_px};
             const auto [ci, cj] = cell_of(at);
             // A rival within reach lies in ring rings + 1 at most.
             for (std::int64_t r = 0; r <= rings + 1 && spacing * metres_per_pixel > (r - 1) * cell; ++r)
@@ -246,7 +243,7 @@ std::shared_ptr<mapnik::memory_datasource> label_points(const grid::Snapshot& s,
                                 spacing = std::min(spacing, label_distance(at, rival.at, metres_per_pixel));
                         }
                     }
-            double parent_spacing = label_reach_px;
+            double parent_spacing = double{label_reach_px};
             if (a.parent_index >= 0 && static_cast<std::size_t>(a.parent_index) < parents.size())
                 parent_spacing =
                     label_distance(at, project(parents[static_cast<std::size_t>(a.parent_index)]->label), metres_per_pixel);

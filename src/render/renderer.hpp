@@ -16,6 +16,13 @@
 namespace wangge::render {
 
 inline constexpr int tile_size = 256; // pixels at scale 1; @2x tiles are 512
+// Names of areas are drawn or not by the distance to their rivals within this many pixels
+// (docs/RENDERING.md, "Labels of areas"); the styles ask for at most this much room.
+inline constexpr int label_reach_px = 128;
+// How far beyond its edges a change can alter a rendered tile, as a fraction of the tile: the
+// styles' 64-pixel buffer plus the label reach. A cache of rendered tiles must invalidate this
+// margin around what changed (tiles::TileCache::Options::margin).
+inline constexpr double change_margin = (64.0 + label_reach_px) / tile_size;
 
 struct RendererOptions {
     std::filesystem::path database;   // the SpatiaLite file the styles read
