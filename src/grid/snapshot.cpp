@@ -94,8 +94,9 @@ std::pair<Point, double> pole(const Polygon& polygon) {
     }
     const double width = max_x - min_x, height = max_y - min_y;
     const double size = std::min(width, height);
-    // A thousandth of the area's extent: well under a pixel at the zooms that label it.
-    const double precision = std::max(width, height) / 1000;
+    // A two-hundredth of the area's extent: about a pixel where the area fills a screen, less
+    // where its name is drawn among others' (a thousandth doubled the cost of a snapshot).
+    const double precision = std::max(width, height) / 200;
     if (size <= 0 || precision <= 0) return {polygon.front().front(), 0.0};
 
     auto by_max = [](const Cell& a, const Cell& b) { return a.max < b.max; };
