@@ -5,11 +5,11 @@
 // timeline and next steps, the supervision list).
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import * as api from './api.js';
-import {fitZoom, geometryBounds, labelPoint, median, unionBounds} from './geometry.js';
+import {fitZoom, geometryBounds, median, unionBounds} from './geometry.js';
 import {formatNumber, lang, setLang, t, translatePage} from './i18n.js';
 import {
     buildStyle, CJK_FONT_FAMILY, CLICKABLE, COLORS, INCIDENT_CLICKABLE, INCIDENT_LAYERS, INCIDENT_SOURCE, incidentLayers,
-    incidentSource, LABEL_SOURCE, LAYER_LEVEL, RASTER_SOURCE, SOURCE, SOURCE_LAYER, VECTOR_DECORATION,
+    incidentSource, LAYER_LEVEL, RASTER_SOURCE, SOURCE, SOURCE_LAYER, VECTOR_DECORATION,
 } from './map-style.js';
 import {formatTime, h, Panel, word} from './panel.js';
 import {COORDINATES, Search, toEntry} from './search.js';
@@ -144,16 +144,6 @@ function levelZooms(district, streets, communities, width, height) {
         gridLabels: round(gridLabels)};
 }
 
-// One point per street or community where its name is drawn: labels from the tiles would be
-// repeated in every tile the area crosses.
-function labelFeatures(entries, features) {
-    return features.map((f, i) => {
-        const point = f.geometry && labelPoint(f.geometry);
-        return point && {type: 'Feature', geometry: {type: 'Point', coordinates: point},
-            properties: {level: entries[i].level, code: entries[i].code, name: entries[i].name}};
-    }).filter(Boolean);
-}
-
 function createMap({tiles, streets, communities}) {
     const streetEntries = streets.map(f => toEntry(f, 'street'));
     const communityEntries = communities.map(f => toEntry(f, 'community'));
@@ -167,9 +157,7 @@ function createMap({tiles, streets, communities}) {
     }
     app.style = buildStyle({
         tiles: tiles ?? {urls: [api.absoluteUrl('tiles/hierarchy/{z}/{x}/{y}.mvt')], minzoom: 0, maxzoom: 16},
-        gridTiles: {urls: [api.absoluteUrl('tiles/grids/{z}/{x}/{y}.mvt')]},
         raster: rasterUrl('default'),
-        labels: {type: 'FeatureCollection', features: []},
         zooms: app.zooms,
     });
 
@@ -188,8 +176,8 @@ function createMap({tiles, streets, communities}) {
         touchPitch: false,
         maxPitch: 0,
         localIdeographFontFamily: CJK_FONT_FAMILY,
-        // Over-zoom tiles rather than split them into children: a split tile would label a grid
-        // once per piece (see GRID_LABEL_SOURCE in map-style.js).
+        // Over-zoom tiles beyond the source's last zoom rather than split them into children:
+        // fewer tiles to lay out when zoomed in.
         zoomLevelsToOverscale: 24,
     });
     app.map = map;
@@ -207,11 +195,6 @@ function createMap({tiles, streets, communities}) {
     map.once('load', () => {
         app.mapLoaded = true;
         updateIncidentLayer();
-        // Label points take a moment for a thousand communities: the tiles load meanwhile.
-        map.getSource(LABEL_SOURCE).setData({
-            type: 'FeatureCollection',
-            features: [...labelFeatures(streetEntries, streets), ...labelFeatures(communityEntries, communities)],
-        });
         updateLevelButtons();
         document.documentElement.dataset.mapLoaded = 'true';
     });

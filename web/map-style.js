@@ -11,8 +11,6 @@
 // extra layer covers the map: the fills themselves get stronger, outlines of zero width widen.
 
 export const SOURCE = 'wangge';
-export const GRID_LABEL_SOURCE = 'wangge-grid-labels';
-export const LABEL_SOURCE = 'wangge-labels';
 export const RASTER_SOURCE = 'wangge-raster';
 
 export const COLORS = {
@@ -57,7 +55,7 @@ export const SOURCE_LAYER = {street: 'streets', community: 'communities', grid: 
 // Layers drawn by the vector tiles that the raster base map replaces (hidden in raster mode);
 // fills stay (transparent) so that clicks still find their features.
 export const VECTOR_DECORATION = ['street-fill', 'community-fill', 'grid-fill', 'building-fill', 'road-casing', 'road-line',
-    'building-line', 'grid-line', 'community-line', 'street-casing', 'street-line', 'road-label', 'grid-label-street', 'grid-label',
+    'building-line', 'grid-line', 'community-line', 'street-casing', 'street-line', 'road-label', 'grid-label',
     'building-label', 'community-label', 'street-label'];
 
 const state = name => ['boolean', ['feature-state', name], false];
@@ -86,12 +84,16 @@ function roadValue(values) {
         'tertiary', values.secondary, values.other];
 }
 
-// `tiles`: the hierarchy tile URL templates and zoom range (from the TileJSON); `gridTiles`: the
-// grids layer's tile URL templates (for labels); `raster`: PNG
-// tile URL template; `labels`: GeoJSON points for street and community names; `zooms`:
-// {street, community, communityLabels, gridLabels}, the zooms where the street and community
-// levels begin and where the names of communities and grids appear.
-export function buildStyle({tiles, gridTiles, raster, labels, zooms}) {
+// `tiles`: the hierarchy tile URL templates and zoom range (from the TileJSON); `raster`: PNG
+// tile URL template; `zooms`: {street, community, communityLabels, gridLabels}, the zooms where
+// the street and community levels begin and where the names of communities and grids appear.
+//
+// Names of streets, communities and grids come from the tiles' `labels` layer: one point per
+// area, inside it, in the one tile of each zoom that contains it (docs/TILES.md). MapLibre lays
+// out a point's label only from the tile whose extent holds it and places the labels of all
+// tiles in view together, so each area is named once, and a name near a tile edge is placed
+// against its neighbours across that edge.
+export function buildStyle({tiles, raster, zooms}) {
     const z1 = zooms.street;
     const z2 = zooms.community;
     // Tiles beyond z18 add nothing a client cannot over-zoom; fewer requests when zoomed in.
@@ -106,11 +108,7 @@ export function buildStyle({tiles, gridTiles, raster, labels, zooms}) {
         name: 'Wangge',
         sources: {
             [SOURCE]: vector,
-            // Grid names come from z11-12 tiles of the grids layer, over-zoomed: a grid then lies
-            // in one tile, so its name is drawn once at its centre, not once per tile it crosses.
-            [GRID_LABEL_SOURCE]: {type: 'vector', tiles: gridTiles.urls, minzoom: 11, maxzoom: 12},
             [RASTER_SOURCE]: {type: 'raster', tiles: [raster], tileSize: 256, minzoom: 0, maxzoom: 19},
-            [LABEL_SOURCE]: {type: 'geojson', data: labels},
         },
         layers: [
             {id: 'background', type: 'background', paint: {'background-color': COLORS.background}},
@@ -225,26 +223,22 @@ export function buildStyle({tiles, gridTiles, raster, labels, zooms}) {
                 },
                 paint: {...halo, 'text-color': '#4a4036'},
             },
-            // Grid names: at the street level from the tiles themselves (a grid crossing a tile
-            // edge gets a name on each side, but side by side they collide and one is dropped);
-            // at the community level, where a grid spans several tiles, from the over-zoomed
-            // label source, one name per grid.
-            ...[['grid-label-street', SOURCE, zooms.gridLabels, z2], ['grid-label', GRID_LABEL_SOURCE, z2, 24]]
-                .map(([id, source, minzoom, maxzoom]) => ({
-                    id, type: 'symbol', source, 'source-layer': 'grids', minzoom, maxzoom,
-                    layout: {
-                        'text-field': ['format',
-                            ['get', 'name'], {'font-scale': 1},
-                            '\n', {},
-                            ['get', 'code'], {'font-scale': 0.82, 'text-font': ['literal', FONT]}],
-                        'text-font': FONT_BOLD,
-                        'text-size': ['interpolate', ['linear'], ['zoom'], z1, 10.5, z2, 12, z2 + 2, 14],
-                        'text-max-width': 9, 'text-padding': 4, 'text-line-height': 1.25,
-                    },
-                    paint: {...halo, 'text-color': '#22313f'},
-                })),
             {
-                id: 'street-label', type: 'symbol', source: LABEL_SOURCE, maxzoom: z2,
+                id: 'grid-label', type: 'symbol', source: SOURCE, 'source-layer': 'labels', minzoom: zooms.gridLabels,
+                filter: ['==', ['get', 'level'], 'grid'],
+                layout: {
+                    'text-field': ['format',
+                        ['get', 'name'], {'font-scale': 1},
+                        '\n', {},
+                        ['get', 'code'], {'font-scale': 0.82, 'text-font': ['literal', FONT]}],
+                    'text-font': FONT_BOLD,
+                    'text-size': ['interpolate', ['linear'], ['zoom'], z1, 10.5, z2, 12, z2 + 2, 14],
+                    'text-max-width': 9, 'text-padding': 4, 'text-line-height': 1.25,
+                },
+                paint: {...halo, 'text-color': '#22313f'},
+            },
+            {
+                id: 'street-label', type: 'symbol', source: SOURCE, 'source-layer': 'labels', maxzoom: z2,
                 filter: ['==', ['get', 'level'], 'street'],
                 layout: {
                     'text-field': ['get', 'name'], 'text-font': FONT_BOLD, 'text-size': textSize(14, 22),
@@ -256,7 +250,8 @@ export function buildStyle({tiles, gridTiles, raster, labels, zooms}) {
                 paint: {...halo, 'text-color': COLORS.streetLine, 'text-halo-width': 2},
             },
             {
-                id: 'community-label', type: 'symbol', source: LABEL_SOURCE, minzoom: zooms.communityLabels, maxzoom: z1,
+                id: 'community-label', type: 'symbol', source: SOURCE, 'source-layer': 'labels',
+                minzoom: zooms.communityLabels, maxzoom: z1,
                 filter: ['==', ['get', 'level'], 'community'],
                 layout: {
                     'text-field': ['get', 'name'], 'text-font': FONT_BOLD, 'text-size': textSize(11, 16),

@@ -93,15 +93,16 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
                                                                     std::shared_ptr<api::Writer>& writer,
                                                                     std::shared_ptr<store::GroupCommit> commits,
                                                                     api::IncidentOptions incidents) {
-    // Vector and rendered tiles have a cache each: labels of rendered tiles reach a quarter tile
-    // past the edge, so a change must invalidate a wider margin around it there.
+    // Vector and rendered tiles have a cache each: a change alters rendered tiles farther from
+    // it (their buffer, and names of areas that make room for each other), so it must invalidate
+    // a wider margin there.
     tiles::TileCache::Options vector_options;
     vector_options.memory_bytes = (o.tile_cache_mb << 20) / 2;
     vector_options.disk_bytes = (o.tile_cache_disk_mb << 20) / 2;
     if (o.tile_cache_dir) vector_options.disk_dir = *o.tile_cache_dir / "mvt";
     auto vector_cache = std::make_shared<tiles::TileCache>(vector_options);
     tiles::TileCache::Options png_options = vector_options;
-    png_options.margin = 0.25;
+    png_options.margin = render::change_margin;
     if (o.tile_cache_dir) png_options.disk_dir = *o.tile_cache_dir / "png";
     auto png_cache = std::make_shared<tiles::TileCache>(png_options);
     // Writes (grid rebalancing) go through one writer that invalidates both caches before it
@@ -123,6 +124,7 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};
     render_options.band_min = o.band_min;
     render_options.band_max = o.band_max;
+    render_options.snapshot = [holder] { return holder->get(); }; // names drawn at its label points
     auto renderer = std::make_shared<const render::Renderer>(render_options);
     auto pool = std::make_shared<render::RenderPool>(renderer, static_cast<std::size_t>(std::max(1, o.render_threads)));
     spdlog::info("rendered tiles: styles {} from {}", fmt::join(renderer->styles(), ", "), o.styles_dir.string());
@@ -391,7 +393,9 @@ int run_export_tiles(const ExportTilesCommand& c) {
             style.resize(style.size() - 3);
             scale = 2;
         }
-        render::Renderer renderer(c.db, c.styles_dir);
+        render::RendererOptions render_options{c.db, c.styles_dir, {}, {}};
+        render_options.snapshot = [snap] { return snap; };
+        render::Renderer renderer(render_options);
         summary = tiles::export_tiles(*snap, style, "png", range, render::png_tile_source(renderer, style, scale), out,
                                       progress);
     } else {

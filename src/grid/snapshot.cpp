@@ -3,6 +3,10 @@
 #include "core/error.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <queue>
+#include <tuple>
+#include <utility>
 
 namespace wangge::grid {
 
@@ -28,6 +32,145 @@ std::string_view to_string(LocateResult::Status s) noexcept {
 
 namespace {
 
+// The pole of inaccessibility (Agafonkin's polylabel, as in Mapbox's library): cells of a grid
+// over the polygon are refined best first by the largest distance any point of the cell could
+// have from the outline, until no cell can beat the best point by more than the precision.
+// Coordinates are local: x is longitude scaled by cos(latitude), so distances are on the ground.
+namespace polylabel {
+
+struct Point {
+    double x = 0, y = 0;
+};
+using Ring = std::vector<Point>;
+using Polygon = std::vector<Ring>; // shell first, then holes
+
+double segment_distance_sq(Point p, Point a, Point b) {
+    double x = a.x, y = a.y, dx = b.x - x, dy = b.y - y;
+    if (dx != 0 || dy != 0) {
+        const double t = ((p.x - x) * dx + (p.y - y) * dy) / (dx * dx + dy * dy);
+        if (t > 1) {
+            x = b.x;
+            y = b.y;
+        } else if (t > 0) {
+            x += dx * t;
+            y += dy * t;
+        }
+    }
+    dx = p.x - x;
+    dy = p.y - y;
+    return dx * dx + dy * dy;
+}
+
+// Distance from p to the outline, positive inside the polygon (even-odd over all rings).
+double signed_distance(Point p, const Polygon& polygon) {
+    bool inside = false;
+    double min_sq = INFINITY;
+    for (const Ring& ring : polygon)
+        for (std::size_t i = 0, j = ring.size() - 1; i < ring.size(); j = i++) {
+            const Point a = ring[i], b = ring[j];
+            if ((a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x) inside = !inside;
+            min_sq = std::min(min_sq, segment_distance_sq(p, a, b));
+        }
+    return (inside ? 1 : -1) * std::sqrt(min_sq);
+}
+
+struct Cell {
+    Cell(Point c, double half, const Polygon& polygon)
+        : centre(c), h(half), d(signed_distance(c, polygon)), max(d + h * std::sqrt(2.0)) {}
+    Point centre;
+    double h; // half the cell's size
+    double d; // distance from the centre to the outline
+    double max; // the most any point of the cell can have
+};
+
+// The label point and its distance to the outline; `polygon` has a shell of 3 points or more.
+std::pair<Point, double> pole(const Polygon& polygon) {
+    double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;
+    for (const Point& p : polygon.front()) {
+        min_x = std::min(min_x, p.x);
+        min_y = std::min(min_y, p.y);
+        max_x = std::max(max_x, p.x);
+        max_y = std::max(max_y, p.y);
+    }
+    const double width = max_x - min_x, height = max_y - min_y;
+    const double size = std::min(width, height);
+    // A two-hundredth of the area's extent: about a pixel where the area fills a screen, less
+    // where its name is drawn among others' (a thousandth doubled the cost of a snapshot).
+    const double precision = std::max(width, height) / 200;
+    if (size <= 0 || precision <= 0) return {polygon.front().front(), 0.0};
+
+    auto by_max = [](const Cell& a, const Cell& b) { return a.max < b.max; };
+    std::priority_queue<Cell, std::vector<Cell>, decltype(by_max)> queue(by_max);
+    const double h = size / 2;
+    for (double x = min_x; x < max_x; x += size)
+        for (double y = min_y; y < max_y; y += size) queue.emplace(Point{x + h, y + h}, h, polygon);
+
+    // The centroid of the shell is a good first guess for round shapes, the box centre otherwise.
+    Cell best(Point{min_x + width / 2, min_y + height / 2}, 0, polygon);
+    {
+        double area = 0, cx = 0, cy = 0;
+        const Ring& shell = polygon.front();
+        for (std::size_t i = 0, j = shell.size() - 1; i < shell.size(); j = i++) {
+            const Point a = shell[i], b = shell[j];
+            const double f = a.x * b.y - b.x * a.y;
+            cx += (a.x + b.x) * f;
+            cy += (a.y + b.y) * f;
+            area += f * 3;
+        }
+        if (area != 0) {
+            Cell centroid(Point{cx / area, cy / area}, 0, polygon);
+            if (centroid.d > best.d) best = centroid;
+        }
+    }
+    while (!queue.empty()) {
+        const Cell cell = queue.top();
+        queue.pop();
+        if (cell.d > best.d) best = cell;
+        if (cell.max - best.d <= precision) continue;
+        const double q = cell.h / 2;
+        for (const double dx : {-q, q})
+            for (const double dy : {-q, q}) queue.emplace(Point{cell.centre.x + dx, cell.centre.y + dy}, q, polygon);
+    }
+    return {best.centre, std::max(best.d, 0.0)};
+}
+
+double ring_area(const Ring& ring) {
+    double sum = 0;
+    for (std::size_t i = 0, j = ring.size() - 1; i < ring.size(); j = i++)
+        sum += (ring[j].x - ring[i].x) * (ring[j].y + ring[i].y);
+    return std::abs(sum) / 2;
+}
+
+} // namespace polylabel
+
+// The label point of an area: the pole of inaccessibility of its largest polygon (by area, holes
+// subtracted), and its distance to the outline in metres.
+std::pair<LonLat, double> label_point(const geo::Geometry& geom, const BBox& bbox) {
+    constexpr double metres_per_degree = 6371008.8 * 3.14159265358979323846 / 180;
+    const double lat0 = (bbox.min_lat + bbox.max_lat) / 2;
+    const double k = std::cos(lat0 * 3.14159265358979323846 / 180);
+    polylabel::Polygon largest;
+    double largest_area = -1;
+    for (const auto& rings : geo::polygon_rings(geom)) {
+        if (rings.empty() || rings.front().size() < 3) continue;
+        polylabel::Polygon polygon;
+        double area = 0;
+        for (const auto& ring : rings) {
+            polylabel::Ring& r = polygon.emplace_back();
+            r.reserve(ring.size());
+            for (const LonLat& p : ring) r.push_back({p.lon * k, p.lat});
+            area += (&ring == &rings.front() ? 1 : -1) * polylabel::ring_area(r);
+        }
+        if (area > largest_area) {
+            largest_area = area;
+            largest = std::move(polygon);
+        }
+    }
+    if (largest.empty()) return {LonLat{(bbox.min_lon + bbox.max_lon) / 2, lat0}, 0.0};
+    const auto [p, distance] = polylabel::pole(largest);
+    return {LonLat{p.x / k, p.y}, distance * metres_per_degree};
+}
+
 template <typename T>
 void fill_area(Area& a, T&& code, std::string parent, std::string name, geo::Geometry geom) {
     a.code = std::forward<T>(code);
@@ -35,6 +178,7 @@ void fill_area(Area& a, T&& code, std::string parent, std::string name, geo::Geo
     a.name = std::move(name);
     a.bbox = geom.bbox();
     a.area_m2 = geo::area_m2(geom);
+    std::tie(a.label, a.label_room_m) = label_point(geom, a.bbox);
     a.geom = std::move(geom);
 }
 

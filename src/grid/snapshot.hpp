@@ -41,6 +41,12 @@ struct Area {
     geo::Geometry geom;
     BBox bbox;
     double area_m2 = 0.0;
+    // Where the area's name is drawn, once, by the vector tiles' `labels` layer and the rendered
+    // tiles: the pole of inaccessibility of its largest part (the point inside farthest from its
+    // outline, so inside even for a C-shaped or holed area), and that farthest distance, the
+    // radius of the largest circle around the label that stays inside the area.
+    LonLat label;
+    double label_room_m = 0.0;
     Stats stats;
     std::int32_t parent_index = -1; // index of the parent in its level's vector; -1 when not stored
 };

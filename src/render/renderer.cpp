@@ -6,17 +6,25 @@
 #include <mapnik/agg_renderer.hpp>
 #include <mapnik/box2d.hpp>
 #include <mapnik/datasource_cache.hpp>
+#include <mapnik/feature.hpp>
+#include <mapnik/feature_factory.hpp>
 #include <mapnik/font_engine_freetype.hpp>
+#include <mapnik/geometry.hpp>
 #include <mapnik/image.hpp>
 #include <mapnik/image_util.hpp>
+#include <mapnik/layer.hpp>
 #include <mapnik/load_map.hpp>
 #include <mapnik/map.hpp>
+#include <mapnik/memory_datasource.hpp>
+#include <unicode/unistr.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <set>
 #include <sstream>
 
@@ -135,26 +143,193 @@ private:
     mutable std::vector<std::unique_ptr<mapnik::Map>> m_idle;
 };
 
-std::string render_with(mapnik::Map& map, int buffer_size, const tiles::TileId& tile, int scale) {
-    const unsigned size = static_cast<unsigned>(tile_size * scale);
+// The layer of the styles that names streets, communities and grids. It has no Datasource in the
+// style: each render gives it the snapshot's label points around the image (docs/RENDERING.md,
+// "Labels of areas").
+constexpr std::string_view labels_layer = "labels";
+
+mapnik::layer* find_labels_layer(mapnik::Map& map) {
+    for (auto& layer : map.layers())
+        if (layer.name() == labels_layer) return &layer;
+    return nullptr;
+}
+
+mapnik::value_unicode_string text(std::string_view utf8) {
+    return icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<std::int32_t>(utf8.size())));
+}
+
+// The distance between two labels in pixels of a 256-px tile of the zoom: the larger of the
+// horizontal and twice the vertical one. Two labels of w x h pixels centred on their points
+// cannot overlap when it is at least max(w, 2h): a box test by one number, which a style's
+// filter can compare (labels are wider than tall, twice or more for all but the shortest).
+double label_distance(const mapnik::geometry::point<double>& a, const mapnik::geometry::point<double>& b,
+                      double metres_per_pixel) {
+    return std::max(std::abs(a.x - b.x), 2 * std::abs(a.y - b.y)) / metres_per_pixel;
+}
+
+// The label points of all three levels inside `box` (EPSG:3857 metres: the image and its
+// buffer) as Mapnik point features in EPSG:3857, with the attributes the styles use:
+//   code, name, level, seq (a grid's 3-digit number), households;
+//   room: how far the label point is from the area's outline;
+//   spacing: the distance (label_distance) to the nearest label of the same level that goes
+//       first: one of a larger area (more room), or of the same room and a smaller code;
+//   parent_spacing: the distance to the label of the area's parent (a community's street).
+// All are in pixels of the zoom (at most label_reach_px) and depend on the areas and the zoom only, never on
+// the tile or on which other labels are drawn: a style that draws a label when its spacing is
+// wider than the label decides the same way in every tile, so a name crossing a tile edge is
+// drawn whole on both sides, and the styles draw these labels with allow-overlap.
+std::shared_ptr<mapnik::memory_datasource> label_points(const grid::Snapshot& s, const tiles::MercatorBox& box, int z) {
+    auto context = std::make_shared<mapnik::context_type>();
+    for (const char* key : {"code", "name", "level", "seq", "households", "room", "spacing", "parent_spacing"})
+        context->push(key);
+    mapnik::parameters params;
+    params["type"] = "memory";
+    auto ds = std::make_shared<mapnik::memory_datasource>(params);
+
+    const double metres_per_pixel = 2 * tiles::earth_half_circumference / (tile_size * std::ldexp(1.0, z));
+    const double reach = double{label_reach_px} * metres_per_pixel;
+    // Rivals are looked for around the drawn labels as far as they can matter.
+    const tiles::MercatorBox wide{box.min_x - reach, box.min_y - reach / 2, box.max_x + reach, box.max_y + reach / 2};
+    const BBox lonlat{tiles::mercator_x_to_lon(wide.min_x), tiles::mercator_y_to_lat(wide.min_y),
+                      tiles::mercator_x_to_lon(wide.max_x), tiles::mercator_y_to_lat(wide.max_y)};
+    auto project = [](LonLat p) {
+        return mapnik::geometry::point<double>(tiles::lon_to_mercator_x(p.lon), tiles::lat_to_mercator_y(p.lat));
+    };
+    auto pixels = [](double v) { return static_cast<mapnik::value_integer>(std::min(std::floor(v), double{label_reach_px})); };
+    struct Candidate {
+        const grid::Area* area;
+        mapnik::geometry::point<double> at;
+    };
+    auto goes_before = [](const grid::Area& a, const grid::Area& b) {
+        return a.label_room_m != b.label_room_m ? a.label_room_m > b.label_room_m : a.code < b.code;
+    };
+    auto add_level = [&](Level level, const std::vector<const grid::Area*>& parents) {
+        const auto areas = s.areas(level); // by code, as query() indexes them
+        // The candidates in cells of a hash grid, square in the metric of label_distance, searched
+        // ring by ring outwards from each label until no nearer rival can be left: a street-zoom
+        // tile of a large district meets thousands of grids.
+        const double cell = 16 * metres_per_pixel;
+        auto cell_of = [&](const mapnik::geometry::point<double>& p) {
+            return std::pair{static_cast<std::int64_t>(std::floor((p.x - wide.min_x) / cell)),
+                             static_cast<std::int64_t>(std::floor(2 * (p.y - wide.min_y) / cell))};
+        };
+        auto key = [](std::int64_t i, std::int64_t j) { return static_cast<std::uint64_t>(i) << 32 ^ static_cast<std::uint64_t>(j); };
+        std::vector<Candidate> candidates;
+        std::unordered_map<std::uint64_t, std::vector<std::size_t>> cells;
+        for (std::uint32_t i : s.query(level, lonlat)) {
+            const Candidate c{areas[i], project(areas[i]->label)};
+            if (c.at.x < wide.min_x || c.at.x > wide.max_x || c.at.y < wide.min_y || c.at.y > wide.max_y) continue;
+            const auto [ci, cj] = cell_of(c.at);
+            cells[key(ci, cj)].push_back(candidates.size());
+            candidates.push_back(c);
+        }
+        const std::int64_t rings = static_cast<std::int64_t>(std::ceil(reach / cell));
+        for (const Candidate& c : candidates) {
+            const grid::Area& a = *c.area;
+            const auto& at = c.at;
+            if (at.x < box.min_x || at.x > box.max_x || at.y < box.min_y || at.y > box.max_y) continue;
+            double spacing = double{label_reach_px};
+            const auto [ci, cj] = cell_of(at);
+            // A rival within reach lies in ring rings + 1 at most.
+            for (std::int64_t r = 0; r <= rings + 1 && spacing * metres_per_pixel > (r - 1) * cell; ++r)
+                for (std::int64_t i = ci - r; i <= ci + r; ++i)
+                    for (std::int64_t j = cj - r; j <= cj + r; ++j) {
+                        if (std::max(std::abs(i - ci), std::abs(j - cj)) != r) continue; // the ring only
+                        auto found = cells.find(key(i, j));
+                        if (found == cells.end()) continue;
+                        for (std::size_t k : found->second) {
+                            const Candidate& rival = candidates[k];
+                            if (rival.area != &a && goes_before(*rival.area, a))
+                                spacing = std::min(spacing, label_distance(at, rival.at, metres_per_pixel));
+                        }
+                    }
+            double parent_spacing = double{label_reach_px};
+            if (a.parent_index >= 0 && static_cast<std::size_t>(a.parent_index) < parents.size())
+                parent_spacing =
+                    label_distance(at, project(parents[static_cast<std::size_t>(a.parent_index)]->label), metres_per_pixel);
+            // Mercator stretches the ground by 1/cos(latitude).
+            const double ground_per_pixel = metres_per_pixel * std::cos(a.label.lat * 3.14159265358979323846 / 180);
+            mapnik::feature_ptr f =
+                mapnik::feature_factory::create(context, static_cast<mapnik::value_integer>(ds->size() + 1));
+            f->put("code", text(a.code));
+            f->put("name", text(a.name));
+            f->put("level", text(to_string(level)));
+            f->put("seq", text(level == Level::grid && a.code.size() > 12 ? std::string_view(a.code).substr(12)
+                                                                            : std::string_view()));
+            f->put("households", static_cast<mapnik::value_integer>(a.stats.households));
+            f->put("room", pixels(a.label_room_m / ground_per_pixel));
+            f->put("spacing", pixels(spacing));
+            f->put("parent_spacing", pixels(parent_spacing));
+            f->set_geometry(mapnik::geometry::point<double>(at));
+            ds->push(f);
+        }
+    };
+    add_level(Level::street, {});
+    add_level(Level::community, s.areas(Level::street));
+    add_level(Level::grid, s.areas(Level::community));
+    return ds;
+}
+
+// Renders the n x n tiles whose top-left tile is `tile` as one image.
+std::string render_with(mapnik::Map& map, int buffer_size, const tiles::TileId& tile, int n, int scale,
+                        const std::function<std::shared_ptr<const grid::Snapshot>()>& snapshot) {
+    const unsigned size = static_cast<unsigned>(tile_size * scale * n);
     map.resize(size, size);
     // The buffer is in pixels of the image, which are twice as many at @2x for the same ground.
     map.set_buffer_size(buffer_size * scale);
-    const tiles::MercatorBox b = tiles::mercator_bounds(tile);
+    const tiles::MercatorBox first = tiles::mercator_bounds(tile);
+    const double side = (first.max_x - first.min_x) * n;
+    const tiles::MercatorBox b{first.min_x, first.max_y - side, first.min_x + side, first.max_y};
     map.zoom_to_box(mapnik::box2d<double>(b.min_x, b.min_y, b.max_x, b.max_y));
+
+    mapnik::layer* labels = find_labels_layer(map);
+    if (labels) {
+        // The same ground as Mapnik's own query: the image and its buffer.
+        const double buffer = buffer_size * (first.max_x - first.min_x) / tile_size;
+        const tiles::MercatorBox around{b.min_x - buffer, b.min_y - buffer, b.max_x + buffer, b.max_y + buffer};
+        labels->set_datasource(label_points(*snapshot(), around, tile.z));
+    }
     mapnik::image_rgba8 image(static_cast<int>(size), static_cast<int>(size));
     // Mapnik multiplies the scale denominator by the scale factor, so an @2x tile selects the same
     // rules as its 1x tile and draws lines and labels twice as large.
     mapnik::agg_renderer<mapnik::image_rgba8> renderer(map, image, static_cast<double>(scale));
     renderer.apply();
+    if (labels) labels->set_datasource(mapnik::datasource_ptr()); // the points belong to this render only
     return mapnik::save_to_string(image, png_format);
 }
+
+// The snapshot whose label points are drawn: the one given, or one loaded from the database and
+// loaded again when its data version has moved on.
+class LabelSnapshots {
+public:
+    LabelSnapshots(std::function<std::shared_ptr<const grid::Snapshot>()> given, std::filesystem::path database,
+                   grid::Band band)
+        : m_given(std::move(given)), m_database(std::move(database)), m_band(band) {}
+
+    std::shared_ptr<const grid::Snapshot> current() const {
+        if (m_given) return m_given();
+        std::lock_guard lock(m_mutex);
+        if (!m_db) m_db = store::Database::open(m_database, store::OpenMode::read_only);
+        if (!m_snapshot || m_snapshot->version() != m_db->data_version()) m_snapshot = grid::Snapshot::load(*m_db, m_band);
+        return m_snapshot;
+    }
+
+private:
+    std::function<std::shared_ptr<const grid::Snapshot>()> m_given;
+    std::filesystem::path m_database;
+    grid::Band m_band;
+    mutable std::mutex m_mutex;
+    mutable std::unique_ptr<store::Database> m_db;
+    mutable std::shared_ptr<const grid::Snapshot> m_snapshot;
+};
 
 } // namespace
 
 struct Renderer::Impl {
     std::vector<std::string> names;
     std::map<std::string, std::unique_ptr<StylePool>, std::less<>> styles;
+    std::unique_ptr<LabelSnapshots> labels;
+    std::string render(std::string_view style, const tiles::TileId& tile, int n, int scale) const;
 };
 
 Renderer::Renderer(std::filesystem::path database, std::filesystem::path styles_dir)
@@ -163,6 +338,8 @@ Renderer::Renderer(std::filesystem::path database, std::filesystem::path styles_
 Renderer::Renderer(RendererOptions options) : m_impl(std::make_unique<Impl>()) {
     if (options.band_min <= 0 || options.band_min > options.band_max)
         throw Error(ErrorKind::bad_request, "invalid_band", "the household band needs 0 < min <= max");
+    m_impl->labels = std::make_unique<LabelSnapshots>(std::move(options.snapshot), options.database,
+                                                      grid::Band{options.band_min, options.band_max});
     std::error_code ec;
     if (!std::filesystem::is_regular_file(options.database, ec))
         throw Error(ErrorKind::io, "database_missing", "database " + options.database.string() + " does not exist");
@@ -209,11 +386,25 @@ void Renderer::require_valid(std::string_view style, const tiles::TileId& tile, 
 
 std::string Renderer::render_png(std::string_view style, const tiles::TileId& tile, int scale) const {
     require_valid(style, tile, scale);
-    const StylePool& pool = *m_impl->styles.find(style)->second;
+    return m_impl->render(style, tile, 1, scale);
+}
+
+std::string Renderer::render_block_png(std::string_view style, const tiles::TileId& tile, int n, int scale) const {
+    require_valid(style, tile, scale);
+    const std::uint64_t tiles_per_side = std::uint64_t{1} << tile.z;
+    if (n < 1 || n > 16 || tile.x + std::uint64_t(n) > tiles_per_side || tile.y + std::uint64_t(n) > tiles_per_side)
+        throw Error(ErrorKind::bad_request, "invalid_tile",
+                    "a block of " + std::to_string(n) + " x " + std::to_string(n) + " tiles from " +
+                        tiles::to_string(tile) + " is not 1 to 16 tiles of the zoom wide");
+    return m_impl->render(style, tile, n, scale);
+}
+
+std::string Renderer::Impl::render(std::string_view style, const tiles::TileId& tile, int n, int scale) const {
+    const StylePool& pool = *styles.find(style)->second;
     std::unique_ptr<mapnik::Map> map = pool.take();
     std::string png;
     try {
-        png = render_with(*map, pool.buffer_size(), tile, scale);
+        png = render_with(*map, pool.buffer_size(), tile, n, scale, [this] { return labels->current(); });
     } catch (const std::exception& e) {
         // The map is dropped rather than pooled: its datasources may be in a state we cannot know.
         throw Error(ErrorKind::io, "render_failed",

@@ -1,7 +1,9 @@
 #pragma once
 // PNG map tiles rendered by Mapnik from the styles in styles/ over the SpatiaLite database
 // (docs/RENDERING.md). No Mapnik header leaks out of this module: the rest of Wangge sees tile
-// ids and PNG bytes only.
+// ids and PNG bytes only. The names of streets, communities and grids are drawn at the label
+// points of a snapshot (grid::Area::label), the points of the vector tiles' `labels` layer.
+#include "grid/snapshot.hpp"
 #include "tiles/tile_math.hpp"
 
 #include <filesystem>
@@ -14,6 +16,13 @@
 namespace wangge::render {
 
 inline constexpr int tile_size = 256; // pixels at scale 1; @2x tiles are 512
+// Names of areas are drawn or not by the distance to their rivals within this many pixels
+// (docs/RENDERING.md, "Labels of areas"); the styles ask for at most this much room.
+inline constexpr int label_reach_px = 128;
+// How far beyond its edges a change can alter a rendered tile, as a fraction of the tile: the
+// styles' 64-pixel buffer plus the label reach. A cache of rendered tiles must invalidate this
+// margin around what changed (tiles::TileCache::Options::margin).
+inline constexpr double change_margin = (64.0 + label_reach_px) / tile_size;
 
 struct RendererOptions {
     std::filesystem::path database;   // the SpatiaLite file the styles read
@@ -25,6 +34,10 @@ struct RendererOptions {
     // The household band of residential grids that the styles colour by (@BAND_MIN@, @BAND_MAX@).
     int band_min = 250;
     int band_max = 500;
+    // The snapshot whose label points the style's `labels` layer draws (the server's current
+    // one). Empty: the renderer loads a snapshot of the database itself, and again whenever the
+    // database's data version has moved on since.
+    std::function<std::shared_ptr<const grid::Snapshot>()> snapshot = nullptr;
 };
 
 // Loads every style once at construction, so a broken style fails at startup rather than on the
@@ -53,6 +66,9 @@ public:
     // Error(io, "render_failed") when Mapnik fails (e.g. the database is unreadable).
     // Returns the PNG of a tile_size * scale square tile in EPSG:3857, scale 1 or 2.
     std::string render_png(std::string_view style, const tiles::TileId& tile, int scale) const;
+    // A metatile: the PNG of the n x n tiles whose top-left tile is `tile`, drawn as one image.
+    // Labels are placed so that it equals those n x n tiles rendered one by one, side by side.
+    std::string render_block_png(std::string_view style, const tiles::TileId& tile, int n, int scale) const;
 
     // The argument checks of render_png, for callers that queue work and must fail early.
     void require_valid(std::string_view style, const tiles::TileId& tile, int scale) const;

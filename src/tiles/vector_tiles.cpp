@@ -15,7 +15,7 @@ namespace wangge::tiles {
 
 namespace detail {
 
-enum Source : std::size_t { src_streets, src_communities, src_grids, src_roads, src_buildings, src_count };
+enum Source : std::size_t { src_streets, src_communities, src_grids, src_roads, src_buildings, src_labels, src_count };
 
 const std::vector<SourceLayer>& layer_table() {
     using F = std::vector<std::pair<std::string_view, std::string_view>>;
@@ -38,6 +38,10 @@ const std::vector<SourceLayer>& layer_table() {
           {"households", "Number"},
           {"estimated", "Boolean"},
           {"grid_code", "String"}}},
+        {"labels", 0,
+         "One point per street, community and grid (grids from z11) where its name goes, in the one tile "
+         "that contains it",
+         {{"code", "String"}, {"name", "String"}, {"level", "String"}, {"parent", "String"}, {"households", "Number"}}},
     };
     return table;
 }
@@ -49,6 +53,7 @@ std::optional<Source> single_source(VectorLayer layer) noexcept {
     case VectorLayer::grids: return src_grids;
     case VectorLayer::roads: return src_roads;
     case VectorLayer::buildings: return src_buildings;
+    case VectorLayer::labels: return src_labels;
     case VectorLayer::hierarchy: return std::nullopt;
     }
     return std::nullopt;
@@ -184,6 +189,8 @@ struct Pending {
     std::uint32_t index = 0;
     std::vector<mvt::Polygon> polygons;
     std::vector<mvt::Line> lines;
+    std::optional<mvt::Point> point;
+    Level level = Level::grid; // of a label
 };
 
 std::optional<std::uint64_t> numeric_id(std::string_view code) {
@@ -234,6 +241,7 @@ std::optional<std::uint64_t> feature_properties(const grid::Snapshot& s, Source 
         p.push_back({"kind", r.row.kind});
         return static_cast<std::uint64_t>(r.row.id);
     }
+    case src_labels:
     case src_buildings:
     case src_count: break;
     }
@@ -256,6 +264,41 @@ void collect_areas(const grid::Snapshot& s, Level level, const TileContext& ctx,
         tile_polygons(a.geom, a.bbox, ctx, f.polygons);
         if (f.polygons.empty()) out.pop_back();
     }
+}
+
+// The label points of `level` that lie in the tile itself (not its buffer): each label is in
+// exactly one tile of a zoom, the one tile_at() names, so a client draws it once. MapLibre
+// draws a point symbol only from the tile whose extent holds its anchor, and places the symbols
+// of all tiles in view together (collisions across tile edges included), so a copy in the
+// neighbours' buffers would only be carried and dropped. Areas smaller than the smallest polygon
+// drawn get no label either.
+void collect_labels(const grid::Snapshot& s, Level level, const TileContext& ctx, std::vector<Pending>& out) {
+    const double n = static_cast<double>(std::uint64_t{1} << ctx.tile.z);
+    const double last = mvt::default_extent - 1;
+    for (std::uint32_t i : s.query(level, ctx.clip)) {
+        const grid::Area& a = area_at(s, level, i);
+        if (tile_at(a.label, ctx.tile.z) != ctx.tile || ctx.too_small(a.bbox)) continue;
+        // Within the tile, from the same fractions of the world that tile_at() floors.
+        const double fx = (lon_to_mercator_x(a.label.lon) + earth_half_circumference) / (2 * earth_half_circumference);
+        const double fy = (earth_half_circumference - lat_to_mercator_y(a.label.lat)) / (2 * earth_half_circumference);
+        auto unit = [&](double f, std::uint32_t index) {
+            return static_cast<std::int32_t>(std::clamp(std::floor((f * n - index) * mvt::default_extent), 0.0, last));
+        };
+        Pending& f = out.emplace_back();
+        f.index = i;
+        f.level = level;
+        f.point = mvt::Point{unit(fx, ctx.tile.x), unit(fy, ctx.tile.y)};
+    }
+}
+
+void label_properties(const grid::Snapshot& s, Level level, std::uint32_t i, std::vector<mvt::Property>& p) {
+    const grid::Area& a = area_at(s, level, i);
+    p.clear();
+    p.push_back({"code", a.code});
+    p.push_back({"name", a.name});
+    p.push_back({"level", to_string(level)});
+    if (!a.parent_code.empty()) p.push_back({"parent", a.parent_code});
+    p.push_back({"households", std::int64_t{a.stats.households}});
 }
 
 void collect_buildings(const grid::Snapshot& s, const TileContext& ctx, std::vector<Pending>& out) {
@@ -294,6 +337,11 @@ mvt::LayerBuilder encode(const grid::Snapshot& s, Source source, const std::vect
     mvt::LayerBuilder layer{std::string(layer_table()[source].id)};
     std::vector<mvt::Property> properties;
     for (const Pending& f : features) {
+        if (f.point) {
+            label_properties(s, f.level, f.index, properties);
+            layer.add_points(numeric_id(area_at(s, f.level, f.index).code), {*f.point}, properties);
+            continue;
+        }
         if (f.polygons.empty() && f.lines.empty()) continue;
         const std::optional<std::uint64_t> id = feature_properties(s, source, f.index, properties);
         if (!f.polygons.empty()) layer.add_polygons(id, f.polygons, properties);
@@ -311,14 +359,16 @@ std::string_view to_string(VectorLayer layer) noexcept {
     case VectorLayer::grids: return "grids";
     case VectorLayer::roads: return "roads";
     case VectorLayer::buildings: return "buildings";
+    case VectorLayer::labels: return "labels";
     case VectorLayer::hierarchy: return "hierarchy";
     }
     return "hierarchy";
 }
 
 const std::vector<VectorLayer>& all_vector_layers() {
-    static const std::vector<VectorLayer> all{VectorLayer::streets, VectorLayer::communities, VectorLayer::grids,
-                                              VectorLayer::roads,   VectorLayer::buildings,   VectorLayer::hierarchy};
+    static const std::vector<VectorLayer> all{VectorLayer::streets,   VectorLayer::communities, VectorLayer::grids,
+                                              VectorLayer::roads,     VectorLayer::buildings,   VectorLayer::labels,
+                                              VectorLayer::hierarchy};
     return all;
 }
 
@@ -332,7 +382,7 @@ VectorLayer require_vector_layer(std::string_view name) {
     if (auto l = parse_vector_layer(name)) return *l;
     throw Error(ErrorKind::not_found, "unknown_layer",
                 "unknown vector tile layer '" + std::string(name) +
-                    "'; layers are streets, communities, grids, roads, buildings and hierarchy");
+                    "'; layers are streets, communities, grids, roads, buildings, labels and hierarchy");
 }
 
 std::vector<const SourceLayer*> source_layers(VectorLayer layer) {
@@ -396,6 +446,14 @@ std::string make_vector_tile(const grid::Snapshot& snapshot, VectorLayer layer, 
     if (wanted(detail::src_grids)) detail::collect_areas(snapshot, Level::grid, ctx, found[detail::src_grids]);
     if (wanted(detail::src_roads)) detail::collect_roads(snapshot, ctx, found[detail::src_roads]);
     if (wanted(detail::src_buildings)) detail::collect_buildings(snapshot, ctx, found[detail::src_buildings]);
+    if (wanted(detail::src_labels)) {
+        // Grids are labelled from the zoom their polygons appear at, in `labels` alone as well.
+        auto& labels = found[detail::src_labels];
+        detail::collect_labels(snapshot, Level::street, ctx, labels);
+        detail::collect_labels(snapshot, Level::community, ctx, labels);
+        if (tile.z >= detail::layer_table()[detail::src_grids].minzoom)
+            detail::collect_labels(snapshot, Level::grid, ctx, labels);
+    }
 
     // The three levels share their edges (a street's boundary is its communities' outer edges),
     // so they are one coverage; buildings are another.

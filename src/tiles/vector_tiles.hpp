@@ -1,10 +1,11 @@
 #pragma once
-// Vector tiles cut from a snapshot (docs/TILES.md). Five source layers — streets, communities,
-// grids, roads, buildings — each served alone, and `hierarchy`, one tile with all five for the
-// web map, each from its own minimum zoom so that a district tile does not carry buildings:
+// Vector tiles cut from a snapshot (docs/TILES.md). Six source layers — streets, communities,
+// grids, roads, buildings and labels — each served alone, and `hierarchy`, one tile with all six
+// for the web map, each from its own minimum zoom so that a district tile does not carry buildings:
 //
 //   streets, communities   z0 and up      grids   z11 and up
 //   roads                  z12 and up     buildings   z14 and up
+//   labels                 z0 and up (the label points of grids from z11), each in one tile only
 //
 // Geometry: the features whose box meets the tile's bounds grown by a 64/4096 buffer are clipped
 // to that box (GEOS ClipByRect), projected through EPSG:3857 to integer tile coordinates,
@@ -21,7 +22,7 @@
 
 namespace wangge::tiles {
 
-enum class VectorLayer { streets, communities, grids, roads, buildings, hierarchy };
+enum class VectorLayer { streets, communities, grids, roads, buildings, labels, hierarchy };
 
 inline constexpr int vector_max_zoom = 20;
 
@@ -39,7 +40,7 @@ struct SourceLayer {
     // Attribute name and TileJSON type ("String", "Number", "Boolean").
     std::vector<std::pair<std::string_view, std::string_view>> fields;
 };
-// The source layers a tile of `layer` carries, in drawing order (one, or five for hierarchy).
+// The source layers a tile of `layer` carries, in drawing order (one, or six for hierarchy).
 std::vector<const SourceLayer*> source_layers(VectorLayer layer);
 // The lowest zoom a tile of `layer` exists at (the highest is vector_max_zoom for all).
 int layer_min_zoom(VectorLayer layer) noexcept;

@@ -157,6 +157,53 @@ TEST_CASE("render: tiles match the reference images", "[render][reference]") {
     }
 }
 
+TEST_CASE("render: neighbouring tiles agree at their seams, names are whole or absent", "[render][seams]") {
+    // A 2 x 2 block rendered as one image (a metatile) has no seams of its own: a name that
+    // crosses the middle lines is whole in it. Each of the four tiles rendered alone must show
+    // exactly the block's quarter, so a name crossing a tile edge is drawn whole on both sides
+    // (issue 11: grid codes cut in half along the top and left edges of z15 tiles). Zooms without
+    // road and building names, which Mapnik places away from each tile's own edges.
+    const auto& r = *test::RenderFixture::get().renderer();
+    for (int z : {12, 13, 14, 15}) {
+        for (const tiles::TileId& origin : {centre_tile(z), tiles::TileId{z, centre_tile(z).x - 1, centre_tile(z).y - 1}}) {
+            INFO("block of 2 x 2 from " << tiles::to_string(origin));
+            const render::RgbaImage block = render::decode_png(r.render_block_png("default", origin, 2, 1));
+            REQUIRE(block.width == 2 * render::tile_size);
+            std::size_t differing = 0;
+            render::RgbaImage diff = block;
+            for (std::uint32_t dx = 0; dx < 2; ++dx)
+                for (std::uint32_t dy = 0; dy < 2; ++dy) {
+                    const render::RgbaImage tile = render_image(r, "default", {z, origin.x + dx, origin.y + dy});
+                    for (int y = 0; y < tile.height; ++y)
+                        for (int x = 0; x < tile.width; ++x) {
+                            const int bx = static_cast<int>(dx) * render::tile_size + x;
+                            const int by = static_cast<int>(dy) * render::tile_size + y;
+                            if (test::channel_distance(tile.at(x, y), block.at(bx, by)) > test::reference_channel_tolerance) {
+                                ++differing;
+                                diff.at(bx, by) = {255, 0, 0, 255};
+                            }
+                        }
+                }
+            if (differing > 0) {
+                const std::string name = "seams-" + std::to_string(origin.z) + "-" + std::to_string(origin.x) + "-" +
+                                         std::to_string(origin.y);
+                test::write_bytes(test::diff_dir / (name + "-block.png"), r.render_block_png("default", origin, 2, 1));
+                test::write_bytes(test::diff_dir / (name + "-diff.png"), render::encode_png(diff));
+                FAIL_CHECK(differing << " pixels of the tiles differ from the block; block and differences (red) in "
+                                     << (test::diff_dir / (name + "-*.png")).string());
+            }
+        }
+    }
+}
+
+TEST_CASE("render: a block is 1 to 16 tiles of its zoom wide", "[render]") {
+    const auto& r = *test::RenderFixture::get().renderer();
+    require_error([&] { r.render_block_png("default", {2, 3, 0}, 2, 1); }, ErrorKind::bad_request, "invalid_tile");
+    require_error([&] { r.render_block_png("default", {14, 0, 0}, 0, 1); }, ErrorKind::bad_request, "invalid_tile");
+    require_error([&] { r.render_block_png("nope", {14, 0, 0}, 2, 1); }, ErrorKind::not_found, "unknown_style");
+    CHECK(render::decode_png(r.render_block_png("default", centre_tile(14), 3, 2)).width == 3 * 512);
+}
+
 TEST_CASE("render: Chinese labels are drawn", "[render]") {
     // The default style once as it is and once without its text: the community names of a
     // district-zoom tile (all Chinese) must account for a visible share of the pixels.

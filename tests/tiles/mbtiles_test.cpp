@@ -98,7 +98,7 @@ TEST_CASE("mbtiles: z10-14 of the demo opens in GDAL with its layers, counts and
             const std::string tile = tiles::make_vector_tile(snap(), VectorLayer::hierarchy, {14, x, y}, exact);
             for (const auto& l : test::mvt::decode(tile)) expected[l.name] += l.features.size();
         }
-    REQUIRE(expected.size() == 5);
+    REQUIRE(expected.size() == 6);
 
     auto info = test::run({WANGGE_OGRINFO, "-ro", "-so", "-al", path.string()});
     INFO(info.out << info.err);

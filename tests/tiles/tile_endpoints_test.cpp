@@ -61,7 +61,7 @@ TEST_CASE("tile endpoints: gzip when accepted, identity otherwise, with cache he
     CHECK(header(gz, "Cache-Control") == "public, max-age=60");
     CHECK(tiles::is_gzip(gz.bytes()));
     auto layers = test::mvt::decode(tiles::gunzip(gz.bytes()));
-    CHECK(layers.size() == 5);
+    CHECK(layers.size() == 6);
 
     api::Response plain = f.get(target);
     REQUIRE(plain.status == 200);
@@ -185,7 +185,7 @@ TEST_CASE("tile endpoints: TileJSON 3.0.0 describes each layer", "[endpoints]") 
         CHECK(l.at("fields").is_object());
     }
     CHECK(minzooms == std::map<std::string, int>{
-                          {"streets", 0}, {"communities", 0}, {"grids", 11}, {"roads", 12}, {"buildings", 14}});
+                          {"streets", 0}, {"communities", 0}, {"grids", 11}, {"roads", 12}, {"buildings", 14}, {"labels", 0}});
     const auto& grids = j.at("vector_layers")[2];
     CHECK(grids.at("fields").at("households") == "Number");
     CHECK(grids.at("fields").at("load") == "String");

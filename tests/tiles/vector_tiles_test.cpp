@@ -95,12 +95,12 @@ TEST_CASE("vector tiles: the snapshot holds the roads with an index", "[vector_t
     CHECK(snap().query_roads(BBox{0, 0, 1, 1}).empty());
 }
 
-TEST_CASE("vector tiles: a z14 hierarchy tile carries five layers with their properties", "[vector_tiles]") {
+TEST_CASE("vector tiles: a z14 hierarchy tile carries six layers with their properties", "[vector_tiles]") {
     const TileId t = tiles::tile_at(centre_of_data(), 14);
     auto layers = test::mvt::decode(tiles::make_vector_tile(snap(), VectorLayer::hierarchy, t));
     std::vector<std::string> names;
     for (const auto& l : layers) names.push_back(l.name);
-    CHECK(names == std::vector<std::string>{"streets", "communities", "grids", "roads", "buildings"});
+    CHECK(names == std::vector<std::string>{"streets", "communities", "grids", "roads", "buildings", "labels"});
     for (const auto& l : layers) {
         CHECK(l.version == 2);
         CHECK(l.extent == 4096);
@@ -221,11 +221,11 @@ TEST_CASE("vector tiles: layers appear from their minimum zooms", "[vector_tiles
     };
     using V = std::vector<std::string>;
     CHECK(names_at(3).empty()); // the whole district is below a pixel at z3: nothing is drawn
-    CHECK(names_at(8) == V{"streets", "communities"});
-    CHECK(names_at(10) == V{"streets", "communities"});
-    CHECK(names_at(11) == V{"streets", "communities", "grids"});
-    CHECK(names_at(12) == V{"streets", "communities", "grids", "roads"});
-    CHECK(names_at(14) == V{"streets", "communities", "grids", "roads", "buildings"});
+    CHECK(names_at(8) == V{"streets", "communities", "labels"});
+    CHECK(names_at(10) == V{"streets", "communities", "labels"});
+    CHECK(names_at(11) == V{"streets", "communities", "grids", "labels"});
+    CHECK(names_at(12) == V{"streets", "communities", "grids", "roads", "labels"});
+    CHECK(names_at(14) == V{"streets", "communities", "grids", "roads", "buildings", "labels"});
     CHECK(tiles::layer_min_zoom(VectorLayer::buildings) == 14);
     CHECK_THROWS_AS(tiles::make_vector_tile(snap(), VectorLayer::buildings, tiles::tile_at(c, 13)), Error);
     CHECK_THROWS_AS(tiles::make_vector_tile(snap(), VectorLayer::grids, tiles::tile_at(c, 21)), Error);

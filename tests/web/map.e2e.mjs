@@ -33,6 +33,22 @@ const {values: opts} = parseArgs({
 
 // ---- page helpers --------------------------------------------------------------------------
 
+// The XYZ tile column and row of a longitude and latitude at a zoom (Web Mercator).
+const tileX = (lon, z) => Math.floor((lon + 180) / 360 * 2 ** z);
+const tileY = (lat, z) => {
+    const r = lat * Math.PI / 180;
+    return Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * 2 ** z);
+};
+
+// [[west, south], [east, north]] of a GeoJSON Polygon or MultiPolygon.
+function boundsOf(geometry) {
+    const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+    const points = polygons.flat(2);
+    const lons = points.map(p => p[0]);
+    const lats = points.map(p => p[1]);
+    return [[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]];
+}
+
 // Counts the map's pixels that differ from its background, overlays hidden: proof that tiles
 // were drawn, not just an empty canvas.
 async function paintedShare(page) {
@@ -205,6 +221,44 @@ async function run(base, playwright, out, problems) {
             await settle(page);
         } else {
             console.log(`skip - the rendered tiles answer ${png.status}: the raster base map is not tried`);
+        }
+
+        // 6b. Each area is named once (issue 11): at z15 and z17, the grid that spans the most
+        // tiles has one rendered name in view, from the tiles' labels layer, and no grid has two.
+        const everyGrid = await getJson(base, 'api/v1/grids?limit=10000');
+        const tilesSpanned = (f, z) => {
+            const [[w, s], [e, n]] = boundsOf(f.geometry);
+            return (tileX(e, z) - tileX(w, z) + 1) * (tileY(s, z) - tileY(n, z) + 1);
+        };
+        const widest = everyGrid.features.reduce((a, b) => (tilesSpanned(b, 15) > tilesSpanned(a, 15) ? b : a));
+        check(tilesSpanned(widest, 15) >= 2, 'a grid spans several z15 tiles',
+            `${widest.properties.code} ${widest.properties.name}: ${tilesSpanned(widest, 15)} tiles`);
+        const [[gw, gs], [ge, gn]] = boundsOf(widest.geometry);
+        for (const zoom of [15, 17]) {
+            await page.evaluate(({center, zoom}) => window.wangge.map.jumpTo({center, zoom}),
+                {center: [(gw + ge) / 2, (gs + gn) / 2], zoom});
+            await settle(page);
+            // Every layer that names grids (the style has one; earlier ones had two).
+            const labels = await page.evaluate(() => {
+                const map = window.wangge.map;
+                const layers = map.getStyle().layers.map(l => l.id).filter(id => id.startsWith('grid-label'));
+                return map.queryRenderedFeatures({layers}).map(f => f.properties.code);
+            });
+            const mine = labels.filter(c => c === widest.properties.code).length;
+            check(mine === 1, `at z${zoom} the grid spanning ${tilesSpanned(widest, zoom)} tiles is named once`,
+                `${widest.properties.name}: ${mine} rendered label(s)`);
+            const repeated = labels.filter((c, i) => labels.indexOf(c) !== i);
+            check(labels.length > 0 && repeated.length === 0, `at z${zoom} no grid is named twice`,
+                `${labels.length} names${repeated.length ? `, repeated: ${[...new Set(repeated)].join(', ')}` : ''}`);
+            await shoot(`labels-z${zoom}`);
+            if (png.status === 200) {
+                // The rendered tiles at the same view, to look at their seams: names whole or absent.
+                await page.click('.base-toggle button[data-base="default"]');
+                await settle(page);
+                await shoot(`labels-raster-z${zoom}`);
+                await page.click('.base-toggle button[data-base="vector"]');
+                await settle(page);
+            }
         }
 
         // 7. English.
