@@ -410,8 +410,8 @@ int run_export_tiles(const ExportTilesCommand& c) {
 }
 
 int run_validate(const std::filesystem::path& db_path, bool json) {
-    auto db = store::Database::open(db_path, store::OpenMode::read_only);
-    auto snap = grid::Snapshot::load(*db);
+    auto source = store::open_map_source(db_path.string()); // a SpatiaLite file or a postgresql:// URL
+    auto snap = grid::Snapshot::load(*source);
     grid::ValidationReport r = grid::validate(*snap);
     if (json) {
         std::printf("%s\n", api::to_json(r).dump(2).c_str());
@@ -429,8 +429,8 @@ int run_validate(const std::filesystem::path& db_path, bool json) {
 }
 
 int run_info(const std::filesystem::path& db_path) {
-    auto db = store::Database::open(db_path, store::OpenMode::read_only);
-    auto snap = grid::Snapshot::load(*db);
+    auto source = store::open_map_source(db_path.string()); // a SpatiaLite file or a postgresql:// URL
+    auto snap = grid::Snapshot::load(*source);
     std::size_t in_band = 0, below = 0, above = 0, unit = 0, estimated = 0;
     for (const auto& g : snap->grids()) {
         switch (g.load) {
@@ -441,12 +441,12 @@ int run_info(const std::filesystem::path& db_path) {
         }
     }
     for (const auto& b : snap->buildings()) estimated += b.row.households_estimated ? 1 : 0;
-    std::printf("%s: schema %d, data version %lld\n", db_path.string().c_str(), db->schema_version(),
+    std::printf("%s: schema %d, data version %lld\n", source->name().c_str(), source->schema_version(),
                 static_cast<long long>(snap->version()));
     std::printf("  streets      %zu\n  communities  %zu\n  grids        %zu (%zu in band 250-500, %zu below, %zu above, "
                 "%zu unit)\n  buildings    %zu (%zu with estimated households)\n  roads        %zu\n  households   %ld\n",
                 snap->streets().size(), snap->communities().size(), snap->grids().size(), in_band, below, above, unit,
-                snap->buildings().size(), estimated, db->road_count(), snap->total_households());
+                snap->buildings().size(), estimated, snap->roads().size(), snap->total_households());
     return 0;
 }
 
@@ -454,8 +454,8 @@ int run_locate(const std::filesystem::path& db_path, double lon, double lat, con
     auto crs = geo::parse_input_crs(crs_text);
     if (!crs) throw Error(ErrorKind::bad_request, "invalid_option", "--crs must be wgs84, gcj02 or bd09");
     require_wgs84_range({lon, lat});
-    auto db = store::Database::open(db_path, store::OpenMode::read_only);
-    auto snap = grid::Snapshot::load(*db);
+    auto source = store::open_map_source(db_path.string()); // a SpatiaLite file or a postgresql:// URL
+    auto snap = grid::Snapshot::load(*source);
     grid::LocateResult r = snap->locate(geo::to_wgs84({lon, lat}, *crs));
     std::printf("status     %s\n", std::string(grid::to_string(r.status)).c_str());
     if (r.street) std::printf("street     %s %s\n", r.street->code.c_str(), r.street->name.c_str());

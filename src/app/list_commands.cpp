@@ -28,8 +28,8 @@ int run_list(const ListCommand& c) {
         if (c.what == "streets")
             throw Error(ErrorKind::bad_request, "invalid_option", "streets have no parent: leave out --parent");
     }
-    auto db = store::Database::open(c.db, store::OpenMode::read_only);
-    const auto snap = grid::Snapshot::load(*db, grid::Band{c.band_min, c.band_max});
+    auto source = store::open_map_source(c.db.string()); // a SpatiaLite file or a postgresql:// URL
+    const auto snap = grid::Snapshot::load(*source, grid::Band{c.band_min, c.band_max});
     nlohmann::json rows = nlohmann::json::array();
     auto add = [&](const grid::Area& a, nlohmann::json extra) {
         nlohmann::json row{{"code", a.code}, {"name", a.name}, {"households", a.stats.households}};

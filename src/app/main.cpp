@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
 
     bool json = false;
     auto* validate_cmd = cli.add_subcommand("validate", "Check gaps, overlaps, nesting and codes of the hierarchy");
-    validate_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    validate_cmd->add_option("--db", db, "SpatiaLite database or postgresql:// URL")->capture_default_str();
     validate_cmd->add_flag("--json", json, "Print the report as JSON");
     bool staffing = false;
     int households_per_full_time = 300;
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
     workers_cmd->add_flag("--json", workers.json, "Print the list as JSON");
 
     auto* info_cmd = cli.add_subcommand("info", "Summarise a database: counts and households");
-    info_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    info_cmd->add_option("--db", db, "SpatiaLite database or postgresql:// URL")->capture_default_str();
 
     wangge::app::RebalanceCommand rebalance;
     auto* rebalance_cmd = cli.add_subcommand(
@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
     restore_cmd->add_option("--photo-dir", restore.photo_dir, "Photos of cases (default: beside the database)");
     restore_cmd->add_flag("--force", restore.force, "Replace the database if it exists");
     auto* list_cmd = cli.add_subcommand("list", "List the stored streets, communities or grids with their codes");
-    list_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    list_cmd->add_option("--db", db, "SpatiaLite database or postgresql:// URL")->capture_default_str();
     list_cmd->add_option("what", list.what, "streets | communities | grids")
         ->required()
         ->check(CLI::IsMember({"streets", "communities", "grids"}));
@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
     double lon = 0, lat = 0;
     std::string crs = "wgs84";
     auto* locate_cmd = cli.add_subcommand("locate", "Find the street, community and grid of a point");
-    locate_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    locate_cmd->add_option("--db", db, "SpatiaLite database or postgresql:// URL")->capture_default_str();
     locate_cmd->add_option("lon", lon, "Longitude")->required();
     locate_cmd->add_option("lat", lat, "Latitude")->required();
     locate_cmd->add_option("--crs", crs, "wgs84 | gcj02 | bd09")->capture_default_str();

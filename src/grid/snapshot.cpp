@@ -223,6 +223,19 @@ std::shared_ptr<const Snapshot> Snapshot::load(store::Database& db, Band band) {
     return build(std::move(in));
 }
 
+std::shared_ptr<const Snapshot> Snapshot::load(store::MapSource& source, Band band) {
+    store::MapRows rows = source.read_map();
+    Input in;
+    in.version = rows.version;
+    in.streets = std::move(rows.streets);
+    in.communities = std::move(rows.communities);
+    in.grids = std::move(rows.grids);
+    in.buildings = std::move(rows.buildings);
+    in.roads = std::move(rows.roads);
+    in.band = band;
+    return build(std::move(in));
+}
+
 std::shared_ptr<const Snapshot> Snapshot::build(Input in) {
     std::shared_ptr<Snapshot> s(new Snapshot());
     s->m_version = in.version;

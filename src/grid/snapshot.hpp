@@ -7,6 +7,7 @@
 #include "grid/cell_index.hpp"
 #include "geo/geometry.hpp"
 #include "store/database.hpp"
+#include "store/map_source.hpp"
 #include "store/records.hpp"
 
 #include <atomic>
@@ -98,6 +99,8 @@ public:
     };
     static std::shared_ptr<const Snapshot> build(Input input);
     static std::shared_ptr<const Snapshot> load(store::Database& db, Band band = {});
+    // From either backend (a SpatiaLite file or PostgreSQL), as of one data version.
+    static std::shared_ptr<const Snapshot> load(store::MapSource& source, Band band = {});
 
     std::int64_t version() const noexcept { return m_version; }
     const Band& band() const noexcept { return m_band; }

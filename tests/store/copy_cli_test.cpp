@@ -41,3 +41,47 @@ TEST_CASE("wangge copy: a demo district to PostgreSQL and back", "[pg][copy][cli
     CHECK(bad.exit_code == 1);
     CHECK_THAT(bad.err, Catch::Contains("malformed database URL"));
 }
+
+TEST_CASE("info, validate, locate and list read the map from PostgreSQL as from the file", "[pg][cli]") {
+    test::TempDir dir;
+    test::TestPgDatabase pg;
+    const std::string file = (dir / "demo.sqlite").string();
+    // Five years on: grids out of the band, so validate's and info's counts are not all zeros.
+    REQUIRE(test::wangge_cli({"demo", file, "--households", "20000", "--seed", "7", "--years-later", "5"}).exit_code == 0);
+    REQUIRE(test::wangge_cli({"copy", "--from", file, "--to", pg.url()}).exit_code == 0);
+    // Every line after the first, which names the database.
+    const auto after_first = [](const std::string& out) { return out.substr(out.find('\n')); };
+    const auto both = [&](std::vector<std::string> args) {
+        std::vector<std::string> on_file = args, on_pg = args;
+        on_file.insert(on_file.end(), {"--db", file});
+        on_pg.insert(on_pg.end(), {"--db", pg.url()});
+        return std::pair{test::wangge_cli(on_file), test::wangge_cli(on_pg)};
+    };
+
+    auto [info_file, info_pg] = both({"info"});
+    INFO(info_pg.out << info_pg.err);
+    REQUIRE(info_pg.exit_code == 0);
+    CHECK(info_pg.out.find("postgresql://") == 0);
+    CHECK(after_first(info_pg.out) == after_first(info_file.out));
+    CHECK(info_pg.out.find("above") != std::string::npos);
+
+    auto [validate_file, validate_pg] = both({"validate", "--json"});
+    CHECK(validate_pg.exit_code == validate_file.exit_code);
+    CHECK(validate_pg.out == validate_file.out);
+
+    for (const auto& [lon, lat] : {std::pair{"118.83", "31.97"}, std::pair{"118.835", "31.968"}, std::pair{"0", "0"}}) {
+        auto [locate_file, locate_pg] = both({"locate", lon, lat});
+        REQUIRE(locate_pg.exit_code == 0);
+        CHECK(locate_pg.out == locate_file.out);
+    }
+    for (const char* what : {"streets", "communities", "grids"}) {
+        auto [list_file, list_pg] = both({"list", what, "--json"});
+        REQUIRE(list_pg.exit_code == 0);
+        CHECK(list_pg.out == list_file.out);
+        CHECK(list_pg.out.size() > 20);
+    }
+    // A database that is not there: the clear error of the store, not a crash.
+    auto unreachable = test::wangge_cli({"info", "--db", "postgresql://postgres@127.0.0.1:1/none"});
+    CHECK(unreachable.exit_code == 1);
+    CHECK(unreachable.err.find("127.0.0.1") != std::string::npos);
+}
