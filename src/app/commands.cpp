@@ -27,6 +27,7 @@
 #include "render/render_pool.hpp"
 #include "render/renderer.hpp"
 #include "store/database.hpp"
+#include "store/pg/connection.hpp"
 #include "store/mbtiles.hpp"
 #include "store/photo_files.hpp"
 #include "tiles/export.hpp"
@@ -377,16 +378,23 @@ int run_demo(const DemoCommand& c) {
 
 int run_export_tiles(const ExportTilesCommand& c) {
     auto t0 = std::chrono::steady_clock::now();
-    auto db = store::Database::open(c.db, store::OpenMode::read_only);
-    auto snap = grid::Snapshot::load(*db);
+    constexpr std::string_view png_prefix = "png:";
+    const bool rendered = c.layer.rfind(png_prefix, 0) == 0;
+    // Vector tiles come from the snapshot, so from either backend; the Mapnik styles read a
+    // SpatiaLite file themselves.
+    if (rendered && store::is_postgresql_url(c.db.string()))
+        throw Error(ErrorKind::bad_request, "invalid_option",
+                    "rendered tiles are drawn from a SpatiaLite file: export vector layers from PostgreSQL, or "
+                    "`wangge copy` it to a file first");
+    auto source = store::open_map_source(c.db.string());
+    auto snap = grid::Snapshot::load(*source);
     tiles::ExportRange range{c.minzoom, c.maxzoom, std::nullopt};
     if (c.bbox) range.bbox = parse_bbox(c.bbox->c_str());
     store::MbtilesWriter out(c.out, c.force);
     ProgressBar bar("exporting");
     auto progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
     tiles::ExportSummary summary;
-    constexpr std::string_view png_prefix = "png:";
-    if (c.layer.rfind(png_prefix, 0) == 0) {
+    if (rendered) {
         std::string style = c.layer.substr(png_prefix.size());
         int scale = 1;
         if (style.size() > 3 && style.substr(style.size() - 3) == "@2x") {

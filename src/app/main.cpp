@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
 
     wangge::app::ExportTilesCommand exp;
     auto* export_cmd = cli.add_subcommand("export-tiles", "Write vector or rendered tiles to an MBTiles file");
-    export_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    export_cmd->add_option("--db", db, "SpatiaLite database or postgresql:// URL (vector layers)")->capture_default_str();
     export_cmd->add_option("--layer", exp.layer,
                            "streets | communities | grids | buildings | roads | hierarchy, or png:STYLE[@2x]")
         ->required();
