@@ -7,6 +7,7 @@
 #include "store/photo_files.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <system_error>
 
 namespace wangge::app {
@@ -48,6 +49,25 @@ std::int64_t check_copy(const fs::path& path) {
     return db->data_version();
 }
 
+// Copies `source` into `target` through a file beside it (`target` + `suffix`), checked before
+// it is renamed into place, so `target` is either what it was or the whole, checked copy.
+// Returns the copy's data version.
+std::int64_t copy_checked(store::Database& source, const fs::path& target, const std::string& suffix,
+                          const std::function<void(int, int)>& progress = {}) {
+    const fs::path part = target.string() + suffix;
+    remove_database(part);
+    try {
+        source.backup_to(part, progress);
+        check_copy(part);
+    } catch (...) {
+        remove_database(part);
+        throw;
+    }
+    remove_database(target);
+    fs::rename(part, target);
+    return check_copy(target);
+}
+
 } // namespace
 
 int run_backup(const BackupCommand& c) {
@@ -56,22 +76,11 @@ int run_backup(const BackupCommand& c) {
         throw Error(ErrorKind::conflict, "exists", c.out.string() + " exists; pass --force to overwrite it");
     auto db = store::Database::open(c.db, store::OpenMode::read_only);
     // Into a file of its own first: a backup that fails half way never leaves a file that looks whole.
-    const fs::path part = c.out.string() + ".part";
-    remove_database(part);
     ProgressBar bar("backing up");
-    try {
-        db->backup_to(part, [&](int done, int total) {
-            bar.update(static_cast<std::size_t>(done), static_cast<std::size_t>(total));
-        });
-        bar.finish();
-        check_copy(part);
-    } catch (...) {
-        remove_database(part);
-        throw;
-    }
-    remove_database(c.out);
-    fs::rename(part, c.out);
-    const std::int64_t version = check_copy(c.out);
+    const std::int64_t version = copy_checked(*db, c.out, ".part", [&](int done, int total) {
+        bar.update(static_cast<std::size_t>(done), static_cast<std::size_t>(total));
+    });
+    bar.finish();
     const fs::path photos_from = c.photo_dir ? *c.photo_dir : store::PhotoFiles::default_dir(c.db);
     const std::size_t photos = copy_photos(photos_from, store::PhotoFiles::default_dir(c.out));
     std::printf("backed up %s to %s: %ju bytes, data version %lld, integrity ok; %zu photos copied to %s\n",
@@ -87,21 +96,10 @@ int run_restore(const RestoreCommand& c) {
     if (fs::exists(c.db, ec) && !c.force)
         throw Error(ErrorKind::conflict, "exists",
                     c.db.string() + " exists; stop the server that uses it and pass --force to replace it");
-    const std::int64_t version = check_copy(c.backup);
-    // Copied with the backup API too (the backup may be in WAL mode with a -wal of its own), into a
-    // file beside the target, then renamed over it, so the target is either the old or the new one.
-    const fs::path part = c.db.string() + ".restoring";
-    remove_database(part);
-    try {
-        auto source = store::Database::open(c.backup, store::OpenMode::read_only);
-        source->backup_to(part);
-        check_copy(part);
-    } catch (...) {
-        remove_database(part);
-        throw;
-    }
-    remove_database(c.db);
-    fs::rename(part, c.db);
+    check_copy(c.backup);
+    // Copied with the backup API too (the backup may be in WAL mode with a -wal of its own).
+    auto source = store::Database::open(c.backup, store::OpenMode::read_only);
+    const std::int64_t version = copy_checked(*source, c.db, ".restoring");
     const fs::path photos_to = c.photo_dir ? *c.photo_dir : store::PhotoFiles::default_dir(c.db);
     const std::size_t photos = copy_photos(store::PhotoFiles::default_dir(c.backup), photos_to);
     std::printf("restored %s from %s: data version %lld, integrity ok; %zu photos copied to %s\n", c.db.string().c_str(),

@@ -301,12 +301,11 @@ std::vector<GridRow> Database::load_grids() {
     return out;
 }
 
-std::int64_t Database::insert_building(const BuildingRow& row) {
-    auto& st = cached(m_db, m_stmts->cache,
-                      "INSERT INTO buildings (source_id, name, use, address, floors, height_m, households, "
-                      "households_estimated, grid_code, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                      "GeomFromWKB(?, 4326))");
-    st.bind(1, row.source_id)
+namespace {
+
+// The ten columns of a building as insert and update write them: source_id .. geom.
+Statement& bind_building(Statement& st, const BuildingRow& row) {
+    return st.bind(1, row.source_id)
         .bind(2, row.name)
         .bind(3, row.use)
         .bind(4, row.address)
@@ -315,8 +314,17 @@ std::int64_t Database::insert_building(const BuildingRow& row) {
         .bind(7, std::int64_t{row.households})
         .bind(8, std::int64_t{row.households_estimated ? 1 : 0})
         .bind(9, row.grid_code)
-        .bind(10, multi_wkb(row.geom))
-        .run();
+        .bind(10, multi_wkb(row.geom));
+}
+
+} // namespace
+
+std::int64_t Database::insert_building(const BuildingRow& row) {
+    auto& st = cached(m_db, m_stmts->cache,
+                      "INSERT INTO buildings (source_id, name, use, address, floors, height_m, households, "
+                      "households_estimated, grid_code, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                      "GeomFromWKB(?, 4326))");
+    bind_building(st, row).run();
     return sqlite3_last_insert_rowid(m_db);
 }
 
@@ -373,18 +381,7 @@ void Database::update_building(const BuildingRow& row) {
                       "UPDATE buildings SET source_id = ?, name = ?, use = ?, address = ?, floors = ?, height_m = ?, "
                       "households = ?, households_estimated = ?, grid_code = ?, geom = GeomFromWKB(?, 4326) "
                       "WHERE id = ?");
-    st.bind(1, row.source_id)
-        .bind(2, row.name)
-        .bind(3, row.use)
-        .bind(4, row.address)
-        .bind(5, row.floors ? std::optional<std::int64_t>(*row.floors) : std::nullopt)
-        .bind(6, row.height_m)
-        .bind(7, std::int64_t{row.households})
-        .bind(8, std::int64_t{row.households_estimated ? 1 : 0})
-        .bind(9, row.grid_code)
-        .bind(10, multi_wkb(row.geom))
-        .bind(11, row.id)
-        .run();
+    bind_building(st, row).bind(11, row.id).run();
 }
 
 std::vector<BuildingRow> Database::load_buildings() {
