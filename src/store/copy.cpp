@@ -568,4 +568,14 @@ CheckReport check_databases(const std::string& a, const std::string& b) {
     return check(*first, *second, {});
 }
 
+std::vector<CopiedTable> copied_tables() {
+    std::vector<CopiedTable> out;
+    for (const Table& t : tables()) {
+        CopiedTable c{std::string(t.name), {}};
+        for (const Column& col : t.columns) c.columns.emplace_back(col.name);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 } // namespace wangge::store

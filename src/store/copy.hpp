@@ -48,6 +48,15 @@ struct CheckReport {
     bool ok() const noexcept { return mismatches.empty(); }
 };
 
+// The tables copy_database copies, each with its columns ("seq" stands for SQLite's rowid and is
+// a column of PostgreSQL's only), parents before children: the one list of both schemas, which a
+// test holds against the live schemas of both backends.
+struct CopiedTable {
+    std::string name;
+    std::vector<std::string> columns;
+};
+std::vector<CopiedTable> copied_tables();
+
 // Compares two databases table by table as copy_database checks a copy, without writing.
 CheckReport check_databases(const std::string& a, const std::string& b);
 

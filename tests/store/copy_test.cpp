@@ -16,6 +16,9 @@
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <set>
 
 #include <filesystem>
 #include <string>
@@ -406,4 +409,48 @@ TEST_CASE("copy: a copy into a new SpatiaLite file that fails leaves no file", "
     CHECK_THROWS_WITH(store::copy_database(pg.url(), file), Catch::Contains("media_type"));
     CHECK_FALSE(std::filesystem::exists(file));
     CHECK_FALSE(std::filesystem::exists(file + "-wal"));
+}
+
+// The copy's table list is the one place naming every table and column of both schemas: a
+// migration that adds a table or a column to either schema without it would be copied without it.
+TEST_CASE("copy: its table list is both live schemas, table for table and column for column", "[pg][copy]") {
+    test::TempDir dir;
+    test::TestPgDatabase pg;
+    const auto path = dir / "schema.sqlite";
+    store::Database::open(path, store::OpenMode::create); // every SQLite migration
+    store::PgDatabase::open(pg.url());                     // every PostgreSQL migration
+    sqlite3* lite = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &lite, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    auto conn = store::PgConnection::connect(pg.url());
+
+    std::set<std::string> listed;
+    for (const store::CopiedTable& t : store::copied_tables()) {
+        INFO("table " << t.name);
+        listed.insert(t.name);
+        std::set<std::string> expected_pg(t.columns.begin(), t.columns.end());
+        std::set<std::string> expected_lite = expected_pg;
+        expected_lite.erase("seq"); // SQLite's rowid
+        std::set<std::string> in_lite;
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(lite, ("PRAGMA table_info(" + t.name + ")").c_str(), -1, &st, nullptr) == SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) in_lite.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+        sqlite3_finalize(st);
+        CHECK(in_lite == expected_lite);
+        std::set<std::string> in_pg;
+        const store::PgResult r = conn.exec(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1",
+            {t.name});
+        for (int i = 0; i < r.rows(); ++i) in_pg.insert(std::string(r.text(i, 0)));
+        CHECK(in_pg == expected_pg);
+    }
+    sqlite3_close(lite);
+    // Every table of Wangge's PostgreSQL schema is listed (PostGIS's own and the schema version aside).
+    const store::PgResult r = conn.exec("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                                        "AND table_type = 'BASE TABLE' AND table_name NOT IN ('spatial_ref_sys')");
+    std::set<std::string> unlisted;
+    for (int i = 0; i < r.rows(); ++i)
+        if (!listed.count(std::string(r.text(i, 0)))) unlisted.insert(std::string(r.text(i, 0)));
+    unlisted.erase("schema_version");
+    CHECK(unlisted.empty());
+    CHECK(listed.size() == 20);
 }
