@@ -42,6 +42,7 @@ const app = {
     incidentVersion: 0,   // in the incidents tiles' URL: a new one after every step and sign-in
     showClosed: false,    // the incidents layer with closed cases too (closed=true)
     selectedIncident: null,
+    sessionCheck: null,   // a question of who is signed in, after the cases' tiles were refused
     incident: null,       // the case in the panel
     categories: new Map(), // 小类 code -> name, once signed in
 };
@@ -191,7 +192,15 @@ function createMap({tiles, streets, communities}) {
     map.on('mouseout', () => setHover(null));
     map.on('click', onClick);
     map.on('zoom', updateLevelButtons);
-    map.on('error', e => console.warn('map:', e.error?.message ?? e));
+    map.on('error', e => {
+        // The cases' tiles refused: the session has ended (expired, or signed out elsewhere). Ask
+        // who is signed in, which removes the layer, rather than asking for more refused tiles.
+        if (e.sourceId === INCIDENT_SOURCE && e.error?.status === 401) {
+            if (!app.sessionCheck) app.sessionCheck = account.refresh().finally(() => { app.sessionCheck = null; });
+            return;
+        }
+        console.warn('map:', e.error?.message ?? e);
+    });
     map.once('load', () => {
         app.mapLoaded = true;
         updateIncidentLayer();

@@ -28,6 +28,7 @@
 #include "render/renderer.hpp"
 #include "store/database.hpp"
 #include "store/pg/connection.hpp"
+#include "store/pg/map_store.hpp"
 #include "store/mbtiles.hpp"
 #include "store/photo_files.hpp"
 #include "tiles/export.hpp"
@@ -269,13 +270,17 @@ int run_import(const ImportCommand& c) {
         throw Error(ErrorKind::bad_request, "invalid_option",
                     "unknown import target '" + c.target + "'; use streets, communities, grids, buildings, roads or units");
     auto t0 = std::chrono::steady_clock::now();
+    // A SpatiaLite file (created when missing) or a PostgreSQL database (migrated when new).
+    const bool postgres = store::is_postgresql_url(c.db.string());
     std::error_code exists_ec;
-    const bool new_file = !std::filesystem::exists(c.db, exists_ec);
-    auto db = store::Database::open(c.db, store::OpenMode::create);
-    // A first import that fails leaves no empty database behind.
+    const bool new_file = !postgres && !std::filesystem::exists(c.db, exists_ec);
+    std::unique_ptr<store::MapStore> db;
+    if (postgres) db = std::make_unique<store::PgMapStore>(c.db.string());
+    else db = store::Database::open(c.db, store::OpenMode::create);
+    // A first import that fails leaves no empty database file behind.
     struct RemoveOnFailure {
         std::filesystem::path path;
-        std::unique_ptr<store::Database>* db;
+        std::unique_ptr<store::MapStore>* db;
         bool armed;
         ~RemoveOnFailure() {
             if (!armed) return;

@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> maps;
     std::string estimator;
     auto* import_cmd = cli.add_subcommand("import", "Import streets, communities, grids, buildings, roads or units with GDAL");
-    import_cmd->add_option("--db", db, "SpatiaLite database (created if missing)")->capture_default_str();
+    import_cmd->add_option("--db", db, "SpatiaLite database (created if missing) or postgresql:// URL")->capture_default_str();
     import_cmd->add_option("target", imp.target, "streets | communities | grids | buildings | roads | units")->required();
     import_cmd->add_option("file", imp.file, "GeoJSON, Shapefile, GeoPackage, OSM .osm/.pbf, ...")->required();
     import_cmd->add_option("--crs", imp.crs, "Source CRS when the file has none or it is wrong (EPSG:n, gcj02, bd09)");

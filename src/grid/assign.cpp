@@ -31,7 +31,7 @@ std::optional<std::size_t> GridAssigner::assign(const geo::Geometry& footprint) 
     return best;
 }
 
-AssignmentReport reassign_buildings(store::Database& db) {
+AssignmentReport reassign_buildings(store::MapStore& db) {
     std::vector<store::GridRow> grids = db.load_grids();
     GridAssigner assigner(grids);
     AssignmentReport report;

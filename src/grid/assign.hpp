@@ -35,6 +35,6 @@ struct AssignmentReport {
     std::size_t changed = 0;
     std::vector<std::pair<std::int64_t, std::string>> unassigned;
 };
-AssignmentReport reassign_buildings(store::Database& db);
+AssignmentReport reassign_buildings(store::MapStore& db);
 
 } // namespace wangge::grid

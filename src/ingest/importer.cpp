@@ -103,7 +103,7 @@ std::string_view to_string(Target target) noexcept {
     return "buildings";
 }
 
-ImportReport import_file(store::Database& db, const ImportOptions& options) {
+ImportReport import_file(store::MapStore& db, const ImportOptions& options) {
     // Everything that can be checked without the database (file, layer, CRS, --map) is checked
     // before the write transaction starts.
     if (options.update && options.target != Target::buildings)
@@ -116,7 +116,7 @@ ImportReport import_file(store::Database& db, const ImportOptions& options) {
     detail::Columns columns(source.schema(), detail::fields_of(options.target), options.field_map, source.where());
 
     ImportReport report;
-    store::Transaction transaction(db);
+    store::MapWrite transaction(db);
     // Buildings, roads and units have no code to match on: replacing swaps the whole stored layer.
     if (options.replace && options.target == Target::buildings) db.delete_all_buildings();
     if (options.replace && options.target == Target::roads) db.delete_all_roads();

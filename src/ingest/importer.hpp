@@ -73,7 +73,7 @@ struct ImportReport {
 // without `replace`. With `update`, a feature that matches no stored building (or several) is
 // skipped and listed; Error(bad_request, "invalid_option") for `update` with another target or
 // with `replace`.
-ImportReport import_file(store::Database& db, const ImportOptions& options);
+ImportReport import_file(store::MapStore& db, const ImportOptions& options);
 
 // The union of every polygon in a file (any format and CRS, as import_file reads it), in WGS84:
 // a boundary given as a file, e.g. a street office's area for `wangge bootstrap`. Throws as

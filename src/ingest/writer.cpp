@@ -112,7 +112,7 @@ bool is_strict(Target target) noexcept {
     return target == Target::streets || target == Target::communities || target == Target::grids;
 }
 
-Writer::Writer(store::Database& db, const ImportOptions& options, ImportReport& report)
+Writer::Writer(store::MapStore& db, const ImportOptions& options, ImportReport& report)
     : m_db(db), m_options(options), m_report(report) {}
 
 void Writer::write(const Feature& f) {

@@ -26,7 +26,7 @@ bool is_strict(Target target) noexcept;
 class Writer {
 public:
     // Writes into `db` within the caller's transaction and counts into `report`.
-    Writer(store::Database& db, const ImportOptions& options, ImportReport& report);
+    Writer(store::MapStore& db, const ImportOptions& options, ImportReport& report);
 
     // Stores one feature; throws Rejected when it cannot be used.
     void write(const Feature& f);
@@ -48,7 +48,7 @@ private:
     // The parent code the code implies, checked against the feature's parent column if it has one.
     std::string checked_parent(Level level, const Feature& f, std::string_view field, const std::string& code);
 
-    store::Database& m_db;
+    store::MapStore& m_db;
     const ImportOptions& m_options;
     ImportReport& m_report;
     std::map<std::string, std::size_t> m_seen_codes; // code -> index of the feature that had it

@@ -3,6 +3,7 @@
 // survives a crash. Every write happens inside a Transaction; a Transaction that is destroyed
 // without commit() rolls back, so a failed import leaves the file as it was.
 #include "core/codes.hpp"
+#include "store/map_store.hpp"
 #include "store/records.hpp"
 
 #include <cstdint>
@@ -64,7 +65,7 @@ private:
     Database* m_db;
 };
 
-class Database {
+class Database final : public MapStore {
 public:
     // `create` makes the file and schema if missing; `read_write` requires an existing file.
     // Pending migrations are applied on open (not in read_only mode, which refuses an old schema).
@@ -72,6 +73,10 @@ public:
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
+
+    void begin_write() override { begin(); }
+    void commit_write() override { commit_and_bump(); }
+    void rollback_write() noexcept override { rollback(); }
 
     static int latest_schema_version() noexcept;
     // Writes a consistent copy of the whole database to `out` (a new file) with SQLite's online
@@ -90,13 +95,13 @@ public:
     const std::filesystem::path& path() const noexcept { return m_path; }
 
     // --- streets, communities, grids (a duplicate code throws Error(conflict) unless replace) ---
-    void put_street(const StreetRow& row, bool replace);
-    void put_community(const CommunityRow& row, bool replace);
-    void put_grid(const GridRow& row, bool replace);
+    void put_street(const StreetRow& row, bool replace) override;
+    void put_community(const CommunityRow& row, bool replace) override;
+    void put_grid(const GridRow& row, bool replace) override;
     std::vector<StreetRow> load_streets();
     std::vector<CommunityRow> load_communities();
-    std::vector<GridRow> load_grids();
-    bool has_code(Level level, const std::string& code);
+    std::vector<GridRow> load_grids() override;
+    bool has_code(Level level, const std::string& code) override;
 
     // Deletes a grid (no-op when absent); its buildings keep their grid code until reassigned.
     void delete_grid(const std::string& code);
@@ -116,31 +121,31 @@ public:
     std::vector<GridChange> list_grid_changes(const std::string& community_code);
 
     // --- buildings ---
-    std::int64_t insert_building(const BuildingRow& row); // returns the new id
-    void set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code);
+    std::int64_t insert_building(const BuildingRow& row) override; // returns the new id
+    void set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code) override;
     std::vector<BuildingRow> load_buildings();
     // The building of `id`, or nullopt; the buildings whose source id is `source_id`.
-    std::optional<BuildingRow> find_building(std::int64_t id);
-    std::vector<BuildingRow> find_buildings(const std::string& source_id);
+    std::optional<BuildingRow> find_building(std::int64_t id) override;
+    std::vector<BuildingRow> find_buildings(const std::string& source_id) override;
     // Writes every field of the stored building `row.id` (an update of `wangge import --update`).
-    void update_building(const BuildingRow& row);
+    void update_building(const BuildingRow& row) override;
     // Streams buildings in id order without holding them all.
-    void for_each_building(const std::function<void(BuildingRow&&)>& visit);
+    void for_each_building(const std::function<void(BuildingRow&&)>& visit) override;
     // --- roads ---
-    std::int64_t insert_road(const RoadRow& row);
+    std::int64_t insert_road(const RoadRow& row) override;
     std::vector<RoadRow> load_roads();
     std::size_t road_count();
 
     // Deletes every stored building / road (an import with --replace swaps the whole layer).
-    void delete_all_buildings();
-    void delete_all_roads();
+    void delete_all_buildings() override;
+    void delete_all_roads() override;
     // The box of everything stored with a geometry (areas, buildings, roads, units), or nullopt
     // for an empty database.
-    std::optional<BBox> extent();
+    std::optional<BBox> extent() override;
     // Units (单位) areas; the geometry must be polygonal.
-    std::int64_t insert_unit(const UnitRow& row);
+    std::int64_t insert_unit(const UnitRow& row) override;
     std::vector<UnitRow> load_units();
-    void delete_all_units();
+    void delete_all_units() override;
 
     std::size_t count(Level level);
     std::size_t building_count();

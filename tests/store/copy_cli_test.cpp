@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 using namespace wangge;
 
 TEST_CASE("wangge copy: a demo district to PostgreSQL and back", "[pg][copy][cli]") {
@@ -100,4 +102,40 @@ TEST_CASE("info, validate, locate and list read the map from PostgreSQL as from 
     auto unreachable = test::wangge_cli({"info", "--db", "postgresql://postgres@127.0.0.1:1/none"});
     CHECK(unreachable.exit_code == 1);
     CHECK(unreachable.err.find("127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE("import writes to PostgreSQL as to a file: layers, a refused duplicate, an update", "[pg][cli]") {
+    test::TempDir dir;
+    test::TestPgDatabase pg;
+    const std::string file = (dir / "demo.sqlite").string();
+    REQUIRE(test::wangge_cli({"demo", file, "--households", "20000", "--seed", "3"}).exit_code == 0);
+    // The demo's own layers, read by GDAL from the SpatiaLite file, imported into PostgreSQL.
+    for (const char* layer : {"streets", "communities", "grids", "buildings", "roads"}) {
+        auto r = test::wangge_cli({"import", layer, file, "--layer", layer, "--db", pg.url()});
+        INFO(layer << ": " << r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.out.find("0 skipped") != std::string::npos);
+    }
+    const auto after_first = [](const std::string& out) { return out.substr(out.find('\n')); };
+    auto info_pg = test::wangge_cli({"info", "--db", pg.url()});
+    auto info_file = test::wangge_cli({"info", "--db", file});
+    REQUIRE(info_pg.exit_code == 0);
+    CHECK(after_first(info_pg.out) == after_first(info_file.out)); // every building in the same grid
+    CHECK(info_pg.out.find("data version 5") != std::string::npos); // one per import
+    CHECK(test::wangge_cli({"validate", "--db", pg.url()}).exit_code == 0);
+
+    // A street already stored: the import fails and writes nothing.
+    auto again = test::wangge_cli({"import", "streets", file, "--layer", "streets", "--db", pg.url()});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("already stored") != std::string::npos);
+    CHECK(test::wangge_cli({"info", "--db", pg.url()}).out.find("data version 5") != std::string::npos);
+
+    // One building's households by Wangge's id.
+    std::ofstream(dir / "one.csv") << "id,households\n1,999\n";
+    auto update = test::wangge_cli({"import", "buildings", (dir / "one.csv").string(), "--update", "--key", "id", "--db",
+                                    pg.url()});
+    INFO(update.out << update.err);
+    REQUIRE(update.exit_code == 0);
+    CHECK(update.out.find("1 updated") != std::string::npos);
+    CHECK(update.out.find(", 999 after") != std::string::npos);
 }
