@@ -3,7 +3,7 @@
 #include "app/commands.hpp"
 #include "app/progress.hpp"
 #include "core/error.hpp"
-#include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 #include "store/photo_files.hpp"
 
 #include <cstdio>
@@ -42,7 +42,7 @@ std::size_t copy_photos(const fs::path& from, const fs::path& to) {
 
 // Opens a copy read-only and checks it as a Wangge database: integrity, schema, data version.
 std::int64_t check_copy(const fs::path& path) {
-    auto db = store::Database::open(path, store::OpenMode::read_only);
+    auto db = store::SqliteDatabase::open(path, store::OpenMode::read_only);
     const std::string integrity = db->integrity_check();
     if (integrity != "ok")
         throw Error(ErrorKind::io, "corrupt_backup", path.string() + " fails SQLite's integrity check: " + integrity);
@@ -52,7 +52,7 @@ std::int64_t check_copy(const fs::path& path) {
 // Copies `source` into `target` through a file beside it (`target` + `suffix`), checked before
 // it is renamed into place, so `target` is either what it was or the whole, checked copy.
 // Returns the copy's data version.
-std::int64_t copy_checked(store::Database& source, const fs::path& target, const std::string& suffix,
+std::int64_t copy_checked(store::SqliteDatabase& source, const fs::path& target, const std::string& suffix,
                           const std::function<void(int, int)>& progress = {}) {
     const fs::path part = target.string() + suffix;
     remove_database(part);
@@ -74,7 +74,7 @@ int run_backup(const BackupCommand& c) {
     std::error_code ec;
     if (fs::exists(c.out, ec) && !c.force)
         throw Error(ErrorKind::conflict, "exists", c.out.string() + " exists; pass --force to overwrite it");
-    auto db = store::Database::open(c.db, store::OpenMode::read_only);
+    auto db = store::SqliteDatabase::open(c.db, store::OpenMode::read_only);
     // Into a file of its own first: a backup that fails half way never leaves a file that looks whole.
     ProgressBar bar("backing up");
     const std::int64_t version = copy_checked(*db, c.out, ".part", [&](int done, int total) {
@@ -98,7 +98,7 @@ int run_restore(const RestoreCommand& c) {
                     c.db.string() + " exists; stop the server that uses it and pass --force to replace it");
     check_copy(c.backup);
     // Copied with the backup API too (the backup may be in WAL mode with a -wal of its own).
-    auto source = store::Database::open(c.backup, store::OpenMode::read_only);
+    auto source = store::SqliteDatabase::open(c.backup, store::OpenMode::read_only);
     const std::int64_t version = copy_checked(*source, c.db, ".restoring");
     const fs::path photos_to = c.photo_dir ? *c.photo_dir : store::PhotoFiles::default_dir(c.db);
     const std::size_t photos = copy_photos(store::PhotoFiles::default_dir(c.backup), photos_to);

@@ -24,7 +24,7 @@ void require_community(store::Database& db, const std::string& code) {
     require_code(Level::community, code);
     if (!db.has_code(Level::community, code))
         throw Error(ErrorKind::not_found, "unknown_code",
-                    "no community " + code + " in " + db.path().string() +
+                    "no community " + code + " in " + db.name() +
                         "; 'wangge list communities [--parent STREET]' lists the stored ones");
 }
 

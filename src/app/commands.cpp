@@ -28,7 +28,6 @@
 #include "render/renderer.hpp"
 #include "store/database.hpp"
 #include "store/pg/connection.hpp"
-#include "store/pg/map_store.hpp"
 #include "store/mbtiles.hpp"
 #include "store/photo_files.hpp"
 #include "tiles/export.hpp"
@@ -274,9 +273,7 @@ int run_import(const ImportCommand& c) {
     const bool postgres = store::is_postgresql_url(c.db.string());
     std::error_code exists_ec;
     const bool new_file = !postgres && !std::filesystem::exists(c.db, exists_ec);
-    std::unique_ptr<store::MapStore> db;
-    if (postgres) db = std::make_unique<store::PgMapStore>(c.db.string());
-    else db = store::Database::open(c.db, store::OpenMode::create);
+    std::unique_ptr<store::MapStore> db = store::Database::open(c.db.string(), store::OpenMode::create);
     // A first import that fails leaves no empty database file behind.
     struct RemoveOnFailure {
         std::filesystem::path path;

@@ -1,5 +1,5 @@
 // Accounts, API tokens, sessions and the audit log (schema migration 3, docs/SECURITY.md).
-#include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 
 #include "core/error.hpp"
 #include "store/statement.hpp"
@@ -68,7 +68,7 @@ TokenRow read_token(const Statement& st) {
 
 } // namespace
 
-std::int64_t Database::insert_user(const UserRow& row) {
+std::int64_t SqliteDatabase::insert_user(const UserRow& row) {
     if (find_user(row.name))
         throw Error(ErrorKind::conflict, "duplicate_user", "a user named '" + row.name + "' exists already");
     auto& st = cached_statement("INSERT INTO users (name, display_name, role, password_hash, disabled) "
@@ -90,7 +90,7 @@ std::vector<std::string> scopes_of(Statement& st, std::int64_t id) {
 }
 } // namespace
 
-std::optional<UserRow> Database::find_user(std::string_view name) {
+std::optional<UserRow> SqliteDatabase::find_user(std::string_view name) {
     auto& st = cached_statement("SELECT " + std::string(user_columns) + " FROM users WHERE name = ?");
     st.bind(1, name);
     if (!st.step()) return std::nullopt;
@@ -100,7 +100,7 @@ std::optional<UserRow> Database::find_user(std::string_view name) {
     return u;
 }
 
-std::optional<UserRow> Database::find_user(std::int64_t id) {
+std::optional<UserRow> SqliteDatabase::find_user(std::int64_t id) {
     auto& st = cached_statement("SELECT " + std::string(user_columns) + " FROM users WHERE id = ?");
     st.bind(1, id);
     if (!st.step()) return std::nullopt;
@@ -110,7 +110,7 @@ std::optional<UserRow> Database::find_user(std::int64_t id) {
     return u;
 }
 
-std::vector<UserRow> Database::list_users() {
+std::vector<UserRow> SqliteDatabase::list_users() {
     std::vector<UserRow> out;
     {
         auto& st = cached_statement("SELECT " + std::string(user_columns) + " FROM users ORDER BY name");
@@ -121,25 +121,25 @@ std::vector<UserRow> Database::list_users() {
     return out;
 }
 
-void Database::set_user_password(std::int64_t id, const std::string& hash) {
+void SqliteDatabase::set_user_password(std::int64_t id, const std::string& hash) {
     cached_statement("UPDATE users SET password_hash = ? WHERE id = ?").bind(1, hash).bind(2, id).run();
 }
 
-void Database::set_user_disabled(std::int64_t id, bool disabled) {
+void SqliteDatabase::set_user_disabled(std::int64_t id, bool disabled) {
     cached_statement("UPDATE users SET disabled = ? WHERE id = ?")
         .bind(1, std::int64_t{disabled ? 1 : 0})
         .bind(2, id)
         .run();
 }
 
-std::int64_t Database::insert_token(const TokenRow& row) {
+std::int64_t SqliteDatabase::insert_token(const TokenRow& row) {
     auto& st = cached_statement(
         "INSERT INTO api_tokens (user_id, label, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)");
     st.bind(1, row.user_id).bind(2, row.label).bind(3, row.hash).bind(4, row.created_at).bind(5, row.expires_at).run();
     return sqlite3_last_insert_rowid(handle());
 }
 
-std::optional<TokenRow> Database::find_token(std::string_view hash) {
+std::optional<TokenRow> SqliteDatabase::find_token(std::string_view hash) {
     auto& st = cached_statement("SELECT " + std::string(token_columns) +
                                 " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?");
     st.bind(1, hash);
@@ -149,7 +149,7 @@ std::optional<TokenRow> Database::find_token(std::string_view hash) {
     return t;
 }
 
-std::vector<TokenRow> Database::list_tokens(std::optional<std::int64_t> user_id) {
+std::vector<TokenRow> SqliteDatabase::list_tokens(std::optional<std::int64_t> user_id) {
     auto& st = cached_statement("SELECT " + std::string(token_columns) +
                                 " FROM api_tokens t JOIN users u ON u.id = t.user_id "
                                 "WHERE ?1 IS NULL OR t.user_id = ?1 ORDER BY t.id");
@@ -159,7 +159,7 @@ std::vector<TokenRow> Database::list_tokens(std::optional<std::int64_t> user_id)
     return out;
 }
 
-bool Database::revoke_token(std::int64_t id, const std::string& at) {
+bool SqliteDatabase::revoke_token(std::int64_t id, const std::string& at) {
     cached_statement("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
         .bind(1, at)
         .bind(2, id)
@@ -167,11 +167,11 @@ bool Database::revoke_token(std::int64_t id, const std::string& at) {
     return sqlite3_changes(handle()) > 0;
 }
 
-void Database::touch_token(std::int64_t id, const std::string& at) {
+void SqliteDatabase::touch_token(std::int64_t id, const std::string& at) {
     cached_statement("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").bind(1, at).bind(2, id).run();
 }
 
-void Database::insert_session(const SessionRow& row) {
+void SqliteDatabase::insert_session(const SessionRow& row) {
     cached_statement("INSERT INTO sessions (hash, user_id, created_at, expires_at, address) VALUES (?, ?, ?, ?, ?)")
         .bind(1, row.hash)
         .bind(2, row.user_id)
@@ -181,7 +181,7 @@ void Database::insert_session(const SessionRow& row) {
         .run();
 }
 
-std::optional<SessionRow> Database::find_session(std::string_view hash) {
+std::optional<SessionRow> SqliteDatabase::find_session(std::string_view hash) {
     auto& st = cached_statement("SELECT hash, user_id, created_at, expires_at, address FROM sessions WHERE hash = ?");
     st.bind(1, hash);
     if (!st.step()) return std::nullopt;
@@ -190,19 +190,19 @@ std::optional<SessionRow> Database::find_session(std::string_view hash) {
     return s;
 }
 
-void Database::delete_session(std::string_view hash) {
+void SqliteDatabase::delete_session(std::string_view hash) {
     cached_statement("DELETE FROM sessions WHERE hash = ?").bind(1, hash).run();
 }
 
-void Database::delete_user_sessions(std::int64_t user_id) {
+void SqliteDatabase::delete_user_sessions(std::int64_t user_id) {
     cached_statement("DELETE FROM sessions WHERE user_id = ?").bind(1, user_id).run();
 }
 
-void Database::delete_sessions_expired_before(const std::string& now) {
+void SqliteDatabase::delete_sessions_expired_before(const std::string& now) {
     cached_statement("DELETE FROM sessions WHERE expires_at <= ?").bind(1, now).run();
 }
 
-std::int64_t Database::insert_audit(const AuditRow& row) {
+std::int64_t SqliteDatabase::insert_audit(const AuditRow& row) {
     auto& st = cached_statement(
         "INSERT INTO audit (at, user_name, action, outcome, status, method, target, codes, base_version, "
         "data_version, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -212,7 +212,7 @@ std::int64_t Database::insert_audit(const AuditRow& row) {
     return sqlite3_last_insert_rowid(handle());
 }
 
-std::vector<AuditRow> Database::list_audit(const AuditFilter& f) {
+std::vector<AuditRow> SqliteDatabase::list_audit(const AuditFilter& f) {
     // A code filter matches entries naming that area or any area below it (codes are stored
     // between spaces, so ' 320199001' finds ' 320199001001 ').
     auto& st = cached_statement(

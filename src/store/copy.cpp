@@ -2,7 +2,7 @@
 
 #include "core/error.hpp"
 #include "geo/geometry.hpp"
-#include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 #include "store/pg/database.hpp"
 #include "store/statement.hpp"
 
@@ -177,7 +177,7 @@ std::string sqlite_column(const Column& c) {
 
 class SqliteCursor : public Cursor {
 public:
-    SqliteCursor(Database& db, const Table& table) : m_table(&table), m_st(db.handle(), select_sql(table)) {}
+    SqliteCursor(SqliteDatabase& db, const Table& table) : m_table(&table), m_st(db.handle(), select_sql(table)) {}
     bool next(Row& row) override {
         if (!m_st.step()) return false;
         row.assign(m_table->columns.size(), std::nullopt);
@@ -214,7 +214,7 @@ private:
 class SqliteBackend : public Backend {
 public:
     SqliteBackend(std::filesystem::path path, bool create) : m_path(std::move(path)) {
-        m_db = Database::open(m_path, create ? OpenMode::create : OpenMode::read_only);
+        m_db = SqliteDatabase::open(m_path, create ? OpenMode::create : OpenMode::read_only);
     }
     void begin_read() override { m_read.emplace(*m_db); }
     std::unique_ptr<Cursor> read(const Table& table) override { return std::make_unique<SqliteCursor>(*m_db, table); }
@@ -285,7 +285,7 @@ private:
     }
 
     std::filesystem::path m_path;
-    std::unique_ptr<Database> m_db;
+    std::unique_ptr<SqliteDatabase> m_db;
     std::optional<ReadTransaction> m_read;
     std::optional<Transaction> m_write;
 };

@@ -1,4 +1,4 @@
-#include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 
 #include "core/error.hpp"
 #include "store/schema.hpp"
@@ -24,7 +24,7 @@ std::optional<GridKind> parse_grid_kind(std::string_view text) noexcept {
 }
 
 // Prepared statements are cached per SQL text for the life of the connection.
-struct Database::Statements {
+struct SqliteDatabase::Statements {
     std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache;
 };
 
@@ -71,7 +71,7 @@ std::vector<unsigned char> multi_wkb(const geo::Geometry& g) {
 
 } // namespace
 
-std::unique_ptr<Database> Database::open(const std::filesystem::path& path, OpenMode mode) {
+std::unique_ptr<SqliteDatabase> SqliteDatabase::open(const std::filesystem::path& path, OpenMode mode) {
     std::error_code ec;
     bool exists = std::filesystem::exists(path, ec);
     if (!exists && mode != OpenMode::create)
@@ -86,7 +86,7 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& path, Open
         sqlite3_close(raw);
         throw Error(ErrorKind::io, "database", "cannot open " + path.string() + ": " + msg);
     }
-    std::unique_ptr<Database> db(new Database(raw, path));
+    std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(raw, path));
     sqlite3_enable_load_extension(raw, 1);
     char* err = nullptr;
     if (sqlite3_load_extension(raw, "mod_spatialite", nullptr, &err) != SQLITE_OK) {
@@ -111,15 +111,15 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& path, Open
     return db;
 }
 
-Database::Database(sqlite3* db, std::filesystem::path path)
+SqliteDatabase::SqliteDatabase(sqlite3* db, std::filesystem::path path)
     : m_db(db), m_path(std::move(path)), m_stmts(std::make_unique<Statements>()) {}
 
-Database::~Database() {
+SqliteDatabase::~SqliteDatabase() {
     m_stmts.reset(); // finalize statements before closing
     sqlite3_close(m_db);
 }
 
-void Database::backup_to(const std::filesystem::path& out, const std::function<void(int, int)>& progress) {
+void SqliteDatabase::backup_to(const std::filesystem::path& out, const std::function<void(int, int)>& progress) {
     sqlite3* dest = nullptr;
     if (sqlite3_open_v2(out.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
         const std::string msg = dest ? sqlite3_errmsg(dest) : "out of memory";
@@ -148,7 +148,7 @@ void Database::backup_to(const std::filesystem::path& out, const std::function<v
         throw Error(ErrorKind::io, "backup", "backing up to " + out.string() + " failed: " + msg);
 }
 
-std::string Database::integrity_check() {
+std::string SqliteDatabase::integrity_check() {
     Statement st(m_db, "PRAGMA integrity_check");
     std::string out;
     while (st.step()) {
@@ -158,15 +158,15 @@ std::string Database::integrity_check() {
     return out;
 }
 
-int Database::latest_schema_version() noexcept { return static_cast<int>(detail::migrations().size()); }
+int SqliteDatabase::latest_schema_version() noexcept { return static_cast<int>(detail::migrations().size()); }
 
-int Database::schema_version() {
+int SqliteDatabase::schema_version() {
     Statement st(m_db, "PRAGMA user_version");
     st.step();
     return static_cast<int>(st.int64(0));
 }
 
-void Database::migrate() {
+void SqliteDatabase::migrate() {
     const auto& all = detail::migrations();
     int current = schema_version();
     if (current > latest_schema_version())
@@ -186,22 +186,30 @@ void Database::migrate() {
     }
 }
 
-void Database::exec(const std::string& sql) { exec_sql(m_db, sql); }
+void SqliteDatabase::exec(const std::string& sql) { exec_sql(m_db, sql); }
 
-Statement& Database::cached_statement(std::string_view sql) { return cached(m_db, m_stmts->cache, sql); }
+Statement& SqliteDatabase::cached_statement(std::string_view sql) { return cached(m_db, m_stmts->cache, sql); }
 
-void Database::begin() { exec("BEGIN IMMEDIATE"); }
+std::string SqliteDatabase::name() const { return m_path.string(); }
 
-void Database::commit_and_bump() {
-    exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'");
+void SqliteDatabase::begin(Bump) { exec("BEGIN IMMEDIATE"); }
+
+void SqliteDatabase::commit(Bump bump) {
+    if (bump == Bump::data_version)
+        exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'");
     exec("COMMIT");
 }
 
-void Database::rollback() noexcept {
+void SqliteDatabase::rollback() noexcept {
     if (!sqlite3_get_autocommit(m_db)) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-std::int64_t Database::data_version() {
+// Under WAL, a deferred transaction reads one committed state from its first read on.
+void SqliteDatabase::begin_read() { exec("BEGIN DEFERRED"); }
+
+void SqliteDatabase::end_read() noexcept { rollback(); }
+
+std::int64_t SqliteDatabase::data_version() {
     auto& st = cached(m_db, m_stmts->cache, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'data_version'");
     if (!st.step()) return 0;
     std::int64_t v = st.int64(0);
@@ -209,7 +217,7 @@ std::int64_t Database::data_version() {
     return v;
 }
 
-std::optional<std::string> Database::meta(std::string_view key) {
+std::optional<std::string> SqliteDatabase::meta(std::string_view key) {
     auto& st = cached(m_db, m_stmts->cache, "SELECT value FROM meta WHERE key = ?");
     st.bind(1, key);
     if (!st.step()) return std::nullopt;
@@ -218,13 +226,13 @@ std::optional<std::string> Database::meta(std::string_view key) {
     return v;
 }
 
-std::string Database::meta_or_set(std::string_view key, std::string_view value) {
+std::string SqliteDatabase::meta_or_set(std::string_view key, std::string_view value) {
     auto& st = cached(m_db, m_stmts->cache, "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
     st.bind(1, key).bind(2, value).run();
     return meta(key).value_or(std::string(value));
 }
 
-bool Database::has_code(Level level, const std::string& code) {
+bool SqliteDatabase::has_code(Level level, const std::string& code) {
     std::string sql = "SELECT 1 FROM " + std::string(table_of(level)) + " WHERE code = ?";
     auto& st = cached(m_db, m_stmts->cache, sql);
     st.bind(1, code);
@@ -233,7 +241,7 @@ bool Database::has_code(Level level, const std::string& code) {
     return found;
 }
 
-void Database::put_street(const StreetRow& row, bool replace) {
+void SqliteDatabase::put_street(const StreetRow& row, bool replace) {
     require_code(Level::street, row.code);
     if (!replace && has_code(Level::street, row.code)) duplicate(Level::street, row.code);
     auto& st = cached(m_db, m_stmts->cache,
@@ -242,7 +250,7 @@ void Database::put_street(const StreetRow& row, bool replace) {
     st.bind(1, row.code).bind(2, row.name).bind(3, multi_wkb(row.geom)).run();
 }
 
-void Database::put_community(const CommunityRow& row, bool replace) {
+void SqliteDatabase::put_community(const CommunityRow& row, bool replace) {
     require_code(Level::community, row.code);
     require_parent(Level::community, row.code, row.street_code);
     if (!replace && has_code(Level::community, row.code)) duplicate(Level::community, row.code);
@@ -253,7 +261,7 @@ void Database::put_community(const CommunityRow& row, bool replace) {
     st.bind(1, row.code).bind(2, row.street_code).bind(3, row.name).bind(4, multi_wkb(row.geom)).run();
 }
 
-void Database::put_grid(const GridRow& row, bool replace) {
+void SqliteDatabase::put_grid(const GridRow& row, bool replace) {
     require_code(Level::grid, row.code);
     require_parent(Level::grid, row.code, row.community_code);
     if (!replace && has_code(Level::grid, row.code)) duplicate(Level::grid, row.code);
@@ -271,21 +279,21 @@ void Database::put_grid(const GridRow& row, bool replace) {
         .run();
 }
 
-std::vector<StreetRow> Database::load_streets() {
+std::vector<StreetRow> SqliteDatabase::load_streets() {
     Statement st(m_db, "SELECT code, name, AsBinary(geom) FROM streets ORDER BY code");
     std::vector<StreetRow> out;
     while (st.step()) out.push_back({st.text(0), st.text(1), geo::from_wkb(st.blob(2))});
     return out;
 }
 
-std::vector<CommunityRow> Database::load_communities() {
+std::vector<CommunityRow> SqliteDatabase::load_communities() {
     Statement st(m_db, "SELECT code, street_code, name, AsBinary(geom) FROM communities ORDER BY code");
     std::vector<CommunityRow> out;
     while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), geo::from_wkb(st.blob(3))});
     return out;
 }
 
-std::vector<GridRow> Database::load_grids() {
+std::vector<GridRow> SqliteDatabase::load_grids() {
     Statement st(m_db, "SELECT code, community_code, name, kind, version, AsBinary(geom) FROM grids ORDER BY code");
     std::vector<GridRow> out;
     while (st.step()) {
@@ -319,7 +327,7 @@ Statement& bind_building(Statement& st, const BuildingRow& row) {
 
 } // namespace
 
-std::int64_t Database::insert_building(const BuildingRow& row) {
+std::int64_t SqliteDatabase::insert_building(const BuildingRow& row) {
     auto& st = cached(m_db, m_stmts->cache,
                       "INSERT INTO buildings (source_id, name, use, address, floors, height_m, households, "
                       "households_estimated, grid_code, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
@@ -328,7 +336,7 @@ std::int64_t Database::insert_building(const BuildingRow& row) {
     return sqlite3_last_insert_rowid(m_db);
 }
 
-void Database::set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code) {
+void SqliteDatabase::set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code) {
     auto& st = cached(m_db, m_stmts->cache, "UPDATE buildings SET grid_code = ? WHERE id = ?");
     st.bind(1, grid_code).bind(2, id).run();
 }
@@ -356,19 +364,19 @@ BuildingRow read_building(Statement& st) {
 
 } // namespace
 
-void Database::for_each_building(const std::function<void(BuildingRow&&)>& visit) {
+void SqliteDatabase::for_each_building(const std::function<void(BuildingRow&&)>& visit) {
     Statement st(m_db, std::string(building_columns) + "ORDER BY id");
     while (st.step()) visit(read_building(st));
 }
 
-std::optional<BuildingRow> Database::find_building(std::int64_t id) {
+std::optional<BuildingRow> SqliteDatabase::find_building(std::int64_t id) {
     Statement st(m_db, std::string(building_columns) + "WHERE id = ?");
     st.bind(1, id);
     if (!st.step()) return std::nullopt;
     return read_building(st);
 }
 
-std::vector<BuildingRow> Database::find_buildings(const std::string& source_id) {
+std::vector<BuildingRow> SqliteDatabase::find_buildings(const std::string& source_id) {
     Statement st(m_db, std::string(building_columns) + "WHERE source_id = ? ORDER BY id");
     st.bind(1, source_id);
     std::vector<BuildingRow> out;
@@ -376,7 +384,7 @@ std::vector<BuildingRow> Database::find_buildings(const std::string& source_id) 
     return out;
 }
 
-void Database::update_building(const BuildingRow& row) {
+void SqliteDatabase::update_building(const BuildingRow& row) {
     auto& st = cached(m_db, m_stmts->cache,
                       "UPDATE buildings SET source_id = ?, name = ?, use = ?, address = ?, floors = ?, height_m = ?, "
                       "households = ?, households_estimated = ?, grid_code = ?, geom = GeomFromWKB(?, 4326) "
@@ -384,13 +392,13 @@ void Database::update_building(const BuildingRow& row) {
     bind_building(st, row).bind(11, row.id).run();
 }
 
-std::vector<BuildingRow> Database::load_buildings() {
+std::vector<BuildingRow> SqliteDatabase::load_buildings() {
     std::vector<BuildingRow> out;
     for_each_building([&](BuildingRow&& r) { out.push_back(std::move(r)); });
     return out;
 }
 
-std::int64_t Database::insert_road(const RoadRow& row) {
+std::int64_t SqliteDatabase::insert_road(const RoadRow& row) {
     auto t = row.geom.type();
     if ((t != geo::GeometryType::line_string && t != geo::GeometryType::multi_line_string) || row.geom.is_empty())
         throw Error(ErrorKind::unprocessable, "invalid_geometry",
@@ -402,22 +410,22 @@ std::int64_t Database::insert_road(const RoadRow& row) {
     return sqlite3_last_insert_rowid(m_db);
 }
 
-std::vector<RoadRow> Database::load_roads() {
+std::vector<RoadRow> SqliteDatabase::load_roads() {
     Statement st(m_db, "SELECT id, source_id, name, kind, AsBinary(geom) FROM roads ORDER BY id");
     std::vector<RoadRow> out;
     while (st.step()) out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), geo::from_wkb(st.blob(4))});
     return out;
 }
 
-std::size_t Database::road_count() {
+std::size_t SqliteDatabase::road_count() {
     Statement st(m_db, "SELECT count(*) FROM roads");
     st.step();
     return static_cast<std::size_t>(st.int64(0));
 }
 
-void Database::delete_all_buildings() { exec("DELETE FROM buildings"); }
+void SqliteDatabase::delete_all_buildings() { exec("DELETE FROM buildings"); }
 
-void Database::delete_all_roads() { exec("DELETE FROM roads"); }
+void SqliteDatabase::delete_all_roads() { exec("DELETE FROM roads"); }
 
 std::string_view to_string(UnitKind kind) noexcept {
     switch (kind) {
@@ -447,7 +455,7 @@ std::optional<UnitKind> parse_unit_kind(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-std::int64_t Database::insert_unit(const UnitRow& row) {
+std::int64_t SqliteDatabase::insert_unit(const UnitRow& row) {
     if (!row.geom.is_polygonal() || row.geom.is_empty())
         throw Error(ErrorKind::unprocessable, "invalid_geometry", "a unit's area must be a non-empty polygon");
     auto& st = cached(m_db, m_stmts->cache,
@@ -461,7 +469,7 @@ std::int64_t Database::insert_unit(const UnitRow& row) {
     return sqlite3_last_insert_rowid(m_db);
 }
 
-std::vector<UnitRow> Database::load_units() {
+std::vector<UnitRow> SqliteDatabase::load_units() {
     Statement st(m_db, "SELECT id, source_id, name, kind, AsBinary(geom) FROM units ORDER BY id");
     std::vector<UnitRow> out;
     while (st.step())
@@ -470,9 +478,9 @@ std::vector<UnitRow> Database::load_units() {
     return out;
 }
 
-void Database::delete_all_units() { exec("DELETE FROM units"); }
+void SqliteDatabase::delete_all_units() { exec("DELETE FROM units"); }
 
-std::optional<BBox> Database::extent() {
+std::optional<BBox> SqliteDatabase::extent() {
     std::optional<BBox> out;
     for (const char* table : {"streets", "communities", "grids", "buildings", "roads", "units"}) {
         Statement st(m_db, std::string("SELECT Min(MbrMinX(geom)), Min(MbrMinY(geom)), Max(MbrMaxX(geom)), "
@@ -486,54 +494,32 @@ std::optional<BBox> Database::extent() {
     return out;
 }
 
-std::size_t Database::count(Level level) {
+std::size_t SqliteDatabase::count(Level level) {
     Statement st(m_db, "SELECT count(*) FROM " + std::string(table_of(level)));
     st.step();
     return static_cast<std::size_t>(st.int64(0));
 }
 
-std::size_t Database::building_count() {
+std::size_t SqliteDatabase::building_count() {
     Statement st(m_db, "SELECT count(*) FROM buildings");
     st.step();
     return static_cast<std::size_t>(st.int64(0));
 }
 
-// --- ReadTransaction ---
-
-ReadTransaction::ReadTransaction(Database& db) : m_db(&db) { m_db->exec("BEGIN DEFERRED"); }
-
-ReadTransaction::~ReadTransaction() { m_db->rollback(); }
-
-// --- Transaction ---
-
-Transaction::Transaction(Database& db, Bump bump) : m_db(&db), m_bump(bump) { m_db->begin(); }
-
-Transaction::~Transaction() {
-    if (!m_done) m_db->rollback();
-}
-
-void Transaction::commit() {
-    if (m_bump == Bump::data_version)
-        m_db->commit_and_bump();
-    else
-        m_db->exec("COMMIT");
-    m_done = true;
-}
-
-void Database::delete_grid(const std::string& code) {
+void SqliteDatabase::delete_grid(const std::string& code) {
     auto& st = cached(m_db, m_stmts->cache, "DELETE FROM grids WHERE code = ?");
     st.bind(1, code).run();
     st.reset();
 }
 
-void Database::delete_community(const std::string& code) {
+void SqliteDatabase::delete_community(const std::string& code) {
     Statement grids(m_db, "DELETE FROM grids WHERE community_code = ?");
     grids.bind(1, code).run();
     Statement community(m_db, "DELETE FROM communities WHERE code = ?");
     community.bind(1, code).run();
 }
 
-std::int64_t Database::insert_grid_change(const GridChange& c) {
+std::int64_t SqliteDatabase::insert_grid_change(const GridChange& c) {
     {
         Statement st(m_db, "INSERT INTO grid_changes (community_code, action, base_version, applied_version, undoes, "
                            "undone_by, summary) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -569,7 +555,7 @@ std::int64_t Database::insert_grid_change(const GridChange& c) {
     return id;
 }
 
-void Database::set_grid_change_undone(std::int64_t id, std::int64_t undone_by) {
+void SqliteDatabase::set_grid_change_undone(std::int64_t id, std::int64_t undone_by) {
     Statement st(m_db, "UPDATE grid_changes SET undone_by = ? WHERE id = ?");
     st.bind(1, undone_by).bind(2, id).run();
 }
@@ -596,7 +582,7 @@ constexpr std::string_view change_columns =
 
 } // namespace
 
-std::optional<GridChange> Database::load_grid_change(std::int64_t id) {
+std::optional<GridChange> SqliteDatabase::load_grid_change(std::int64_t id) {
     Statement st(m_db, std::string(change_columns) + "WHERE id = ?");
     st.bind(1, id);
     if (!st.step()) return std::nullopt;
@@ -627,7 +613,7 @@ std::optional<GridChange> Database::load_grid_change(std::int64_t id) {
     return c;
 }
 
-std::vector<std::string> Database::history_grid_codes(const std::string& community_code) {
+std::vector<std::string> SqliteDatabase::history_grid_codes(const std::string& community_code) {
     Statement st(m_db, "SELECT DISTINCT code FROM grid_history WHERE community_code = ? ORDER BY code");
     st.bind(1, community_code);
     std::vector<std::string> out;
@@ -635,7 +621,7 @@ std::vector<std::string> Database::history_grid_codes(const std::string& communi
     return out;
 }
 
-std::vector<GridChange> Database::list_grid_changes(const std::string& community_code) {
+std::vector<GridChange> SqliteDatabase::list_grid_changes(const std::string& community_code) {
     Statement st(m_db, std::string(change_columns) + "WHERE community_code = ? ORDER BY id DESC");
     st.bind(1, community_code);
     std::vector<GridChange> out;

@@ -7,8 +7,8 @@
 
 namespace wangge::store {
 
-GroupCommit::GroupCommit(std::filesystem::path db, std::size_t max_batch)
-    : m_path(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_committer([this] { commit_loop(); }),
+GroupCommit::GroupCommit(std::string db, std::size_t max_batch)
+    : m_where(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_committer([this] { commit_loop(); }),
       m_completer([this] { complete_loop(); }) {}
 
 GroupCommit::~GroupCommit() {
@@ -72,7 +72,7 @@ void GroupCommit::commit_loop() {
         }
         std::vector<std::exception_ptr> failed(batch.size());
         try {
-            if (!db) db = Database::open(m_path, OpenMode::read_write);
+            if (!db) db = Database::open(m_where, OpenMode::read_write);
             Transaction tx(*db, Bump::none);
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 db->exec("SAVEPOINT job");

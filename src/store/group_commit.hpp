@@ -28,7 +28,8 @@ public:
     // the job threw, or the commit's failure, which undoes the whole batch).
     using Done = std::function<void(std::exception_ptr)>;
 
-    explicit GroupCommit(std::filesystem::path db, std::size_t max_batch = 512);
+    // `db` is a SpatiaLite file or a postgresql:// URL (store::Database::open).
+    explicit GroupCommit(std::string db, std::size_t max_batch = 512);
     ~GroupCommit(); // finishes the jobs queued (committed, their `done` called), then stops
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
@@ -66,7 +67,7 @@ private:
     void commit_loop();
     void complete_loop();
 
-    std::filesystem::path m_path;
+    std::string m_where;
     std::size_t m_max_batch;
     mutable std::mutex m_mutex;
     std::condition_variable m_ready;

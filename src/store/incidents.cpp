@@ -1,5 +1,5 @@
 // Workers, their grids, incidents and the incident log (schema migrations 4 to 6, docs/INCIDENTS.md).
-#include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 
 #include "core/error.hpp"
 #include "store/statement.hpp"
@@ -100,54 +100,54 @@ std::vector<IncidentRow> read_incidents(Statement& st) {
 
 } // namespace
 
-std::int64_t Database::insert_worker(const WorkerRow& row) {
+std::int64_t SqliteDatabase::insert_worker(const WorkerRow& row) {
     auto& st = cached_statement("INSERT INTO workers (name, phone, role, user_name, on_duty, shift) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, row.name).bind(2, row.phone).bind(3, row.role).bind(4, row.user_name);
     st.bind(5, std::int64_t{row.on_duty ? 1 : 0}).bind(6, row.shift).run();
     return sqlite3_last_insert_rowid(handle());
 }
 
-void Database::update_worker(const WorkerRow& row) {
+void SqliteDatabase::update_worker(const WorkerRow& row) {
     auto& st = cached_statement(
         "UPDATE workers SET name = ?, phone = ?, role = ?, user_name = ?, on_duty = ?, shift = ? WHERE id = ?");
     st.bind(1, row.name).bind(2, row.phone).bind(3, row.role).bind(4, row.user_name);
     st.bind(5, std::int64_t{row.on_duty ? 1 : 0}).bind(6, row.shift).bind(7, row.id).run();
 }
 
-std::optional<WorkerRow> Database::find_worker(std::int64_t id) {
+std::optional<WorkerRow> SqliteDatabase::find_worker(std::int64_t id) {
     auto& st = cached_statement("SELECT " + std::string(worker_columns) + " FROM workers WHERE id = ?");
     st.bind(1, id);
     return one_row(st, read_worker);
 }
 
-std::optional<WorkerRow> Database::find_worker_by_phone(std::string_view phone) {
+std::optional<WorkerRow> SqliteDatabase::find_worker_by_phone(std::string_view phone) {
     auto& st = cached_statement("SELECT " + std::string(worker_columns) + " FROM workers WHERE phone = ? AND phone <> ''");
     st.bind(1, phone);
     return one_row(st, read_worker);
 }
 
-std::vector<WorkerRow> Database::list_workers() {
+std::vector<WorkerRow> SqliteDatabase::list_workers() {
     auto& st = cached_statement("SELECT " + std::string(worker_columns) + " FROM workers ORDER BY id");
     std::vector<WorkerRow> out;
     while (st.step()) out.push_back(read_worker(st));
     return out;
 }
 
-void Database::set_grid_workers(const std::string& grid_code, const std::vector<std::int64_t>& worker_ids) {
+void SqliteDatabase::set_grid_workers(const std::string& grid_code, const std::vector<std::int64_t>& worker_ids) {
     cached_statement("DELETE FROM grid_workers WHERE grid_code = ?").bind(1, grid_code).run();
     auto& st = cached_statement("INSERT INTO grid_workers (grid_code, worker_id, rank) VALUES (?, ?, ?)");
     for (std::size_t rank = 0; rank < worker_ids.size(); ++rank)
         st.reset().bind(1, grid_code).bind(2, worker_ids[rank]).bind(3, static_cast<std::int64_t>(rank)).run();
 }
 
-std::vector<GridWorkerRow> Database::list_grid_workers() {
+std::vector<GridWorkerRow> SqliteDatabase::list_grid_workers() {
     auto& st = cached_statement("SELECT grid_code, worker_id, rank FROM grid_workers ORDER BY grid_code, rank");
     std::vector<GridWorkerRow> out;
     while (st.step()) out.push_back({st.text(0), st.int64(1), static_cast<int>(st.int64(2))});
     return out;
 }
 
-std::vector<GridWorkerRow> Database::grid_workers_of(const std::string& grid_code) {
+std::vector<GridWorkerRow> SqliteDatabase::grid_workers_of(const std::string& grid_code) {
     auto& st = cached_statement("SELECT grid_code, worker_id, rank FROM grid_workers WHERE grid_code = ? ORDER BY rank");
     st.bind(1, grid_code);
     std::vector<GridWorkerRow> out;
@@ -155,7 +155,7 @@ std::vector<GridWorkerRow> Database::grid_workers_of(const std::string& grid_cod
     return out;
 }
 
-std::int64_t Database::insert_incident(const IncidentRow& row) {
+std::int64_t SqliteDatabase::insert_incident(const IncidentRow& row) {
     auto& st = cached_statement("INSERT INTO incidents (" + std::string(incident_columns.substr(4)) +
                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_incident(st, row);
@@ -163,7 +163,7 @@ std::int64_t Database::insert_incident(const IncidentRow& row) {
     return sqlite3_last_insert_rowid(handle());
 }
 
-void Database::update_incident(const IncidentRow& row) {
+void SqliteDatabase::update_incident(const IncidentRow& row) {
     auto& st = cached_statement(
         "UPDATE incidents SET category = ?1, urgency = ?2, description = ?3, source = ?4, lon = ?5, lat = ?6, "
         "input_crs = ?7, building_id = ?8, street_code = ?9, community_code = ?10, grid_code = ?11, "
@@ -175,19 +175,19 @@ void Database::update_incident(const IncidentRow& row) {
     st.bind(29, row.id).run();
 }
 
-std::optional<IncidentRow> Database::find_incident(std::int64_t id) {
+std::optional<IncidentRow> SqliteDatabase::find_incident(std::int64_t id) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) + " FROM incidents WHERE id = ?");
     st.bind(1, id);
     return one_row(st, read_incident);
 }
 
-std::optional<IncidentRow> Database::find_incident_by_key(std::string_view key) {
+std::optional<IncidentRow> SqliteDatabase::find_incident_by_key(std::string_view key) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) + " FROM incidents WHERE idempotency_key = ?");
     st.bind(1, key);
     return one_row(st, read_incident);
 }
 
-std::vector<IncidentRow> Database::incidents_near(const std::string& category, const BBox& box) {
+std::vector<IncidentRow> SqliteDatabase::incidents_near(const std::string& category, const BBox& box) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) +
                                 " FROM incidents WHERE category = ? AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ? "
                                 "ORDER BY id DESC");
@@ -195,7 +195,7 @@ std::vector<IncidentRow> Database::incidents_near(const std::string& category, c
     return read_incidents(st);
 }
 
-std::vector<IncidentRow> Database::incidents_in(const BBox& box, bool include_closed) {
+std::vector<IncidentRow> SqliteDatabase::incidents_in(const BBox& box, bool include_closed) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) +
                                 " FROM incidents WHERE lat BETWEEN ?1 AND ?2 AND lon BETWEEN ?3 AND ?4 AND (?5 OR " +
                                 std::string(open_state_sql) + ") ORDER BY id");
@@ -204,7 +204,7 @@ std::vector<IncidentRow> Database::incidents_in(const BBox& box, bool include_cl
     return read_incidents(st);
 }
 
-std::vector<IncidentRow> Database::list_incidents(const IncidentFilter& f) {
+std::vector<IncidentRow> SqliteDatabase::list_incidents(const IncidentFilter& f) {
     auto& st = cached_statement("SELECT " + std::string(incident_columns) +
                                 " FROM incidents WHERE (?1 IS NULL OR street_code = ?1 OR community_code = ?1 OR "
                                 "grid_code = ?1 OR assignee_code = ?1) AND (?2 IS NULL OR state = ?2) AND "
@@ -217,7 +217,7 @@ std::vector<IncidentRow> Database::list_incidents(const IncidentFilter& f) {
     return read_incidents(st);
 }
 
-std::int64_t Database::insert_incident_event(const IncidentEventRow& row) {
+std::int64_t SqliteDatabase::insert_incident_event(const IncidentEventRow& row) {
     auto& st = cached_statement("INSERT INTO incident_events (incident_id, at, actor, action, from_state, to_state, "
                                 "note, assignee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, row.incident_id).bind(2, row.at).bind(3, row.actor).bind(4, row.action).bind(5, row.from_state);
@@ -251,14 +251,14 @@ std::vector<PhotoRow> read_photos(Statement& st) {
 }
 } // namespace
 
-std::vector<IncidentEventRow> Database::incident_events(std::int64_t incident_id) {
+std::vector<IncidentEventRow> SqliteDatabase::incident_events(std::int64_t incident_id) {
     auto& st = cached_statement("SELECT " + std::string(event_columns) +
                                 " FROM incident_events WHERE incident_id = ? ORDER BY id");
     st.bind(1, incident_id);
     return read_events(st);
 }
 
-std::vector<IncidentEventRow> Database::incident_events_between(const std::string& from, std::int64_t after_id,
+std::vector<IncidentEventRow> SqliteDatabase::incident_events_between(const std::string& from, std::int64_t after_id,
                                                                 const std::string& to, int limit) {
     auto& st = cached_statement("SELECT " + std::string(event_columns) +
                                 " FROM incident_events WHERE at >= ?1 AND (at > ?1 OR id > ?2) AND at <= ?3 "
@@ -267,21 +267,21 @@ std::vector<IncidentEventRow> Database::incident_events_between(const std::strin
     return read_events(st);
 }
 
-bool Database::insert_photo(const PhotoRow& row) {
+bool SqliteDatabase::insert_photo(const PhotoRow& row) {
     auto& st = cached_statement("INSERT OR IGNORE INTO incident_photos (incident_id, event_id, hash, media_type, bytes) "
                                 "VALUES (?, ?, ?, ?, ?)");
     st.bind(1, row.incident_id).bind(2, row.event_id).bind(3, row.hash).bind(4, row.media_type).bind(5, row.bytes).run();
     return sqlite3_changes(handle()) > 0;
 }
 
-std::vector<PhotoRow> Database::photos_of(std::int64_t incident_id) {
+std::vector<PhotoRow> SqliteDatabase::photos_of(std::int64_t incident_id) {
     auto& st = cached_statement("SELECT incident_id, event_id, hash, media_type, bytes FROM incident_photos "
                                 "WHERE incident_id = ? ORDER BY rowid");
     st.bind(1, incident_id);
     return read_photos(st);
 }
 
-std::optional<PhotoRow> Database::find_photo(std::int64_t incident_id, const std::string& hash) {
+std::optional<PhotoRow> SqliteDatabase::find_photo(std::int64_t incident_id, const std::string& hash) {
     auto& st = cached_statement("SELECT incident_id, event_id, hash, media_type, bytes FROM incident_photos "
                                 "WHERE incident_id = ? AND hash = ?");
     st.bind(1, incident_id).bind(2, hash);

@@ -1,7 +1,7 @@
 #pragma once
 // Writing the map (streets, communities, grids, buildings, roads, units) to either store: what an
 // import needs, so that `wangge import` writes a SpatiaLite file or a PostgreSQL database alike
-// (docs/POSTGRESQL.md). store::Database is SpatiaLite's; store::PgMapStore is PostgreSQL's.
+// (docs/POSTGRESQL.md). store::Database extends it; its two backends implement both.
 #include "core/codes.hpp"
 #include "core/types.hpp"
 #include "store/records.hpp"

@@ -9,6 +9,7 @@
 #include "grid/assign.hpp"
 #include "grid/snapshot.hpp"
 #include "grid/validate.hpp"
+#include "store/sqlite_database.hpp"
 #include "support/temp_dir.hpp"
 #include "synthetic.hpp"
 
@@ -175,10 +176,10 @@ const demo::DemoOptions default_options{};
 // A district written to a fresh SpatiaLite file, as `wangge demo` writes it.
 struct StoredDistrict {
     test::TempDir dir;
-    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::SqliteDatabase> db;
 
     explicit StoredDistrict(const demo::DemoDistrict& d)
-        : db(store::Database::open(dir / "later.sqlite", store::OpenMode::create)) {
+        : db(store::SqliteDatabase::open(dir / "later.sqlite", store::OpenMode::create)) {
         demo::store_district(*db, d);
     }
 };
@@ -620,14 +621,14 @@ struct RaceAtBegin {
 TEST_CASE("apply: a write by another process just before apply's transaction makes the proposal stale",
           "[balance][demo][store]") {
     const StoredDistrict stored(later_district(default_options.seed, default_options.households));
-    store::Database& db = *stored.db;
+    store::SqliteDatabase& db = *stored.db;
     const auto snap = grid::Snapshot::load(db);
     const std::string code = communities_out_of_band(*snap).front();
     const Proposal p = balance::propose_rebalance(*snap, code, RebalanceOptions{});
     const auto redrawn = std::find_if(p.grids.begin(), p.grids.end(), [](const ProposedGrid& g) { return g.kept && g.changed; });
     REQUIRE(redrawn != p.grids.end());
 
-    auto other = store::Database::open(db.path(), store::OpenMode::read_write);
+    auto other = store::SqliteDatabase::open(db.path(), store::OpenMode::read_write);
     RaceAtBegin race{other.get(), redrawn->code};
     sqlite3_trace_v2(db.handle(), SQLITE_TRACE_STMT, &RaceAtBegin::on_statement, &race);
     bool applied = false;

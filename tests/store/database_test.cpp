@@ -1,5 +1,5 @@
 #include "core/error.hpp"
-#include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 #include "support/small_district.hpp"
 #include "support/temp_dir.hpp"
 
@@ -11,7 +11,7 @@ using namespace wangge;
 using Catch::Matchers::WithinRel;
 
 namespace {
-std::string pragma(store::Database& db, const char* sql) {
+std::string pragma(store::SqliteDatabase& db, const char* sql) {
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db.handle(), sql, -1, &st, nullptr);
     std::string out;
@@ -23,8 +23,8 @@ std::string pragma(store::Database& db, const char* sql) {
 
 TEST_CASE("store: a new file gets the latest schema, WAL and spatial metadata", "[store]") {
     test::TempDir dir;
-    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
-    CHECK(db->schema_version() == store::Database::latest_schema_version());
+    auto db = store::SqliteDatabase::open(dir / "w.sqlite", store::OpenMode::create);
+    CHECK(db->schema_version() == store::SqliteDatabase::latest_schema_version());
     CHECK(pragma(*db, "PRAGMA journal_mode") == "wal");
     CHECK(pragma(*db, "PRAGMA synchronous") == "2"); // FULL
     CHECK(pragma(*db, "SELECT count(*) FROM geometry_columns") == "6");
@@ -35,7 +35,7 @@ TEST_CASE("store: a new file gets the latest schema, WAL and spatial metadata", 
 TEST_CASE("store: opening a missing file without create is a clear error", "[store]") {
     test::TempDir dir;
     try {
-        store::Database::open(dir / "missing.sqlite", store::OpenMode::read_write);
+        store::SqliteDatabase::open(dir / "missing.sqlite", store::OpenMode::read_write);
         FAIL("expected an error");
     } catch (const Error& e) {
         CHECK(e.code() == "no_database");
@@ -45,7 +45,7 @@ TEST_CASE("store: opening a missing file without create is a clear error", "[sto
 
 TEST_CASE("store: rows round-trip through SpatiaLite", "[store]") {
     test::TempDir dir;
-    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
+    auto db = store::SqliteDatabase::open(dir / "w.sqlite", store::OpenMode::create);
     test::write_small_district(*db);
     CHECK(db->data_version() == 1);
     auto streets = db->load_streets();
@@ -70,7 +70,7 @@ TEST_CASE("store: rows round-trip through SpatiaLite", "[store]") {
 
 TEST_CASE("store: duplicate codes are refused unless replaced", "[store]") {
     test::TempDir dir;
-    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
+    auto db = store::SqliteDatabase::open(dir / "w.sqlite", store::OpenMode::create);
     test::write_small_district(*db);
     store::Transaction tx(*db);
     store::StreetRow again{"320102002", "改名街道", geo::make_rectangle({118.80, 32.00, 118.82, 32.01})};
@@ -96,7 +96,7 @@ TEST_CASE("store: duplicate codes are refused unless replaced", "[store]") {
 
 TEST_CASE("store: a transaction that is not committed leaves nothing behind", "[store]") {
     test::TempDir dir;
-    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
+    auto db = store::SqliteDatabase::open(dir / "w.sqlite", store::OpenMode::create);
     test::write_small_district(*db);
     {
         store::Transaction tx(*db);
@@ -112,17 +112,17 @@ TEST_CASE("store: a transaction that is not committed leaves nothing behind", "[
 TEST_CASE("store: committed writes survive reopening", "[store]") {
     test::TempDir dir;
     {
-        auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
+        auto db = store::SqliteDatabase::open(dir / "w.sqlite", store::OpenMode::create);
         test::write_small_district(*db);
     }
-    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::read_only);
+    auto db = store::SqliteDatabase::open(dir / "w.sqlite", store::OpenMode::read_only);
     CHECK(db->count(Level::grid) == 3);
     CHECK(db->data_version() == 1);
 }
 
 TEST_CASE("store: invalid rows are refused with the reason", "[store]") {
     test::TempDir dir;
-    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
+    auto db = store::SqliteDatabase::open(dir / "w.sqlite", store::OpenMode::create);
     store::Transaction tx(*db);
     CHECK_THROWS_WITH(db->put_street({"32010200", "短", geo::make_rectangle({0, 0, 1, 1})}, false),
                       Catch::Contains("must be 9 digits"));

@@ -2,7 +2,7 @@
 // own writes, a job is reported done only once its transaction is visible to another connection,
 // and the destructor finishes what is queued.
 #include "core/error.hpp"
-#include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 #include "store/group_commit.hpp"
 #include "support/temp_dir.hpp"
 
@@ -26,7 +26,7 @@ namespace {
 
 std::int64_t count_of(store::Database& db, const std::string& sql) {
     sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(dynamic_cast<store::SqliteDatabase&>(db).handle(), sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
     std::int64_t n = -1;
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -37,9 +37,9 @@ std::int64_t count_of(store::Database& db, const std::string& sql) {
 struct Fixture {
     test::TempDir dir;
     std::filesystem::path path = dir / "g.sqlite";
-    Fixture() { store::Database::open(path, store::OpenMode::create)->exec("CREATE TABLE t (x INTEGER NOT NULL UNIQUE)"); }
+    Fixture() { store::SqliteDatabase::open(path, store::OpenMode::create)->exec("CREATE TABLE t (x INTEGER NOT NULL UNIQUE)"); }
     std::int64_t rows(const std::string& where = "1") const {
-        auto db = store::Database::open(path, store::OpenMode::read_write);
+        auto db = store::SqliteDatabase::open(path, store::OpenMode::read_write);
         return count_of(*db, "SELECT count(*) FROM t WHERE " + where);
     }
 };
@@ -176,7 +176,7 @@ TEST_CASE("group commit: a job that throws undoes only its own writes", "[store]
 TEST_CASE("group commit: a job is done only once another connection sees its writes", "[store][group]") {
     Fixture f;
     store::GroupCommit commits(f.path);
-    auto reader = store::Database::open(f.path, store::OpenMode::read_write);
+    auto reader = store::SqliteDatabase::open(f.path, store::OpenMode::read_write);
     constexpr int n = 50;
     std::mutex mutex;
     std::condition_variable all_done;

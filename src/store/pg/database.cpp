@@ -2,6 +2,8 @@
 
 #include "store/pg/schema.hpp"
 
+#include <libpq-fe.h>
+
 namespace wangge::store {
 
 namespace {
@@ -80,5 +82,70 @@ Error PgDatabase::newer_schema(int version) const {
                      ", newer than this Wangge (" + std::to_string(latest_schema_version()) +
                      "): use a newer wangge");
 }
+
+std::string PgDatabase::name() const { return m_conn.url(); }
+
+void PgDatabase::exec(const std::string& sql) { m_conn.exec(sql); }
+
+std::int64_t PgDatabase::data_version() {
+    const PgResult r = m_conn.exec("SELECT CAST(value AS bigint) FROM meta WHERE key = 'data_version'");
+    return r.rows() == 0 ? 0 : r.int64(0, 0);
+}
+
+std::optional<std::string> PgDatabase::meta(std::string_view key) {
+    const PgResult r = m_conn.exec("SELECT value FROM meta WHERE key = $1", {std::string(key)});
+    if (r.rows() == 0) return std::nullopt;
+    return std::string(r.text(0, 0));
+}
+
+std::string PgDatabase::meta_or_set(std::string_view key, std::string_view value) {
+    m_conn.exec("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                {std::string(key), std::string(value)});
+    return meta(key).value_or(std::string(value));
+}
+
+void PgDatabase::begin(Bump) {
+    m_conn.exec("BEGIN");
+    m_in_transaction = true;
+    // Writers take turns on the data version's row, as SQLite's BEGIN IMMEDIATE makes them: two
+    // servers filing the same report, or applying proposals made on the same data, run one after
+    // the other, each seeing what the other committed.
+    m_conn.exec("SELECT value FROM meta WHERE key = 'data_version' FOR UPDATE");
+}
+
+void PgDatabase::commit(Bump bump) {
+    // PostgreSQL answers COMMIT of a transaction a failed statement has aborted with a silent
+    // ROLLBACK; what the caller believes written must not be lost without a word.
+    if (PQtransactionStatus(m_conn.handle()) == PQTRANS_INERROR) {
+        rollback();
+        throw Error(ErrorKind::io, "transaction_aborted",
+                    "a statement of this transaction failed, so nothing of it was written");
+    }
+    if (bump == Bump::data_version) {
+        const PgResult r = m_conn.exec("UPDATE meta SET value = (CAST(value AS bigint) + 1)::text "
+                                       "WHERE key = 'data_version' RETURNING value");
+        // Delivered to every listening server when (and only if) the transaction commits.
+        m_conn.exec("SELECT pg_notify($1, $2)", {std::string(pg_data_version_channel), std::string(r.text(0, 0))});
+    }
+    m_in_transaction = false;
+    m_conn.exec("COMMIT");
+}
+
+void PgDatabase::rollback() noexcept {
+    if (!m_in_transaction) return;
+    m_in_transaction = false;
+    try {
+        m_conn.exec("ROLLBACK");
+    } catch (...) {
+        // A connection that is gone has rolled back by itself.
+    }
+}
+
+void PgDatabase::begin_read() {
+    m_conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    m_in_transaction = true;
+}
+
+void PgDatabase::end_read() noexcept { rollback(); }
 
 } // namespace wangge::store

@@ -1,4 +1,6 @@
-#include "store/pg/map_store.hpp"
+// The map of the PostgreSQL store: streets, communities, grids, buildings, roads and units, with
+// PostGIS geometry columns (written from WKB, read as WKB).
+#include "store/pg/database.hpp"
 
 #include "geo/geometry.hpp"
 
@@ -93,58 +95,33 @@ PgParams building_params(const BuildingRow& b) {
 
 } // namespace
 
-PgMapStore::PgMapStore(const std::string& url) : m_db(PgDatabase::open(url, PgOpenMode::read_write)) {}
-
-void PgMapStore::begin_write() {
-    conn().exec("BEGIN");
-    m_in_write = true;
-    // Writers take turns on the data version's row, as SQLite's BEGIN IMMEDIATE makes them.
-    conn().exec("SELECT value FROM meta WHERE key = 'data_version' FOR UPDATE");
+bool PgDatabase::has_code(Level level, const std::string& code) {
+    return m_conn.exec("SELECT 1 FROM " + std::string(table_of(level)) + " WHERE code = $1", {code}).rows() > 0;
 }
 
-void PgMapStore::commit_write() {
-    conn().exec("UPDATE meta SET value = (CAST(value AS bigint) + 1)::text WHERE key = 'data_version'");
-    conn().exec("COMMIT");
-    m_in_write = false;
-}
-
-void PgMapStore::rollback_write() noexcept {
-    if (!m_in_write) return;
-    m_in_write = false;
-    try {
-        conn().exec("ROLLBACK");
-    } catch (...) {
-        // A connection that is gone has rolled back by itself.
-    }
-}
-
-bool PgMapStore::has_code(Level level, const std::string& code) {
-    return conn().exec("SELECT 1 FROM " + std::string(table_of(level)) + " WHERE code = $1", {code}).rows() > 0;
-}
-
-void PgMapStore::put_street(const StreetRow& row, bool replace) {
+void PgDatabase::put_street(const StreetRow& row, bool replace) {
     require_code(Level::street, row.code);
     if (!replace && has_code(Level::street, row.code)) duplicate(Level::street, row.code);
-    conn().exec("INSERT INTO streets (code, name, geom) VALUES ($1, $2, ST_GeomFromWKB(decode($3, 'hex'), 4326)) "
+    m_conn.exec("INSERT INTO streets (code, name, geom) VALUES ($1, $2, ST_GeomFromWKB(decode($3, 'hex'), 4326)) "
                 "ON CONFLICT (code) DO UPDATE SET name = excluded.name, geom = excluded.geom",
                 {row.code, row.name, multi_polygon_hex(row.geom, "a stored boundary")});
 }
 
-void PgMapStore::put_community(const CommunityRow& row, bool replace) {
+void PgDatabase::put_community(const CommunityRow& row, bool replace) {
     require_code(Level::community, row.code);
     require_parent(Level::community, row.code, row.street_code);
     if (!replace && has_code(Level::community, row.code)) duplicate(Level::community, row.code);
-    conn().exec("INSERT INTO communities (code, street_code, name, geom) "
+    m_conn.exec("INSERT INTO communities (code, street_code, name, geom) "
                 "VALUES ($1, $2, $3, ST_GeomFromWKB(decode($4, 'hex'), 4326)) ON CONFLICT (code) DO UPDATE SET "
                 "street_code = excluded.street_code, name = excluded.name, geom = excluded.geom",
                 {row.code, row.street_code, row.name, multi_polygon_hex(row.geom, "a stored boundary")});
 }
 
-void PgMapStore::put_grid(const GridRow& row, bool replace) {
+void PgDatabase::put_grid(const GridRow& row, bool replace) {
     require_code(Level::grid, row.code);
     require_parent(Level::grid, row.code, row.community_code);
     if (!replace && has_code(Level::grid, row.code)) duplicate(Level::grid, row.code);
-    conn().exec("INSERT INTO grids (code, community_code, name, kind, version, geom) "
+    m_conn.exec("INSERT INTO grids (code, community_code, name, kind, version, geom) "
                 "VALUES ($1, $2, $3, $4, (SELECT CAST(value AS bigint) + 1 FROM meta WHERE key = 'data_version'), "
                 "ST_GeomFromWKB(decode($5, 'hex'), 4326)) ON CONFLICT (code) DO UPDATE SET "
                 "community_code = excluded.community_code, name = excluded.name, kind = excluded.kind, "
@@ -153,8 +130,8 @@ void PgMapStore::put_grid(const GridRow& row, bool replace) {
                  multi_polygon_hex(row.geom, "a stored boundary")});
 }
 
-std::int64_t PgMapStore::insert_building(const BuildingRow& row) {
-    return conn()
+std::int64_t PgDatabase::insert_building(const BuildingRow& row) {
+    return m_conn
         .exec("INSERT INTO buildings (source_id, name, use, address, floors, height_m, households, "
               "households_estimated, grid_code, geom) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
               "ST_GeomFromWKB(decode($10, 'hex'), 4326)) RETURNING id",
@@ -162,59 +139,59 @@ std::int64_t PgMapStore::insert_building(const BuildingRow& row) {
         .int64(0, 0);
 }
 
-std::int64_t PgMapStore::insert_road(const RoadRow& row) {
+std::int64_t PgDatabase::insert_road(const RoadRow& row) {
     const auto t = row.geom.type();
     if ((t != geo::GeometryType::line_string && t != geo::GeometryType::multi_line_string) || row.geom.is_empty())
         throw Error(ErrorKind::unprocessable, "invalid_geometry",
                     "a road must be a non-empty LineString or MultiLineString, not " + row.geom.type_name());
-    return conn()
+    return m_conn
         .exec("INSERT INTO roads (source_id, name, kind, geom) "
               "VALUES ($1, $2, $3, ST_Multi(ST_GeomFromWKB(decode($4, 'hex'), 4326))) RETURNING id",
               {row.source_id, row.name, row.kind, hex(geo::to_wkb(row.geom))})
         .int64(0, 0);
 }
 
-std::int64_t PgMapStore::insert_unit(const UnitRow& row) {
-    return conn()
+std::int64_t PgDatabase::insert_unit(const UnitRow& row) {
+    return m_conn
         .exec("INSERT INTO units (source_id, name, kind, geom) "
               "VALUES ($1, $2, $3, ST_GeomFromWKB(decode($4, 'hex'), 4326)) RETURNING id",
               {row.source_id, row.name, std::string(to_string(row.kind)), multi_polygon_hex(row.geom, "a unit's area")})
         .int64(0, 0);
 }
 
-std::optional<BuildingRow> PgMapStore::find_building(std::int64_t id) {
-    const PgResult r = conn().exec(std::string(building_select) + "WHERE id = $1", {std::to_string(id)});
+std::optional<BuildingRow> PgDatabase::find_building(std::int64_t id) {
+    const PgResult r = m_conn.exec(std::string(building_select) + "WHERE id = $1", {std::to_string(id)});
     if (r.rows() == 0) return std::nullopt;
     return building_of(r, 0);
 }
 
-std::vector<BuildingRow> PgMapStore::find_buildings(const std::string& source_id) {
-    const PgResult r = conn().exec(std::string(building_select) + "WHERE source_id = $1 ORDER BY id", {source_id});
+std::vector<BuildingRow> PgDatabase::find_buildings(const std::string& source_id) {
+    const PgResult r = m_conn.exec(std::string(building_select) + "WHERE source_id = $1 ORDER BY id", {source_id});
     std::vector<BuildingRow> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(building_of(r, i));
     return out;
 }
 
-void PgMapStore::update_building(const BuildingRow& row) {
+void PgDatabase::update_building(const BuildingRow& row) {
     PgParams params = building_params(row);
     params.emplace_back(std::to_string(row.id));
-    conn().exec("UPDATE buildings SET source_id = $1, name = $2, use = $3, address = $4, floors = $5, height_m = $6, "
+    m_conn.exec("UPDATE buildings SET source_id = $1, name = $2, use = $3, address = $4, floors = $5, height_m = $6, "
                 "households = $7, households_estimated = $8, grid_code = $9, "
                 "geom = ST_GeomFromWKB(decode($10, 'hex'), 4326) WHERE id = $11",
                 params);
 }
 
-void PgMapStore::set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code) {
-    conn().exec("UPDATE buildings SET grid_code = $1 WHERE id = $2", {grid_code, std::to_string(id)});
+void PgDatabase::set_building_grid(std::int64_t id, const std::optional<std::string>& grid_code) {
+    m_conn.exec("UPDATE buildings SET grid_code = $1 WHERE id = $2", {grid_code, std::to_string(id)});
 }
 
-void PgMapStore::delete_all_buildings() { conn().exec("DELETE FROM buildings"); }
-void PgMapStore::delete_all_roads() { conn().exec("DELETE FROM roads"); }
-void PgMapStore::delete_all_units() { conn().exec("DELETE FROM units"); }
+void PgDatabase::delete_all_buildings() { m_conn.exec("DELETE FROM buildings"); }
+void PgDatabase::delete_all_roads() { m_conn.exec("DELETE FROM roads"); }
+void PgDatabase::delete_all_units() { m_conn.exec("DELETE FROM units"); }
 
-std::vector<GridRow> PgMapStore::load_grids() {
+std::vector<GridRow> PgDatabase::load_grids() {
     const PgResult r =
-        conn().exec("SELECT code, community_code, name, kind, version, ST_AsBinary(geom) FROM grids ORDER BY code");
+        m_conn.exec("SELECT code, community_code, name, kind, version, ST_AsBinary(geom) FROM grids ORDER BY code");
     std::vector<GridRow> out;
     for (int i = 0; i < r.rows(); ++i) {
         GridRow g;
@@ -229,12 +206,12 @@ std::vector<GridRow> PgMapStore::load_grids() {
     return out;
 }
 
-void PgMapStore::for_each_building(const std::function<void(BuildingRow&&)>& visit) {
-    PgRowStream rows(conn(), std::string(building_select) + "ORDER BY id", {});
+void PgDatabase::for_each_building(const std::function<void(BuildingRow&&)>& visit) {
+    PgRowStream rows(m_conn, std::string(building_select) + "ORDER BY id", {});
     while (rows.next()) visit(building_of(rows.row(), 0));
 }
 
-std::optional<BBox> PgMapStore::extent() {
+std::optional<BBox> PgDatabase::extent() {
     std::string sql = "SELECT min(x0), min(y0), max(x1), max(y1) FROM (";
     bool first = true;
     for (const char* table : {"streets", "communities", "grids", "buildings", "roads", "units"}) {
@@ -244,7 +221,7 @@ std::optional<BBox> PgMapStore::extent() {
                table + ") " + table;
     }
     sql += ") AS boxes (x0, y0, x1, y1)";
-    const PgResult r = conn().exec(sql);
+    const PgResult r = m_conn.exec(sql);
     if (r.is_null(0, 0)) return std::nullopt;
     auto number = [&](int col) {
         const std::string_view t = r.text(0, col);
@@ -253,6 +230,67 @@ std::optional<BBox> PgMapStore::extent() {
         return v;
     };
     return BBox{number(0), number(1), number(2), number(3)};
+}
+
+std::vector<StreetRow> PgDatabase::load_streets() {
+    std::vector<StreetRow> out;
+    PgRowStream rows(m_conn, "SELECT code, name, ST_AsBinary(geom) FROM streets ORDER BY code", {});
+    while (rows.next()) {
+        const PgResult& r = rows.row();
+        out.push_back({std::string(r.text(0, 0)), std::string(r.text(0, 1)), geo::from_wkb(r.bytes(0, 2))});
+    }
+    return out;
+}
+
+std::vector<CommunityRow> PgDatabase::load_communities() {
+    std::vector<CommunityRow> out;
+    PgRowStream rows(m_conn, "SELECT code, street_code, name, ST_AsBinary(geom) FROM communities ORDER BY code", {});
+    while (rows.next()) {
+        const PgResult& r = rows.row();
+        out.push_back({std::string(r.text(0, 0)), std::string(r.text(0, 1)), std::string(r.text(0, 2)),
+                       geo::from_wkb(r.bytes(0, 3))});
+    }
+    return out;
+}
+
+std::vector<BuildingRow> PgDatabase::load_buildings() {
+    std::vector<BuildingRow> out;
+    for_each_building([&](BuildingRow&& b) { out.push_back(std::move(b)); });
+    return out;
+}
+
+std::vector<RoadRow> PgDatabase::load_roads() {
+    std::vector<RoadRow> out;
+    PgRowStream rows(m_conn, "SELECT id, source_id, name, kind, ST_AsBinary(geom) FROM roads ORDER BY id", {});
+    while (rows.next()) {
+        const PgResult& r = rows.row();
+        out.push_back({r.int64(0, 0), std::string(r.text(0, 1)), std::string(r.text(0, 2)), std::string(r.text(0, 3)),
+                       geo::from_wkb(r.bytes(0, 4))});
+    }
+    return out;
+}
+
+std::size_t PgDatabase::road_count() {
+    return static_cast<std::size_t>(m_conn.exec("SELECT count(*) FROM roads").int64(0, 0));
+}
+
+std::vector<UnitRow> PgDatabase::load_units() {
+    std::vector<UnitRow> out;
+    PgRowStream rows(m_conn, "SELECT id, source_id, name, kind, ST_AsBinary(geom) FROM units ORDER BY id", {});
+    while (rows.next()) {
+        const PgResult& r = rows.row();
+        out.push_back({r.int64(0, 0), std::string(r.text(0, 1)), std::string(r.text(0, 2)),
+                       parse_unit_kind(r.text(0, 3)).value_or(UnitKind::other), geo::from_wkb(r.bytes(0, 4))});
+    }
+    return out;
+}
+
+std::size_t PgDatabase::count(Level level) {
+    return static_cast<std::size_t>(m_conn.exec("SELECT count(*) FROM " + std::string(table_of(level))).int64(0, 0));
+}
+
+std::size_t PgDatabase::building_count() {
+    return static_cast<std::size_t>(m_conn.exec("SELECT count(*) FROM buildings").int64(0, 0));
 }
 
 } // namespace wangge::store
