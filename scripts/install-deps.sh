@@ -16,6 +16,7 @@ packages=(
   libprotozero-dev zlib1g-dev                 # vector tiles (MVT) and their gzip encoding
   libmapnik-dev mapnik-utils fonts-noto-cjk   # rendered tiles with Chinese labels
   libpq-dev postgresql postgresql-15-postgis-3  # the PostgreSQL/PostGIS store; a private cluster in tests
+  haproxy                                     # the load balancer of the many-servers test (tests/cluster)
   chromium                                    # the web map's end-to-end test (driven by playwright-core)
   nodejs                                      # npm for MapLibre GL JS and playwright-core
   curl

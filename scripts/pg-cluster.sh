@@ -4,6 +4,7 @@
 #
 #   scripts/pg-cluster.sh start DIR   prints the cluster's URL: postgresql://postgres@127.0.0.1:PORT/postgres
 #   scripts/pg-cluster.sh stop DIR    stops it (fast shutdown); DIR can then be removed
+#   scripts/pg-cluster.sh restart DIR stops it (fast shutdown) and starts it again on the same port
 #   scripts/pg-cluster.sh url DIR     prints the URL of a running cluster
 #
 # As root the cluster runs as the postgres user (initdb refuses root), which then owns DIR.
@@ -11,7 +12,7 @@ set -euo pipefail
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 die() { echo "pg-cluster: $*" >&2; exit 1; }
-[[ $# -eq 2 ]] || die "usage: pg-cluster.sh start|stop|url DIR"
+[[ $# -eq 2 ]] || die "usage: pg-cluster.sh start|stop|restart|url DIR"
 action=$1
 dir=$(realpath -m "$2")
 [[ -x $PG_BIN/initdb ]] || die "PostgreSQL's server binaries are missing (scripts/install-deps.sh installs them)"
@@ -43,7 +44,8 @@ start)
         as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
             die "initdb failed, see $dir/initdb.log"
     fi
-    port=$(free_port)
+    # A cluster started before comes back on its port, so that clients reconnect to it.
+    if [[ -f $dir/port ]]; then port=$(cat "$dir/port"); else port=$(free_port); fi
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' -c max_connections=200" \
         start >/dev/null || die "PostgreSQL did not start, see $dir/server.log"
@@ -54,9 +56,14 @@ stop)
     [[ -f $dir/data/postmaster.pid ]] || exit 0
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
     ;;
+restart)
+    [[ -f $dir/data/postmaster.pid ]] || die "no cluster runs in $dir"
+    as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+    exec bash "$0" start "$dir"
+    ;;
 url)
     [[ -f $dir/data/postmaster.pid ]] || die "no cluster runs in $dir"
     url
     ;;
-*) die "unknown action '$action': start, stop or url" ;;
+*) die "unknown action '$action': start, stop, restart or url" ;;
 esac

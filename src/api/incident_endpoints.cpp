@@ -20,6 +20,17 @@ namespace wangge::api {
 
 namespace {
 
+// Whether `failure` is a wangge::Error with this code.
+bool is_error_code(const std::exception_ptr& failure, std::string_view code) {
+    try {
+        std::rethrow_exception(failure);
+    } catch (const Error& e) {
+        return e.code() == code;
+    } catch (...) {
+        return false;
+    }
+}
+
 constexpr std::string_view prefix = "/api/v1/incidents";
 
 Error invalid(std::string message) { return Error(ErrorKind::bad_request, "invalid_body", std::move(message)); }
@@ -237,22 +248,34 @@ Response file_incident(std::shared_ptr<store::GroupCommit> commits, const Incide
                         report = std::make_shared<const incident::Report>(std::move(report)), now,
                         answer = std::move(answer)](Completion done) {
         auto filing = std::make_shared<Filing>();
-        commits->submit(
-            [at, rules, report, now, filing](store::Database& db) {
-                filing->filed = incident::file_report(db, *at, rules, *report, now);
-                if (filing->filed.replayed) filing->replayed_photos = db.photos_of(filing->filed.incident.id);
-            },
-            [filing, answer, done](std::exception_ptr failure) {
-                const std::string context = "filing a report";
-                if (failure) return done(error_response(failure, context));
-                Response r;
+        store::GroupCommit::Work work = [at, rules, report, now, filing](store::Database& db) {
+            filing->filed = incident::file_report(db, *at, rules, *report, now);
+            if (filing->filed.replayed) filing->replayed_photos = db.photos_of(filing->filed.incident.id);
+        };
+        auto finish = [filing, answer, done](std::exception_ptr failure) {
+            const std::string context = "filing a report";
+            if (failure) return done(error_response(failure, context));
+            Response r;
+            try {
+                r = answer(*filing);
+            } catch (...) { // committed, yet not answered as it should be: the client hears so
+                r = error_response(std::current_exception(), context);
+            }
+            done(std::move(r));
+        };
+        commits->submit(work, [commits, work, finish](std::exception_ptr failure) {
+            // The same report with the same key, filed at once through another server that
+            // committed first: filed once more, it finds that case and is answered as a replay.
+            if (failure && is_error_code(failure, "idempotency_key_taken")) {
                 try {
-                    r = answer(*filing);
-                } catch (...) { // committed, yet not answered as it should be: the client hears so
-                    r = error_response(std::current_exception(), context);
+                    commits->submit(work, finish);
+                    return;
+                } catch (...) {
+                    failure = std::current_exception();
                 }
-                done(std::move(r));
-            });
+            }
+            finish(failure);
+        });
     };
     return pending;
 }

@@ -156,6 +156,16 @@ Response error_response(int status, std::string_view code, std::string_view mess
 }
 
 Response error_response(const Error& e) {
+    // A database that cannot be reached is named in the message (host, port, libpq's words):
+    // the log keeps that, the client hears only that it is unavailable for now.
+    const bool database_down = e.kind() == ErrorKind::unavailable &&
+                               (e.code().starts_with("db_") || e.code().starts_with("pg_") || e.code() == "database");
+    if (database_down) {
+        spdlog::warn("answered 503: {} ({})", e.what(), e.code());
+        Response r = error_response(503, "database_unavailable", "the database is unavailable; try again shortly");
+        r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
+        return r;
+    }
     Response r = error_response(http_status(e.kind()), e.code(), e.what());
     if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
     if (e.kind() == ErrorKind::unavailable || e.kind() == ErrorKind::too_many_requests)

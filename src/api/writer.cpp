@@ -7,7 +7,7 @@
 
 namespace wangge::api {
 
-Writer::Writer(std::filesystem::path db, std::shared_ptr<grid::SnapshotHolder> snapshots,
+Writer::Writer(std::string db, std::shared_ptr<grid::SnapshotHolder> snapshots,
                std::vector<std::shared_ptr<tiles::TileCache>> caches, bool read_only, Loader loader)
     : m_db(std::move(db)), m_snapshots(std::move(snapshots)), m_caches(std::move(caches)), m_read_only(read_only),
       m_loader(loader ? std::move(loader) : Loader([](store::Database& d, grid::Band band) {
@@ -51,22 +51,57 @@ balance::AppliedChange Writer::write(const Change& change) {
 bool Writer::refresh() {
     std::lock_guard lock(m_mutex);
     try {
-        if (!m_watch) m_watch = store::Database::open(m_db, store::OpenMode::read_only);
-        const std::int64_t stored = m_watch->data_version();
+        std::int64_t stored = 0;
+        if (!m_watch) {
+            m_watch = store::Database::open(m_db, store::OpenMode::read_only);
+            stored = m_watch->data_version();
+        } else {
+            try {
+                stored = m_watch->data_version();
+            } catch (const Error& e) {
+                // Kept from before its PostgreSQL restarted: a new connection asks again.
+                if (e.kind() != ErrorKind::unavailable) throw;
+                m_watch = store::Database::open(m_db, store::OpenMode::read_only);
+                stored = m_watch->data_version();
+            }
+        }
         if (stored == m_snapshots->get()->version()) return false;
         spdlog::info("the database is at data version {}: loading it", stored);
         publish(*m_watch);
         return true;
     } catch (const std::exception& e) {
-        spdlog::error("refresh from {}: {}", m_db.string(), e.what());
+        spdlog::error("refresh from {}: {}", m_watch ? m_watch->name() : std::string("the database"), e.what());
         m_watch.reset(); // reopened next time, in case the file was replaced
         return false;
     }
 }
 
 void Writer::read(const std::function<void(store::Database&)>& query) const {
-    auto db = store::Database::open(m_db, store::OpenMode::read_only);
-    query(*db);
+    constexpr std::size_t kept = 8; // idle connections at most; more are opened under load
+    std::unique_ptr<store::Database> db;
+    {
+        std::lock_guard lock(m_readers_mutex);
+        if (!m_readers.empty()) {
+            db = std::move(m_readers.back());
+            m_readers.pop_back();
+        }
+    }
+    if (!db) {
+        db = store::Database::open(m_db, store::OpenMode::read_only);
+        query(*db); // on a throw the connection is dropped
+    } else {
+        try {
+            query(*db);
+        } catch (const Error& e) {
+            // A kept connection lost while idle (its PostgreSQL restarted): the read is run again
+            // on a new one. Reads change nothing, so running one twice is safe.
+            if (e.kind() != ErrorKind::unavailable) throw;
+            db = store::Database::open(m_db, store::OpenMode::read_only);
+            query(*db);
+        }
+    }
+    std::lock_guard lock(m_readers_mutex);
+    if (m_readers.size() < kept) m_readers.push_back(std::move(db));
 }
 
 } // namespace wangge::api

@@ -1,12 +1,13 @@
 #pragma once
 // The write path of a running server (docs/ARCHITECTURE.md): one writer at a time runs a change
-// in its own SQLite transaction, then the next snapshot is loaded, the tiles the change touched
+// in its own database transaction, then the next snapshot is loaded, the tiles the change touched
 // are invalidated in every tile cache, and only then is the snapshot published, so a reader
 // never pairs the new data with a stale cached tile.
 //
 // The same publication follows changes made by others (a command-line import, rebalance or
-// bootstrap on the served file): refresh() compares the stored data version with the
-// snapshot's and loads the new data when they differ. `serve` calls it every second.
+// bootstrap, or another server on the same PostgreSQL database): refresh() compares the stored
+// data version with the snapshot's and loads the new data when they differ. `serve` calls it when
+// PostgreSQL announces a change and every --reload-ms.
 #include "balance/apply.hpp"
 #include "grid/snapshot.hpp"
 #include "store/database.hpp"
@@ -16,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace wangge::api {
@@ -25,7 +27,8 @@ public:
     // How a snapshot is loaded from the database (tests inject failures here).
     using Loader = std::function<std::shared_ptr<const grid::Snapshot>(store::Database&, grid::Band)>;
 
-    Writer(std::filesystem::path db, std::shared_ptr<grid::SnapshotHolder> snapshots,
+    // `db`: a SpatiaLite file or a postgresql:// URL (store::Database::open).
+    Writer(std::string db, std::shared_ptr<grid::SnapshotHolder> snapshots,
            std::vector<std::shared_ptr<tiles::TileCache>> caches, bool read_only = false, Loader loader = {});
 
     // A read-only server (serve --read-only) refuses writes with 403 but still follows the file.
@@ -42,20 +45,24 @@ public:
     // Publishes the stored data when its version differs from the snapshot's; true when it did.
     // Failures are logged and the snapshot kept; the next call tries again.
     bool refresh();
-    // Runs a read of the database (e.g. history) on a read-only connection.
+    // Runs a read of the database (e.g. history) on a read-only connection, one of a few kept
+    // open between reads (a PostgreSQL connection costs a round trip and more to open). A read
+    // that throws drops its connection, so one lost with its server is not handed out again.
     void read(const std::function<void(store::Database&)>& query) const;
 
 private:
     // With the lock held: loads and publishes the snapshot of `db`'s current data.
     void publish(store::Database& db);
 
-    std::filesystem::path m_db;
+    std::string m_db;
     std::shared_ptr<grid::SnapshotHolder> m_snapshots;
     std::vector<std::shared_ptr<tiles::TileCache>> m_caches;
     bool m_read_only;
     Loader m_loader;
     std::mutex m_mutex;
     std::unique_ptr<store::Database> m_watch; // a long-lived connection for refresh()
+    mutable std::mutex m_readers_mutex;
+    mutable std::vector<std::unique_ptr<store::Database>> m_readers; // idle connections of read()
 };
 
 } // namespace wangge::api

@@ -147,11 +147,17 @@ int run_serve(const ServeOptions& o) {
     if (o.band_min <= 0 || o.band_min > o.band_max)
         throw Error(ErrorKind::bad_request, "invalid_option", "the band needs 0 < --band-min <= --band-max");
     const std::string public_origin = o.public_url ? api::public_origin_of(*o.public_url) : std::string();
+    // Photos of cases are files beside a SpatiaLite database; servers sharing a PostgreSQL
+    // database must share a directory for them too, which only the operator can name.
+    if (store::is_postgresql_url(o.db.string()) && !o.photo_dir)
+        throw Error(ErrorKind::bad_request, "invalid_option",
+                    "on PostgreSQL, --photo-dir names the directory for photos of cases: one every server of the "
+                    "database shares (docs/POSTGRESQL.md)");
     auto t0 = std::chrono::steady_clock::now();
-    auto db = store::Database::open(o.db, store::OpenMode::read_write);
+    auto db = store::Database::open(o.db.string(), store::OpenMode::read_write);
     auto snapshot = grid::Snapshot::load(*db, grid::Band{o.band_min, o.band_max});
     spdlog::info("loaded {} (version {}): {} streets, {} communities, {} grids, {} buildings, {} households in {:.2f}s",
-                 o.db.string(), snapshot->version(), snapshot->streets().size(), snapshot->communities().size(),
+                 db->name(), snapshot->version(), snapshot->streets().size(), snapshot->communities().size(),
                  snapshot->grids().size(), snapshot->buildings().size(), snapshot->total_households(),
                  seconds_since(t0));
     auto holder = std::make_shared<grid::SnapshotHolder>(std::move(snapshot));
@@ -213,7 +219,7 @@ int run_serve(const ServeOptions& o) {
     if (accounts->list_users().empty())
         spdlog::warn("{} has no users: nobody can sign in or change anything; create an admin with "
                      "'wangge user add NAME --role admin --db {}'",
-                     o.db.string(), o.db.string());
+                     db->name(), db->name());
 
     http::ServerOptions so;
     so.address = o.host;
@@ -235,15 +241,47 @@ int run_serve(const ServeOptions& o) {
     std::mutex stop_mutex;
     std::condition_variable stop_changed;
     bool stopping = false;
+    // On PostgreSQL a commit by any server or command announces itself (NOTIFY), heard here on a
+    // connection of its own at once; the check every --reload-ms stays as the fallback.
+    const bool announced = store::is_postgresql_url(o.db.string());
     std::thread watcher([&] {
+        const auto reload = std::chrono::milliseconds(o.reload_ms);
+        auto last_check = std::chrono::steady_clock::now();
+        std::unique_ptr<store::Database> feed;
+        bool feed_failed = false;
         std::unique_lock lock(stop_mutex);
-        while (!stop_changed.wait_for(lock, std::chrono::milliseconds(o.reload_ms), [&] { return stopping; })) {
-            lock.unlock();
-            writer->refresh();
-            lock.lock();
+        while (!stopping) {
+            bool heard = false;
+            if (announced) {
+                lock.unlock();
+                try {
+                    if (!feed) {
+                        feed = store::Database::open(o.db.string(), store::OpenMode::read_only);
+                        heard = true; // what was committed while no one listened is loaded now
+                    }
+                    heard = feed->wait_for_change(std::min(reload, std::chrono::milliseconds(250))) || heard;
+                    if (feed_failed) spdlog::info("listening for changes on {} again", feed->name());
+                    feed_failed = false;
+                } catch (const std::exception& e) {
+                    if (!feed_failed) spdlog::warn("not hearing of changes: {}; checking every {} ms until the database returns", e.what(), o.reload_ms);
+                    feed_failed = true;
+                    feed.reset();
+                }
+                lock.lock();
+                if (feed_failed) stop_changed.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping; });
+            } else {
+                stop_changed.wait_for(lock, reload, [&] { return stopping; });
+            }
+            if (stopping) break;
+            if (heard || std::chrono::steady_clock::now() - last_check >= reload) {
+                lock.unlock();
+                writer->refresh();
+                last_check = std::chrono::steady_clock::now();
+                lock.lock();
+            }
         }
     });
-    std::printf("Wangge is serving %s at http://%s:%u/\n", o.db.string().c_str(), o.host.c_str(), server.port());
+    std::printf("Wangge is serving %s at http://%s:%u/\n", db->name().c_str(), o.host.c_str(), server.port());
     std::fflush(stdout);
     if (!public_origin.empty()) spdlog::info("links are made on the public URL {}", public_origin);
     int sig = 0;

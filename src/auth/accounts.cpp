@@ -35,15 +35,31 @@ void check_password(std::string_view password) {
         throw Error(ErrorKind::unprocessable, "weak_password", "a password has at least 8 and at most 1024 bytes");
 }
 
-Accounts::Accounts(std::filesystem::path db, AccountsOptions options)
+Accounts::Accounts(std::string db, AccountsOptions options)
     : m_path(std::move(db)), m_options(std::move(options)), m_limiter(m_options.login_limits, m_options.steady_clock),
       m_audit(m_options.audit_commits ? m_options.audit_commits : std::make_shared<store::GroupCommit>(m_path)) {}
 
 template <typename F>
 auto Accounts::with_db(F&& f) {
     std::lock_guard lock(m_mutex);
+    const bool reused = m_db != nullptr;
     if (!m_db) m_db = store::Database::open(m_path, store::OpenMode::read_write);
-    return f(*m_db);
+    try {
+        return f(*m_db);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::unavailable) throw;
+        // The connection was lost (PostgreSQL restarted). One kept from before is opened again
+        // and the call run once more: what it did on the lost connection was not committed.
+        m_db.reset();
+        if (!reused) throw;
+    }
+    m_db = store::Database::open(m_path, store::OpenMode::read_write);
+    try {
+        return f(*m_db);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::unavailable) m_db.reset();
+        throw;
+    }
 }
 
 store::UserRow Accounts::require_user(store::Database& db, const std::string& name) {

@@ -54,7 +54,8 @@ struct SignedIn {
 
 class Accounts {
 public:
-    explicit Accounts(std::filesystem::path db, AccountsOptions options = {});
+    // `db`: a SpatiaLite file or a postgresql:// URL (store::Database::open).
+    explicit Accounts(std::string db, AccountsOptions options = {});
 
     // --- administration (the command line) ---
     // Throws Error(unprocessable) for a malformed name, a short password, scopes that do not fit
@@ -101,7 +102,7 @@ private:
     std::optional<Principal> principal_of(store::Database& db, std::int64_t user_id, Via via, std::string expires_at);
     store::UserRow require_user(store::Database& db, const std::string& name);
 
-    std::filesystem::path m_path;
+    std::string m_path;
     AccountsOptions m_options;
     LoginLimiter m_limiter;
     std::mutex m_mutex;

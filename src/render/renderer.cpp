@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "store/pg/connection.hpp"
 
 #include <mapnik/agg_renderer.hpp>
 #include <mapnik/box2d.hpp>
@@ -24,6 +25,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <unordered_map>
 #include <set>
 #include <sstream>
@@ -56,12 +58,13 @@ void register_mapnik_resources(const std::filesystem::path& plugins, const std::
     if (registered.insert("plugins:" + plugins.string()).second) {
         mapnik::datasource_cache::instance().register_datasources(plugins.string());
         auto names = mapnik::datasource_cache::instance().plugin_names();
-        if (std::find(names.begin(), names.end(), "sqlite") == names.end()) {
-            registered.erase("plugins:" + plugins.string());
-            throw Error(ErrorKind::io, "mapnik_plugins",
-                        "Mapnik's sqlite input plugin was not found in " + plugins.string() +
-                            " (set WANGGE_MAPNIK_INPUT_PLUGINS to the directory `mapnik-config --input-plugins` names)");
-        }
+        for (const char* plugin : {"sqlite", "postgis"})
+            if (std::find(names.begin(), names.end(), plugin) == names.end()) {
+                registered.erase("plugins:" + plugins.string());
+                throw Error(ErrorKind::io, "mapnik_plugins",
+                            std::string("Mapnik's ") + plugin + " input plugin was not found in " + plugins.string() +
+                                " (set WANGGE_MAPNIK_INPUT_PLUGINS to the directory `mapnik-config --input-plugins` names)");
+            }
     }
     if (registered.insert("fonts:" + fonts.string()).second) mapnik::freetype_engine::register_fonts(fonts.string(), true);
 }
@@ -78,6 +81,48 @@ std::string replace_all(std::string text, std::string_view from, std::string_vie
     for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
         text.replace(pos, from.size(), to);
     return text;
+}
+
+// A style written for the SpatiaLite file, made to read the same tables from PostgreSQL with
+// Mapnik's postgis plugin (docs/RENDERING.md, "On PostgreSQL"): the datasource's type and file
+// become postgis and the URL's connection parameters; the sqlite plugin's own parameters go; in a
+// layer's SQL, the R*Tree token !intersects! becomes PostGIS's `geom && !bbox!` (served by the GiST
+// index) and SQLite's rowid, which PostgreSQL lacks, a constant.
+std::string postgis_style(const std::string& xml, const std::string& url) {
+    static const std::regex parameter(R"re(<Parameter name="([a-z_]+)">([\s\S]*?)</Parameter>)re");
+    static const std::regex rowid(R"re(\b([A-Za-z_][A-Za-z0-9_]*\.)?rowid\b)re");
+    std::string connection;
+    for (const auto& [key, value] : store::pg_url_parameters(url))
+        if (key == "host" || key == "hostaddr" || key == "port" || key == "dbname" || key == "user" || key == "password")
+            connection += "<Parameter name=\"" + key + "\">" + xml_escape(value) + "</Parameter>";
+    std::string out;
+    auto from = xml.cbegin();
+    for (std::sregex_iterator it(xml.begin(), xml.end(), parameter), end; it != end; ++it) {
+        const std::smatch& m = *it;
+        out.append(from, m[0].first);
+        from = m[0].second;
+        const std::string name = m[1].str();
+        std::string value = m[2].str();
+        if (name == "wkb_format" || name == "auto_index" || name == "geometry_table" || name == "index_table" ||
+            name == "key_field" || name == "use_spatial_index")
+            continue;
+        if (name == "type" && value == "sqlite") {
+            out += "<Parameter name=\"type\">postgis</Parameter><Parameter name=\"srid\">4326</Parameter>"
+                   "<Parameter name=\"estimate_extent\">false</Parameter>";
+            continue;
+        }
+        if (name == "file") {
+            out += connection;
+            continue;
+        }
+        if (name == "table") {
+            value = replace_all(value, "!intersects!", "geom &amp;&amp; !bbox!");
+            value = std::regex_replace(value, rowid, "0");
+        }
+        out += "<Parameter name=\"" + name + "\">" + value + "</Parameter>";
+    }
+    out.append(from, xml.cend());
+    return out;
 }
 
 // Style names appear in URLs (/tiles/{style}/...) and cache keys: keep them plain.
@@ -341,7 +386,8 @@ Renderer::Renderer(RendererOptions options) : m_impl(std::make_unique<Impl>()) {
     m_impl->labels = std::make_unique<LabelSnapshots>(std::move(options.snapshot), options.database,
                                                       grid::Band{options.band_min, options.band_max});
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(options.database, ec))
+    const bool postgres = store::is_postgresql_url(options.database.string());
+    if (!postgres && !std::filesystem::is_regular_file(options.database, ec))
         throw Error(ErrorKind::io, "database_missing", "database " + options.database.string() + " does not exist");
     if (!std::filesystem::is_directory(options.styles_dir, ec))
         throw Error(ErrorKind::io, "no_styles", "styles directory " + options.styles_dir.string() + " does not exist");
@@ -361,7 +407,8 @@ Renderer::Renderer(RendererOptions options) : m_impl(std::make_unique<Impl>()) {
         if (!valid_style_name(name))
             throw Error(ErrorKind::io, "style_load_failed",
                         "style file " + file.string() + ": names are lower-case letters, digits, '_' and '-'");
-        std::string xml = replace_all(read_file(file), database_placeholder, database);
+        std::string xml = postgres ? postgis_style(read_file(file), options.database.string())
+                                   : replace_all(read_file(file), database_placeholder, database);
         xml = replace_all(xml, band_min_placeholder, std::to_string(options.band_min));
         xml = replace_all(xml, band_max_placeholder, std::to_string(options.band_max));
         m_impl->styles.emplace(name, std::make_unique<StylePool>(name, std::move(xml), base_path));

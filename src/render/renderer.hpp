@@ -25,7 +25,7 @@ inline constexpr int label_reach_px = 128;
 inline constexpr double change_margin = (64.0 + label_reach_px) / tile_size;
 
 struct RendererOptions {
-    std::filesystem::path database;   // the SpatiaLite file the styles read
+    std::filesystem::path database;   // the SpatiaLite file the styles read, or a postgresql:// URL
     std::filesystem::path styles_dir; // every <name>.xml in it is a style
     // Empty: $WANGGE_MAPNIK_INPUT_PLUGINS, else `mapnik-config --input-plugins` at configure time.
     std::filesystem::path input_plugins_dir;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <thread>
 
 namespace wangge::store {
 
@@ -215,6 +216,11 @@ std::int64_t SqliteDatabase::data_version() {
     std::int64_t v = st.int64(0);
     st.reset();
     return v;
+}
+
+bool SqliteDatabase::wait_for_change(std::chrono::milliseconds timeout) {
+    std::this_thread::sleep_for(timeout);
+    return false;
 }
 
 std::optional<std::string> SqliteDatabase::meta(std::string_view key) {

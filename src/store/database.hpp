@@ -12,6 +12,7 @@
 #include "store/map_store.hpp"
 #include "store/records.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -87,6 +88,12 @@ public:
     virtual int schema_version() = 0;
     // Incremented by every committed write transaction; tile and snapshot keys carry it.
     virtual std::int64_t data_version() = 0;
+    // Waits up to `timeout` for another connection to commit a change of the data version and
+    // returns true when one was announced (PostgreSQL: LISTEN on the data version's channel, so a
+    // server hears of another's commit at once). SQLite announces nothing: it waits out the
+    // timeout and returns false, and its readers compare data_version() instead. Throws
+    // Error(unavailable) when the connection is lost.
+    virtual bool wait_for_change(std::chrono::milliseconds timeout) = 0;
     // A value of the meta table (settings the store carries, such as the receipt key).
     virtual std::optional<std::string> meta(std::string_view key) = 0;
     // Sets `key` unless it has a value already; returns the value it has afterwards.
@@ -159,6 +166,9 @@ public:
     virtual std::vector<GridWorkerRow> list_grid_workers() = 0;
     virtual std::vector<GridWorkerRow> grid_workers_of(const std::string& grid_code) = 0;
 
+    // Throws Error(conflict, "idempotency_key_taken") when another connection committed a case
+    // with the same idempotency key after this one looked for it (several servers on PostgreSQL;
+    // on SQLite writers take turns, so the look finds it): looking again finds that case.
     virtual std::int64_t insert_incident(const IncidentRow& row) = 0;
     virtual void update_incident(const IncidentRow& row) = 0;
     virtual std::optional<IncidentRow> find_incident(std::int64_t id) = 0;

@@ -72,8 +72,19 @@ void GroupCommit::commit_loop() {
         }
         std::vector<std::exception_ptr> failed(batch.size());
         try {
+            std::optional<Transaction> tx;
+            const bool reused = db != nullptr;
             if (!db) db = Database::open(m_where, OpenMode::read_write);
-            Transaction tx(*db, Bump::none);
+            try {
+                tx.emplace(*db, Bump::none);
+            } catch (const Error& e) {
+                // A connection lost while idle (its PostgreSQL restarted) has sent nothing of
+                // this batch: it is opened again and the batch goes on.
+                if (!reused || e.kind() != ErrorKind::unavailable) throw;
+                db.reset();
+                db = Database::open(m_where, OpenMode::read_write);
+                tx.emplace(*db, Bump::none);
+            }
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 db->exec("SAVEPOINT job");
                 try {
@@ -85,7 +96,7 @@ void GroupCommit::commit_loop() {
                     db->exec("RELEASE job");
                 }
             }
-            tx.commit();
+            tx->commit();
         } catch (...) {
             // Nothing of this batch was written: every job hears why.
             const auto why = std::current_exception();

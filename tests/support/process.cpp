@@ -40,6 +40,9 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input) {
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     posix_spawn_file_actions_addclose(&fa, out[0]);
     posix_spawn_file_actions_addclose(&fa, err[0]);
+    // Only 0, 1 and 2 stay: a daemon the child leaves running (a database server) must not hold
+    // a pipe open, or reading to its end would wait for the daemon to exit.
+    for (int fd : {in[0], out[1], err[1]}) posix_spawn_file_actions_addclose(&fa, fd);
     pid_t pid = 0;
     auto args = c_args(argv);
     int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
@@ -87,6 +90,7 @@ Background::Background(const std::vector<std::string>& argv) {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, out[1]);
     auto args = c_args(argv);
     pid_t pid = 0;
     int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);

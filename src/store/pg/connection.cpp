@@ -52,6 +52,21 @@ bool is_postgresql_url(std::string_view text) noexcept {
     return text.starts_with("postgresql://") || text.starts_with("postgres://");
 }
 
+std::vector<std::pair<std::string, std::string>> pg_url_parameters(const std::string& url) {
+    char* why = nullptr;
+    PQconninfoOption* options = PQconninfoParse(url.c_str(), &why);
+    if (!options) {
+        const std::string reason = why ? trimmed(why) : std::string("out of memory");
+        if (why) PQfreemem(why);
+        throw Error(ErrorKind::bad_request, "invalid_db_url", "malformed database URL '" + redact_url(url) + "': " + reason);
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const PQconninfoOption* o = options; o->keyword; ++o)
+        if (o->val && *o->val) out.emplace_back(o->keyword, o->val);
+    PQconninfoFree(options);
+    return out;
+}
+
 std::string redact_url(std::string_view url) {
     std::string out(url);
     const auto scheme = out.find("://");

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 typedef struct pg_conn PGconn;
@@ -20,6 +21,11 @@ namespace wangge::store {
 bool is_postgresql_url(std::string_view text) noexcept;
 // The URL with its password (if any) replaced by "***", for messages and logs.
 std::string redact_url(std::string_view url);
+
+// The connection parameters a URL sets (host, port, dbname, user, password, sslmode, ...), as
+// libpq parses it, for a client that takes them one by one (Mapnik's postgis plugin). Throws
+// Error(bad_request, "invalid_db_url") for a malformed URL.
+std::vector<std::pair<std::string, std::string>> pg_url_parameters(const std::string& url);
 
 // Parameters of a query, in text form; nullopt is SQL NULL.
 using PgParams = std::vector<std::optional<std::string>>;

@@ -3,6 +3,9 @@
 #include "store/pg/schema.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
 
 namespace wangge::store {
 
@@ -90,6 +93,33 @@ void PgDatabase::exec(const std::string& sql) { m_conn.exec(sql); }
 std::int64_t PgDatabase::data_version() {
     const PgResult r = m_conn.exec("SELECT CAST(value AS bigint) FROM meta WHERE key = 'data_version'");
     return r.rows() == 0 ? 0 : r.int64(0, 0);
+}
+
+bool PgDatabase::wait_for_change(std::chrono::milliseconds timeout) {
+    PGconn* conn = m_conn.handle();
+    if (!m_listening) {
+        m_conn.exec("LISTEN " + std::string(pg_data_version_channel));
+        m_listening = true;
+    }
+    auto drain = [&] {
+        bool heard = false;
+        while (PGnotify* n = PQnotifies(conn)) {
+            heard = true;
+            PQfreemem(n);
+        }
+        return heard;
+    };
+    if (drain()) return true; // arrived with the answer to an earlier statement
+    pollfd fd{PQsocket(conn), POLLIN, 0};
+    if (fd.fd < 0)
+        throw Error(ErrorKind::unavailable, "db_connection_lost", "the connection to " + m_conn.url() + " is closed");
+    const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno != EINTR)
+        throw Error(ErrorKind::unavailable, "db_connection_lost", "waiting on " + m_conn.url() + " failed");
+    if (ready > 0 && (PQconsumeInput(conn) == 0 || PQstatus(conn) == CONNECTION_BAD))
+        throw Error(ErrorKind::unavailable, "db_connection_lost",
+                    "the connection to " + m_conn.url() + " was lost: " + PQerrorMessage(conn));
+    return drain();
 }
 
 std::optional<std::string> PgDatabase::meta(std::string_view key) {

@@ -36,6 +36,7 @@ public:
     std::string name() const override;
     int schema_version() override;
     std::int64_t data_version() override;
+    bool wait_for_change(std::chrono::milliseconds timeout) override;
     std::optional<std::string> meta(std::string_view key) override;
     std::string meta_or_set(std::string_view key, std::string_view value) override;
     void exec(const std::string& sql) override;
@@ -126,6 +127,7 @@ private:
 
     PgConnection m_conn;
     bool m_in_transaction = false;
+    bool m_listening = false; // LISTEN sent on this connection (wait_for_change)
 };
 
 } // namespace wangge::store

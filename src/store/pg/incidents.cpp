@@ -270,12 +270,22 @@ std::vector<GridWorkerRow> PgDatabase::grid_workers_of(const std::string& grid_c
 // --- incidents ---
 
 std::int64_t PgDatabase::insert_incident(const IncidentRow& row) {
-    return write(m_conn,
-                 "INSERT INTO incidents (" + std::string(incident_columns.substr(4)) +
-                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
-                     "$20, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING id",
-                 incident_params(row))
-        .int64(0, 0);
+    try {
+        return m_conn
+            .exec("INSERT INTO incidents (" + std::string(incident_columns.substr(4)) +
+                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+                      "$20, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING id",
+                  incident_params(row))
+            .int64(0, 0);
+    } catch (const Error& e) {
+        // The one unique column an insert can collide on is the idempotency key: another server
+        // filed the same report first and has committed it (database.hpp).
+        if (e.code() == std::string(pg_error_prefix) + "23505" && row.idempotency_key)
+            throw Error(ErrorKind::conflict, "idempotency_key_taken",
+                        "Idempotency-Key '" + *row.idempotency_key + "' was stored meanwhile by another server");
+        if (e.code().starts_with(std::string(pg_error_prefix) + "23")) throw Error(ErrorKind::io, "database", e.what());
+        throw;
+    }
 }
 
 void PgDatabase::update_incident(const IncidentRow& row) {
