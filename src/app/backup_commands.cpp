@@ -3,6 +3,7 @@
 #include "app/commands.hpp"
 #include "app/progress.hpp"
 #include "core/error.hpp"
+#include "store/pg/connection.hpp"
 #include "store/sqlite_database.hpp"
 #include "store/photo_files.hpp"
 
@@ -70,7 +71,20 @@ std::int64_t copy_checked(store::SqliteDatabase& source, const fs::path& target,
 
 } // namespace
 
+namespace {
+
+// A PostgreSQL database is backed up, replicated and restored by its operators' tools.
+void require_file(const fs::path& db) {
+    if (store::is_postgresql_url(db.string()))
+        throw Error(ErrorKind::bad_request, "invalid_option",
+                    "backup and restore copy a SpatiaLite file; back up a PostgreSQL database with pg_dump or "
+                    "pg_basebackup (docs/POSTGRESQL.md), or `wangge copy` it to a file");
+}
+
+} // namespace
+
 int run_backup(const BackupCommand& c) {
+    require_file(c.db);
     std::error_code ec;
     if (fs::exists(c.out, ec) && !c.force)
         throw Error(ErrorKind::conflict, "exists", c.out.string() + " exists; pass --force to overwrite it");
@@ -90,6 +104,7 @@ int run_backup(const BackupCommand& c) {
 }
 
 int run_restore(const RestoreCommand& c) {
+    require_file(c.db);
     std::error_code ec;
     if (!fs::exists(c.backup, ec))
         throw Error(ErrorKind::io, "no_database", "backup " + c.backup.string() + " does not exist");

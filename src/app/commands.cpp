@@ -420,12 +420,8 @@ int run_export_tiles(const ExportTilesCommand& c) {
     auto t0 = std::chrono::steady_clock::now();
     constexpr std::string_view png_prefix = "png:";
     const bool rendered = c.layer.rfind(png_prefix, 0) == 0;
-    // Vector tiles come from the snapshot, so from either backend; the Mapnik styles read a
-    // SpatiaLite file themselves.
-    if (rendered && store::is_postgresql_url(c.db.string()))
-        throw Error(ErrorKind::bad_request, "invalid_option",
-                    "rendered tiles are drawn from a SpatiaLite file: export vector layers from PostgreSQL, or "
-                    "`wangge copy` it to a file first");
+    // Vector tiles come from the snapshot; rendered ones from the Mapnik styles, which read the
+    // SpatiaLite file or PostGIS themselves. Both backends serve both.
     auto source = store::open_map_source(c.db.string());
     auto snap = grid::Snapshot::load(*source);
     tiles::ExportRange range{c.minzoom, c.maxzoom, std::nullopt};

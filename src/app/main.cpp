@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
 
     wangge::app::ServeOptions serve;
     auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API over a database");
-    serve_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    serve_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
     serve_cmd->add_option("--port", serve.port, "Port to listen on (0 = any free port)")->capture_default_str();
     serve_cmd->add_option("--threads", serve.threads, "HTTP worker threads (0 = cores + render threads)")->capture_default_str();
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
 
     wangge::app::DemoCommand demo;
     auto* demo_cmd = cli.add_subcommand("demo", "Generate the synthetic demo district into a new database");
-    demo_cmd->add_option("out", demo.out, "Output SpatiaLite file")->required();
+    demo_cmd->add_option("out", demo.out, "Output SpatiaLite file, or a postgresql:// URL of an empty database")->required();
     demo_cmd->add_option("--seed", demo.seed, "Random seed (same seed, same district)")->capture_default_str();
     demo_cmd->add_option("--households", demo.households, "Total households of the district")->capture_default_str();
     demo_cmd->add_option("--years-later", demo.years_later,
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
 
     wangge::app::ExportTilesCommand exp;
     auto* export_cmd = cli.add_subcommand("export-tiles", "Write vector or rendered tiles to an MBTiles file");
-    export_cmd->add_option("--db", db, "SpatiaLite database or postgresql:// URL (vector layers)")->capture_default_str();
+    export_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     export_cmd->add_option("--layer", exp.layer,
                            "streets | communities | grids | buildings | roads | hierarchy, or png:STYLE[@2x]")
         ->required();
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
 
     wangge::app::WorkersCommand workers;
     auto* workers_cmd = cli.add_subcommand("workers", "Import, export or list the grid workers (XLSX, ODS, CSV)");
-    workers_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    workers_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     workers_cmd->add_option("action", workers.action, "import | export | list")
         ->required()
         ->check(CLI::IsMember({"import", "export", "list"}));
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
     wangge::app::RebalanceCommand rebalance;
     auto* rebalance_cmd = cli.add_subcommand(
         "rebalance", "Propose new grid boundaries for a community (households in the band), apply them, or undo");
-    rebalance_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    rebalance_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     rebalance_cmd->add_option("--community", rebalance.community, "12-digit community code")->required();
     rebalance_cmd->add_option("--min", rebalance.band_min, "Fewest households of a residential grid")->capture_default_str();
     rebalance_cmd->add_option("--max", rebalance.band_max, "Most households of a residential grid")->capture_default_str();
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     wangge::app::BootstrapCommand boot;
     auto* bootstrap_cmd = cli.add_subcommand(
         "bootstrap", "Divide a street office's area from nothing into communities and grids, from its buildings");
-    bootstrap_cmd->add_option("--db", db, "SpatiaLite database (with buildings and roads imported)")->capture_default_str();
+    bootstrap_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL (with buildings and roads imported)")->capture_default_str();
     bootstrap_cmd->add_option("--street", boot.street, "9-digit street office code");
     bootstrap_cmd->add_flag("--all-streets", boot.all_streets, "Divide every stored street, each within its boundary");
     bootstrap_cmd->add_option("--street-name", boot.street_name, "Street office name (default: from --codes)");
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
     wangge::app::ListCommand list;
     wangge::app::BackupCommand backup;
     auto* backup_cmd = cli.add_subcommand("backup", "Copy the database consistently while it is served, with its photos");
-    backup_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    backup_cmd->add_option("--db", db, "SpatiaLite file (a PostgreSQL database is backed up with its own tools)")->capture_default_str();
     backup_cmd->add_option("out", backup.out, "The backup file to write")->required();
     backup_cmd->add_option("--photo-dir", backup.photo_dir, "Photos of cases (default: beside the database)");
     backup_cmd->add_flag("--force", backup.force, "Overwrite OUT if it exists");
@@ -222,13 +222,13 @@ int main(int argc, char** argv) {
 
     std::string history_community;
     auto* history_cmd = cli.add_subcommand("history", "List the recorded grid changes of a community");
-    history_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    history_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     history_cmd->add_option("--community", history_community, "12-digit community code")->required();
     history_cmd->add_flag("--json", json, "Print as JSON");
 
     wangge::app::UserCommand user;
     auto* user_cmd = cli.add_subcommand("user", "Add, list, disable, enable users or change a password");
-    user_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    user_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     user_cmd->add_option("action", user.action, "add | list | disable | enable | passwd")
         ->required()
         ->check(CLI::IsMember({"add", "list", "disable", "enable", "passwd"}));
@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
 
     wangge::app::TokenCommand token;
     auto* token_cmd = cli.add_subcommand("token", "Create, list or revoke API tokens");
-    token_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    token_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     token_cmd->add_option("action", token.action, "create | list | revoke")
         ->required()
         ->check(CLI::IsMember({"create", "list", "revoke"}));
@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
 
     wangge::app::AuditCommand audit;
     auto* audit_cmd = cli.add_subcommand("audit", "List the audit log: writes, sign-ins, account changes");
-    audit_cmd->add_option("--db", db, "SpatiaLite database")->capture_default_str();
+    audit_cmd->add_option("--db", db, "SpatiaLite file or postgresql:// URL")->capture_default_str();
     audit_cmd->add_option("--user", audit.user, "Only this user's entries");
     audit_cmd->add_option("--code", audit.code, "Only entries concerning this area or an area below it");
     audit_cmd->add_option("--action", audit.action, "Only this action, e.g. rebalance.apply, session.sign_in");

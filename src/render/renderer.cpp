@@ -175,6 +175,9 @@ private:
             // strict: an unknown attribute or a missing font is a mistake in the style, not a detail.
             mapnik::load_map_string(*map, m_xml, true, m_base_path);
         } catch (const std::exception& e) {
+            // Loading connects the postgis plugin's datasources: PostgreSQL away is not the style's fault.
+            if (std::string_view(e.what()).find("Postgis Plugin") != std::string_view::npos)
+                throw Error(ErrorKind::unavailable, "db_render", "style '" + m_name + "': " + e.what());
             throw Error(ErrorKind::io, "style_load_failed", "style '" + m_name + "': " + e.what());
         }
         return map;
@@ -448,12 +451,17 @@ std::string Renderer::render_block_png(std::string_view style, const tiles::Tile
 
 std::string Renderer::Impl::render(std::string_view style, const tiles::TileId& tile, int n, int scale) const {
     const StylePool& pool = *styles.find(style)->second;
-    std::unique_ptr<mapnik::Map> map = pool.take();
+    std::unique_ptr<mapnik::Map> map;
     std::string png;
     try {
+        map = pool.take(); // a new map connects its datasources (PostGIS: may fail)
         png = render_with(*map, pool.buffer_size(), tile, n, scale, [this] { return labels->current(); });
     } catch (const std::exception& e) {
         // The map is dropped rather than pooled: its datasources may be in a state we cannot know.
+        // Mapnik's postgis plugin failing is PostgreSQL away: 503, and the next map reconnects.
+        if (std::string_view(e.what()).find("Postgis Plugin") != std::string_view::npos)
+            throw Error(ErrorKind::unavailable, "db_render",
+                        "rendering " + std::string(style) + " " + tiles::to_string(tile) + ": " + e.what());
         throw Error(ErrorKind::io, "render_failed",
                     "rendering " + std::string(style) + " " + tiles::to_string(tile) + ": " + e.what());
     }

@@ -166,9 +166,8 @@ public:
     virtual std::vector<GridWorkerRow> list_grid_workers() = 0;
     virtual std::vector<GridWorkerRow> grid_workers_of(const std::string& grid_code) = 0;
 
-    // Throws Error(conflict, "idempotency_key_taken") when another connection committed a case
-    // with the same idempotency key after this one looked for it (several servers on PostgreSQL;
-    // on SQLite writers take turns, so the look finds it): looking again finds that case.
+    // Throws Error(conflict, "idempotency_key_taken") when a case with the same idempotency key
+    // is stored (filed meanwhile by another connection or server): looking again finds it.
     virtual std::int64_t insert_incident(const IncidentRow& row) = 0;
     virtual void update_incident(const IncidentRow& row) = 0;
     virtual std::optional<IncidentRow> find_incident(std::int64_t id) = 0;

@@ -159,7 +159,15 @@ std::int64_t SqliteDatabase::insert_incident(const IncidentRow& row) {
     auto& st = cached_statement("INSERT INTO incidents (" + std::string(incident_columns.substr(4)) +
                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_incident(st, row);
-    st.run();
+    try {
+        st.run();
+    } catch (const Error&) {
+        // The one unique column an insert can collide on is the idempotency key (database.hpp).
+        if (row.idempotency_key && sqlite3_extended_errcode(handle()) == SQLITE_CONSTRAINT_UNIQUE)
+            throw Error(ErrorKind::conflict, "idempotency_key_taken",
+                        "Idempotency-Key '" + *row.idempotency_key + "' is stored already");
+        throw;
+    }
     return sqlite3_last_insert_rowid(handle());
 }
 

@@ -4,6 +4,8 @@
 #include "render_fixture.hpp"
 
 #include "core/error.hpp"
+#include "store/copy.hpp"
+#include "store/pg_cluster.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -289,4 +291,35 @@ TEST_CASE("render: construction fails clearly", "[render]") {
     std::filesystem::create_directories(dir / "badname");
     write_text(dir / "badname" / "Bad Name.xml", test::read_bytes(test::styles_dir / "default.xml"));
     require_error([&] { render::Renderer(db, dir / "badname"); }, ErrorKind::io, "style_load_failed");
+}
+
+TEST_CASE("render: a PostgreSQL copy of the district renders the same pixels as its file", "[render][postgresql]") {
+    test::TestPgDatabase pg;
+    store::copy_database(test::RenderFixture::get().database().string(), pg.url());
+    render::Renderer from_pg(render::RendererOptions{pg.url(), test::styles_dir, {}, {}});
+    const render::Renderer& from_file = *test::RenderFixture::get().renderer();
+    CHECK(from_pg.styles() == from_file.styles());
+    for (const int z : {12, 14, 16, 17})
+        for (const std::string style : {"default", "dark"}) {
+            const tiles::TileId t = centre_tile(z);
+            INFO(name_of(style, t, 1));
+            const render::RgbaImage a = render_image(from_file, style, t);
+            const render::RgbaImage b = render_image(from_pg, style, t);
+            REQUIRE(a.pixels.size() == b.pixels.size());
+            CHECK(distinct_colours(b) > 3); // drawn, not blank
+            std::size_t differ = 0;
+            for (std::size_t i = 0; i < a.pixels.size(); ++i) differ += test::channel_distance(a.pixels[i], b.pixels[i]) > 0;
+            CHECK(differ == 0);
+        }
+}
+
+TEST_CASE("render: styles over a PostgreSQL URL that no server answers fail as unavailable, naming it", "[render][postgresql]") {
+    try {
+        render::Renderer r(render::RendererOptions{"postgresql://nobody@127.0.0.1:1/none", test::styles_dir, {}, {}});
+        FAIL("the styles loaded without a database");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::unavailable);
+        CHECK(e.code() == "db_render");
+        CHECK(std::string(e.what()).find("port 1") != std::string::npos);
+    }
 }

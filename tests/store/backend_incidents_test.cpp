@@ -368,7 +368,7 @@ TEST_CASE("incidents on both backends: a case round-trips field by field, lon an
         store::Transaction tx(db, store::Bump::none);
         auto again = incident(118.8, 32.0);
         again.idempotency_key = "key-1";
-        CHECK_WANGGE_ERROR(db.insert_incident(again), ErrorKind::io, "database");
+        CHECK_WANGGE_ERROR(db.insert_incident(again), ErrorKind::conflict, "idempotency_key_taken");
     }
     CHECK(db.list_incidents({}).size() == 2 + more.size());
 

@@ -278,11 +278,10 @@ std::int64_t PgDatabase::insert_incident(const IncidentRow& row) {
                   incident_params(row))
             .int64(0, 0);
     } catch (const Error& e) {
-        // The one unique column an insert can collide on is the idempotency key: another server
-        // filed the same report first and has committed it (database.hpp).
+        // The one unique column an insert can collide on is the idempotency key (database.hpp).
         if (e.code() == std::string(pg_error_prefix) + "23505" && row.idempotency_key)
             throw Error(ErrorKind::conflict, "idempotency_key_taken",
-                        "Idempotency-Key '" + *row.idempotency_key + "' was stored meanwhile by another server");
+                        "Idempotency-Key '" + *row.idempotency_key + "' is stored already");
         if (e.code().starts_with(std::string(pg_error_prefix) + "23")) throw Error(ErrorKind::io, "database", e.what());
         throw;
     }
