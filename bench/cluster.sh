@@ -116,7 +116,7 @@ awk -v x0="$x0" -v y0="$y0" -v x1="$x1" -v y1="$y1" 'BEGIN { srand(20261205)
 sqlite3 "$FILE" "SELECT '/api/v1/grids?parent=' || code || '&limit=100' FROM communities" >"$TMP/geojson.txt"
 awk -v x0="$x0" -v y0="$y0" -v x1="$x1" -v y1="$y1" 'function tx(lon) { return int((lon + 180) / 360 * 16384) }
     function ty(lat,  r) { r = lat * 3.14159265358979 / 180; return int((1 - log(sin(r) / cos(r) + 1 / cos(r)) / 3.14159265358979) / 2 * 16384) }
-    BEGIN { for (x = tx(x0); x <= tx(x1); x++) for (y = ty(y1); y <= ty(y0); y++) printf "/tiles/14/%d/%d.mvt\n", x, y }' >"$TMP/tiles.txt"
+    BEGIN { for (x = tx(x0); x <= tx(x1); x++) for (y = ty(y1); y <= ty(y0); y++) printf "/tiles/hierarchy/14/%d/%d.mvt\n", x, y }' >"$TMP/tiles.txt"
 CATEGORIES=$(jq -r '[.classes[].subclasses[].code] | join(",")' "$ROOT/data/categories.json")
 log "$(wc -l <"$TMP/geojson.txt") communities, $(wc -l <"$TMP/tiles.txt") z14 tiles"
 
