@@ -52,6 +52,10 @@ std::optional<Response> RestEndpoints::handle(const Request& req, const grid::Sn
         require_read(req);
         return healthz(*snap);
     }
+    if (path == "/readyz") {
+        require_read(req);
+        return readyz(*snap);
+    }
     constexpr std::string_view prefix = "/api/v1/";
     if (!starts_with(path, prefix)) return std::nullopt;
     std::string_view rest = std::string_view(path).substr(prefix.size());
@@ -80,6 +84,16 @@ Response RestEndpoints::healthz(const grid::Snapshot& snap) const {
                      {"grids", snap.grids().size()},
                      {"buildings", snap.buildings().size()}};
     return json_response(j.dump());
+}
+
+Response RestEndpoints::readyz(const grid::Snapshot& snap) const {
+    if (m_readiness)
+        if (const auto why = m_readiness()) {
+            Response r = error_response(503, "not_ready", *why);
+            r.set_header("Retry-After", "1");
+            return r;
+        }
+    return json_response(nlohmann::json{{"status", "ready"}, {"version", snap.version()}}.dump());
 }
 
 Response RestEndpoints::locate(const Request& req, const grid::Snapshot& snap) const {

@@ -120,7 +120,16 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
         // would answer /tiles/incidents/... and /api/v1/grids/{code}/... as their own.
         std::make_shared<api::IncidentMapEndpoints>(writer, incidents),
         std::make_shared<api::Open311Endpoints>(commits, writer, std::move(incidents)),
-        std::make_shared<api::RestEndpoints>(),
+        // Ready when the database answers: a balancer that routes writes by /readyz sends none
+        // to a server that would refuse them, while /healthz keeps it serving the map.
+        std::make_shared<api::RestEndpoints>([writer]() -> std::optional<std::string> {
+            try {
+                writer->read([](store::Database& db) { db.data_version(); });
+                return std::nullopt;
+            } catch (const std::exception&) {
+                return std::string("the database does not answer: reads are served from the snapshot, writes are refused");
+            }
+        }),
         std::make_shared<api::OgcEndpoints>(), std::make_shared<api::TileEndpoints>(vector_cache)};
     render::RendererOptions render_options{o.db, o.styles_dir, {}, {}};
     render_options.band_min = o.band_min;

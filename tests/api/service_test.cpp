@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <thread>
 
 using namespace wangge;
@@ -34,6 +35,34 @@ TEST_CASE("api: healthz reports the snapshot", "[api]") {
     CHECK(j["status"] == "ok");
     CHECK(j["grids"] == 3);
     CHECK(j["version"] == 2);
+}
+
+TEST_CASE("api: readyz is ready while the database answers, 503 with the reason when it does not", "[api]") {
+    Fixture ready;
+    auto j = ready.get_json("/readyz");
+    CHECK(j["status"] == "ready");
+    CHECK(j["version"] == 2);
+
+    bool answers = false;
+    test::SmallService probed({std::make_shared<api::RestEndpoints>([&answers]() -> std::optional<std::string> {
+        if (answers) return std::nullopt;
+        return std::string("the database does not answer");
+    })});
+    auto req = api::make_request("GET", "/readyz");
+    req.headers.emplace_back("host", "example.test");
+    auto r = probed.service->handle(req);
+    CHECK(r.status == 503);
+    CHECK(json::parse(r.body)["code"] == "not_ready");
+    CHECK(json::parse(r.body)["message"] == "the database does not answer");
+    CHECK(std::find(r.headers.begin(), r.headers.end(), std::pair<std::string, std::string>{"Retry-After", "1"}) !=
+          r.headers.end());
+    req = api::make_request("GET", "/healthz"); // the map is still served
+    req.headers.emplace_back("host", "example.test");
+    CHECK(probed.service->handle(req).status == 200);
+    answers = true;
+    req = api::make_request("GET", "/readyz");
+    req.headers.emplace_back("host", "example.test");
+    CHECK(probed.service->handle(req).status == 200);
 }
 
 TEST_CASE("api: locate answers with street, community and grid", "[api]") {

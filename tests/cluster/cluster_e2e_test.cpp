@@ -335,6 +335,8 @@ TEST_CASE("cluster: three servers on one PostgreSQL behind HAProxy stay one trut
         test::HttpClient c(ports[0]);
         const auto located = c.get("/api/v1/locate?lon=118.81&lat=31.97");
         CHECK(located.status == 200);
+        CHECK(c.get("/healthz").status == 200);
+        CHECK(c.get("/readyz").status == 503);
         CHECK(c.get("/api/v1/grids?parent=" + community + "&limit=1000").status == 200);
         const auto refused = report(c, "while-down", 1);
         CHECK(refused.status == 503);
@@ -345,6 +347,8 @@ TEST_CASE("cluster: three servers on one PostgreSQL behind HAProxy stay one trut
     }
     cluster.start();
     {
+        test::HttpClient probe(ports[0]);
+        CHECK(probe.get("/readyz").status == 200);
         // Each remaining server takes writes again, on connections of its own made anew.
         for (const auto port : {ports[0], ports[1]}) {
             test::HttpClient c(port);

@@ -2,6 +2,7 @@
 // create, the checks it shares with SQLite, and the errors a user meets first.
 #include "core/error.hpp"
 #include "pg_cluster.hpp"
+#include "geo/geometry.hpp"
 #include "store/pg/database.hpp"
 
 #include <catch2/catch.hpp>
@@ -265,4 +266,31 @@ TEST_CASE("pg: rows stream one at a time, and a transaction not committed leaves
         CHECK(stream.next());
     }
     CHECK(conn.exec("SELECT count(*) FROM meta").int64(0, 0) == 1001);
+}
+
+TEST_CASE("pg: a connection lost in the middle of a write is unavailable, and nothing of the write is stored",
+          "[pg][store]") {
+    test::TestPgDatabase fresh;
+    auto db = PgDatabase::open(fresh.url());
+    auto other = PgDatabase::open(fresh.url());
+    const std::int64_t version = other->data_version();
+    const std::int64_t pid = db->connection().exec("SELECT pg_backend_pid()").int64(0, 0);
+    bool refused = false;
+    try {
+        store::Transaction tx(*db);
+        db->put_street({"320102002", "梅园新村街道", geo::make_rectangle({118.80, 32.00, 118.82, 32.01})}, false);
+        // The server ends this connection, as a restart or a network cut would, before the commit.
+        other->connection().exec("SELECT pg_terminate_backend($1)", {std::to_string(pid)});
+        db->put_street({"320102003", "另一街道", geo::make_rectangle({118.83, 32.00, 118.84, 32.01})}, false);
+        tx.commit();
+    } catch (const Error& e) {
+        refused = true;
+        CHECK(e.kind() == ErrorKind::unavailable);
+    }
+    CHECK(refused);
+    CHECK(other->count(Level::street) == 0);
+    CHECK(other->data_version() == version);
+    // The lost connection stays unavailable; a new one works.
+    CHECK_THROWS_AS(db->data_version(), Error);
+    CHECK(PgDatabase::open(fresh.url())->data_version() == version);
 }

@@ -176,7 +176,9 @@ void PgConnection::fail(const std::string& what, PGresult* result) {
     if (message.empty()) message = trimmed(PQerrorMessage(m_conn.get()));
     ErrorKind kind = ErrorKind::io;
     if (sqlstate == "23505") kind = ErrorKind::conflict;
-    else if (sqlstate.starts_with("08") || PQstatus(m_conn.get()) == CONNECTION_BAD) kind = ErrorKind::unavailable;
+    // 08: the connection failed; 57P: the server is shutting down, restarting, or not yet up.
+    else if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || PQstatus(m_conn.get()) == CONNECTION_BAD)
+        kind = ErrorKind::unavailable;
     throw Error(kind, sqlstate.empty() ? "database" : std::string(pg_error_prefix) + sqlstate,
                 what + " on " + m_url + ": " + message);
 }
