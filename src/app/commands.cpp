@@ -398,6 +398,15 @@ int run_demo(const DemoCommand& c) {
         for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(c.out.string() + suffix, ec);
     }
     auto t0 = std::chrono::steady_clock::now();
+    // A PostgreSQL database is not replaced as a file is: the demo goes into an empty one, which is
+    // checked before the district is generated. A file is made only once the district is.
+    std::unique_ptr<store::Database> db;
+    if (store::is_postgresql_url(c.out.string())) {
+        db = store::Database::open(c.out.string(), store::OpenMode::create);
+        if (db->count(Level::street) > 0 || db->building_count() > 0)
+            throw Error(ErrorKind::conflict, "exists",
+                        db->name() + " holds a district already; the demo is written into an empty database (createdb a new one)");
+    }
     demo::DemoOptions o;
     o.seed = c.seed;
     o.households = c.households;
@@ -408,7 +417,7 @@ int run_demo(const DemoCommand& c) {
         bar.update(done, total);
     });
     bar.finish();
-    auto db = store::Database::open(c.out, store::OpenMode::create);
+    if (!db) db = store::Database::open(c.out.string(), store::OpenMode::create);
     ProgressBar writing("writing");
     grid::AssignmentReport a =
         demo::store_district(*db, d, [&](std::size_t done, std::size_t total) { writing.update(done, total); });

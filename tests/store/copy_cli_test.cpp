@@ -138,3 +138,28 @@ TEST_CASE("import writes to PostgreSQL as to a file: layers, a refused duplicate
     CHECK(update.out.find("1 updated") != std::string::npos);
     CHECK(update.out.find(", 999 after") != std::string::npos);
 }
+
+TEST_CASE("commands on PostgreSQL: demo into an empty database only, serve names its photo directory, backup points "
+          "to PostgreSQL's tools",
+          "[pg][cli]") {
+    test::TestPgDatabase pg;
+    auto made = test::wangge_cli({"demo", pg.url(), "--households", "8000"});
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    CHECK(made.out.find("demo district written to " + pg.url()) != std::string::npos);
+    auto again = test::wangge_cli({"demo", pg.url(), "--households", "8000"});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("holds a district already") != std::string::npos);
+    auto info = test::wangge_cli({"info", "--db", pg.url()});
+    CHECK(info.out.find("data version 1") != std::string::npos); // the second demo wrote nothing
+
+    auto serve = test::wangge_cli({"serve", "--db", pg.url(), "--port", "0"});
+    CHECK(serve.exit_code == 1);
+    CHECK(serve.err.find("--photo-dir") != std::string::npos);
+
+    test::TempDir dir;
+    auto backup = test::wangge_cli({"backup", "--db", pg.url(), (dir / "b.sqlite").string()});
+    CHECK(backup.exit_code == 1);
+    CHECK(backup.err.find("pg_dump") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "b.sqlite"));
+}
