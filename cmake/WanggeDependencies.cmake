@@ -8,6 +8,7 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED) # the core library only: GET /metrics serialises its registry
 pkg_check_modules(GEOS REQUIRED IMPORTED_TARGET geos)
 pkg_check_modules(PROJ REQUIRED IMPORTED_TARGET proj)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)

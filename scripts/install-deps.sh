@@ -14,6 +14,7 @@ packages=(
   catch2                                      # unit and integration tests
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libprotozero-dev zlib1g-dev                 # vector tiles (MVT) and their gzip encoding
+  prometheus-cpp-dev                          # GET /metrics in the Prometheus text format
   libmapnik-dev mapnik-utils fonts-noto-cjk   # rendered tiles with Chinese labels
   libpq-dev postgresql postgresql-15-postgis-3  # the PostgreSQL/PostGIS store; a private cluster in tests
   haproxy                                     # the load balancer of the many-servers test (tests/cluster)

@@ -239,7 +239,10 @@ void AccessPolicy::check_access(const Request& req) const {
     case Access::audit:
         if (!p) throw sign_in_needed(route, "read the audit log");
         if (p->role == auth::Role::admin) return;
-        throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not read the audit log: that needs admin");
+        throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not read the audit log: that needs admin");    case Access::metrics:
+        if (!p) throw sign_in_needed(route, "read the server's metrics");
+        if (p->role == auth::Role::admin) return;
+        throw Error(ErrorKind::forbidden, "forbidden", who(*p) + " may not read the server's metrics: that needs admin");
     }
 }
 

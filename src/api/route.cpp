@@ -22,6 +22,7 @@ std::string_view to_string(Access access) noexcept {
     case Access::handle_incident: return "handle_incident";
     case Access::incident_tiles: return "incident_tiles";
     case Access::grid_workers: return "grid_workers";
+    case Access::metrics: return "metrics";
     }
     return "open";
 }
@@ -191,6 +192,7 @@ Route parse_route(std::string_view method, std::string_view path, std::string_vi
     else if (path == "/ogc" || path.starts_with("/ogc/")) r.access = Access::ogc;
     else if (path.starts_with("/tiles/incidents/")) r.access = Access::incident_tiles; // cases, not the shared map
     else if (path.starts_with("/tiles/")) r.access = Access::tiles;
+    else if (path == "/metrics") r.access = Access::metrics;
     r.unsafe = method != "GET" && method != "HEAD" && method != "OPTIONS";
     if (!r.code.empty()) r.codes.push_back(r.code);
     if (!parent_param.empty() && level_of_code(parent_param)) r.codes.emplace_back(parent_param);

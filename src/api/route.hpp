@@ -27,6 +27,7 @@ enum class Access {
     handle_incident, // a step of a case's workflow: signed in, within scope; the workflow says who may
     incident_tiles,  // the incidents layer of the map: signed in; each case in it filtered by may_see_cases
     grid_workers,    // a grid's workers: signed in, a scope covering the grid (as for its cases)
+    metrics,         // GET /metrics, the server's own figures: admins (as the audit log)
 };
 std::string_view to_string(Access access) noexcept;
 

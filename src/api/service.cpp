@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace wangge::api {
 
 void require_read(const Request& req) {
@@ -17,9 +19,10 @@ void require_read(const Request& req) {
 }
 
 Service::Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<std::shared_ptr<const Endpoints>> families,
-                 ServiceOptions options)
+                 ServiceOptions options, std::shared_ptr<Metrics> metrics)
     : m_snapshots(std::move(snapshots)), m_families(std::move(families)), m_accounts(std::move(options.accounts)),
-      m_policy(std::move(options.access)), m_incident_areas(std::move(options.incident_areas)) {}
+      m_policy(std::move(options.access)), m_incident_areas(std::move(options.incident_areas)),
+      m_metrics(std::move(metrics)) {}
 
 std::shared_ptr<const auth::Principal> Service::token_principal(std::string_view token) const {
     std::optional<auth::Principal> p;
@@ -103,6 +106,7 @@ std::string envelope_message(const Response& r) {
 } // namespace
 
 Response Service::handle(Request req) const {
+    const auto arrived = std::chrono::steady_clock::now();
     Response response;
     std::string failure;
     std::shared_ptr<const grid::Snapshot> snapshot;
@@ -128,17 +132,28 @@ Response Service::handle(Request req) const {
         failure = "internal error";
         response = error_response(std::current_exception(), req.method + " " + loggable_target(req.target));
     }
-    if (response.deferred) return answer_later(std::move(req), std::move(snapshot), std::move(response));
+    if (response.deferred) return answer_later(std::move(req), std::move(snapshot), std::move(response), arrived);
     if (!failure.empty() && req.route.errors != ErrorShape::envelope) response = open311_error(response, req.route.errors);
     if (req.route.unsafe) audit(req, response, failure);
+    if (m_metrics)
+        m_metrics->observe(to_string(req.route.access), req.method, response.status,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
     return response;
 }
 
-Response Service::answer_later(Request req, std::shared_ptr<const grid::Snapshot> snapshot, Response pending) const {
+Response Service::answer_later(Request req, std::shared_ptr<const grid::Snapshot> snapshot, Response pending,
+                               std::chrono::steady_clock::time_point arrived) const {
     req.body = std::string(); // the family has taken what it needs of it; the audit needs none
     Response later;
-    later.deferred = [accounts = m_accounts, request = std::make_shared<const Request>(std::move(req)),
-                      snapshot = std::move(snapshot), make = std::move(pending.deferred)](Completion done) {
+    later.deferred = [accounts = m_accounts, metrics = m_metrics, arrived, request = std::make_shared<const Request>(std::move(req)),
+                      snapshot = std::move(snapshot), make = std::move(pending.deferred)](Completion caller) {
+        // Counted and timed when the answer is final, its audit line written.
+        Completion done = [metrics, arrived, request, caller = std::move(caller)](Response final) {
+            if (metrics)
+                metrics->observe(to_string(request->route.access), request->method, final.status,
+                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
+            caller(std::move(final));
+        };
         // Holds the snapshot until the answer is made, as Endpoints promises the families.
         Completion finish = [accounts, request, snapshot, done = std::move(done)](Response final) {
             const std::string failure = final.status >= 400 ? envelope_message(final) : std::string();

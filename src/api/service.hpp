@@ -9,8 +9,10 @@
 // and the boundary where any failure becomes the JSON envelope (error_response).
 #include "api/access.hpp"
 #include "api/endpoints.hpp"
+#include "api/metrics.hpp"
 #include "auth/accounts.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,8 +32,9 @@ struct ServiceOptions {
 
 class Service {
 public:
+    // `metrics`: where every answered request is counted and timed (GET /metrics); none: not counted.
     Service(std::shared_ptr<grid::SnapshotHolder> snapshots, std::vector<std::shared_ptr<const Endpoints>> families,
-            ServiceOptions options = {});
+            ServiceOptions options = {}, std::shared_ptr<Metrics> metrics = nullptr);
 
     // Never throws: every failure becomes a JSON error envelope.
     //
@@ -54,13 +57,15 @@ private:
     void audit(const Request& req, const Response& response, const std::string& failure) const;
     // The deferred `pending`, wrapped so that its final response is finished as handle() finishes
     // an immediate one.
-    Response answer_later(Request req, std::shared_ptr<const grid::Snapshot> snapshot, Response pending) const;
+    Response answer_later(Request req, std::shared_ptr<const grid::Snapshot> snapshot, Response pending,
+                          std::chrono::steady_clock::time_point arrived) const;
 
     std::shared_ptr<grid::SnapshotHolder> m_snapshots;
     std::vector<std::shared_ptr<const Endpoints>> m_families;
     std::shared_ptr<auth::Accounts> m_accounts;
     AccessPolicy m_policy;
     std::function<std::optional<std::vector<std::string>>(std::int64_t)> m_incident_areas;
+    std::shared_ptr<Metrics> m_metrics;
 };
 
 } // namespace wangge::api

@@ -24,7 +24,7 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 
 // Paths of the other endpoint families: never answered here, whatever their shape.
 bool is_reserved(std::string_view path) {
-    for (std::string_view root : {"/api", "/tiles", "/ogc", "/healthz", "/readyz"})
+    for (std::string_view root : {"/api", "/tiles", "/ogc", "/healthz", "/readyz", "/metrics"})
         if (path == root || (starts_with(path, root) && path.size() > root.size() && path[root.size()] == '/'))
             return true;
     return false;

@@ -3,7 +3,7 @@
 //   GET /                       -> <web root>/index.html
 //   GET /app.js, /style.css ... -> <web root>/app.js, ...  (files with a known type)
 //   GET /vendor/maplibre-gl/F   -> <web root>/node_modules/maplibre-gl/dist/F
-// The paths of the other families (/api, /tiles, /ogc, /healthz, /readyz) are never answered here, nor a
+// The paths of the other families (/api, /tiles, /ogc, /healthz, /readyz, /metrics) are never answered here, nor a
 // path without a known file type outside /vendor/, so this family can be asked in any order.
 // Other paths with `.`, `..` or empty segments, control characters or backslashes are refused
 // (400); missing files, hidden files, node_modules and npm's package files are 404. Answers carry an ETag (size and mtime) and

@@ -27,6 +27,7 @@
 #include "render/render_pool.hpp"
 #include "render/renderer.hpp"
 #include "store/database.hpp"
+#include "api/metrics.hpp"
 #include "store/pg/connection.hpp"
 #include "store/mbtiles.hpp"
 #include "store/photo_files.hpp"
@@ -93,7 +94,8 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
                                                                     const api::AccessOptions& access,
                                                                     std::shared_ptr<api::Writer>& writer,
                                                                     std::shared_ptr<store::GroupCommit> commits,
-                                                                    api::IncidentOptions incidents) {
+                                                                    api::IncidentOptions incidents,
+                                                                    const std::shared_ptr<api::Metrics>& metrics) {
     // Vector and rendered tiles have a cache each: a change alters rendered tiles farther from
     // it (their buffer, and names of areas that make room for each other), so it must invalidate
     // a wider margin there.
@@ -106,6 +108,14 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     png_options.margin = render::change_margin;
     if (o.tile_cache_dir) png_options.disk_dir = *o.tile_cache_dir / "png";
     auto png_cache = std::make_shared<tiles::TileCache>(png_options);
+    for (const auto& [name, cache] : {std::pair{"mvt", vector_cache}, std::pair{"png", png_cache}}) {
+        metrics->add_gauge("wangge_tile_cache_hits", "Tiles answered from the cache", [c = cache] {
+            return static_cast<double>(c->stats().hits); }, "cache", name);
+        metrics->add_gauge("wangge_tile_cache_misses", "Tiles made because the cache did not hold them", [c = cache] {
+            return static_cast<double>(c->stats().misses); }, "cache", name);
+        metrics->add_gauge("wangge_tile_cache_bytes", "Bytes of the tiles held in memory", [c = cache] {
+            return static_cast<double>(c->stats().bytes); }, "cache", name);
+    }
     // Writes (grid rebalancing) go through one writer that invalidates both caches before it
     // publishes the next snapshot.
     // A read-only server has one too: it refuses writes but follows changes made by others.
@@ -217,14 +227,25 @@ int run_serve(const ServeOptions& o) {
     const std::size_t upload_limit =
         static_cast<std::size_t>(incidents.photo_limits.max_count) * incidents.photo_limits.max_bytes + (1u << 20);
     std::shared_ptr<api::Writer> writer;
-    auto families = endpoint_families(o, holder, accounts, access, writer, commits, std::move(incidents));
+    // What /metrics tells: requests (counted by the Service), and values read when it is scraped.
+    auto metrics = std::make_shared<api::Metrics>();
+    metrics->add_gauge("wangge_snapshot_version", "Data version of the snapshot served",
+                       [holder] { return static_cast<double>(holder->get()->version()); });
+    metrics->add_gauge("wangge_snapshot_grids", "Grids in the snapshot served",
+                       [holder] { return static_cast<double>(holder->get()->grids().size()); });
+    metrics->add_gauge("wangge_group_commit_transactions", "Transactions of reports, workflow steps and audit lines",
+                       [commits] { return static_cast<double>(commits->commits()); });
+    metrics->add_gauge("wangge_group_commit_jobs", "Reports, workflow steps and audit lines committed (or failed)",
+                       [commits] { return static_cast<double>(commits->jobs()); });
+    auto families = endpoint_families(o, holder, accounts, access, writer, commits, std::move(incidents), metrics);
+    families.insert(families.begin(), std::make_shared<api::MetricsEndpoints>(metrics));
     api::ServiceOptions service_options{accounts, access, {}};
     service_options.incident_areas = [writer](std::int64_t id) {
         std::optional<std::vector<std::string>> codes;
         writer->read([&](store::Database& stored) { codes = api::incident_areas(stored, id); });
         return codes;
     };
-    auto service = std::make_shared<api::Service>(holder, std::move(families), std::move(service_options));
+    auto service = std::make_shared<api::Service>(holder, std::move(families), std::move(service_options), metrics);
     if (accounts->list_users().empty())
         spdlog::warn("{} has no users: nobody can sign in or change anything; create an admin with "
                      "'wangge user add NAME --role admin --db {}'",

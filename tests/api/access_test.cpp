@@ -3,6 +3,7 @@
 // and a snapshot that catches up after a failed load.
 #include "api/access.hpp"
 #include "api/header_values.hpp"
+#include "api/metrics.hpp"
 #include "api/rest.hpp"
 #include "api/route.hpp"
 #include "api/service.hpp"
@@ -267,4 +268,50 @@ TEST_CASE("writer: a failed snapshot load after a commit is caught up by the nex
 
     api::Writer read_only(f.dir / "w.sqlite", holder, {}, true);
     CHECK_THROWS_WITH(read_only.write(touch), Catch::Contains("read-only"));
+}
+
+TEST_CASE("metrics: requests are counted by route class, method and status, timed, and shown to admins only",
+          "[api][access][metrics]") {
+    test::TempDir dir;
+    auto db = store::Database::open((dir / "w.sqlite").string(), store::OpenMode::create);
+    test::write_small_district(*db);
+    test::TestAccounts accounts(dir / "w.sqlite");
+    const std::string admin = accounts.token_for("a", auth::Role::admin);
+    const std::string viewer = accounts.token_for("v", auth::Role::viewer, {"320102002"});
+    auto metrics = std::make_shared<api::Metrics>();
+    int reads = 0;
+    metrics->add_gauge("wangge_test_reads", "How often the gauge was read", [&reads] { return ++reads; });
+    api::Service service(std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)),
+                         {std::make_shared<api::MetricsEndpoints>(metrics), std::make_shared<api::RestEndpoints>()},
+                         {accounts.accounts, {}, {}}, metrics);
+    for (int i = 0; i < 3; ++i)
+        CHECK(service.handle(api::make_request("GET", "/api/v1/locate?lon=118.802&lat=32.008")).status == 200);
+    CHECK(service.handle(api::make_request("GET", "/api/v1/locate?lon=500&lat=32")).status == 400);
+    CHECK(service.handle(api::make_request("GET", "/api/v1/grids")).status == 200);
+
+    auto as = [&](const std::string& token) {
+        auto req = api::make_request("GET", "/metrics");
+        if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
+        return service.handle(req);
+    };
+    CHECK(as("").status == 401);
+    CHECK(as(viewer).status == 403);
+    const auto r = as(admin);
+    REQUIRE(r.status == 200);
+    CHECK(r.content_type.starts_with("text/plain; version=0.0.4"));
+    const std::string& text = r.body;
+    INFO(text);
+    CHECK(text.find("wangge_http_requests_total{method=\"GET\",route=\"locate\",status=\"2xx\"} 3") != std::string::npos);
+    CHECK(text.find("wangge_http_requests_total{method=\"GET\",route=\"locate\",status=\"4xx\"} 1") != std::string::npos);
+    CHECK(text.find("wangge_http_requests_total{method=\"GET\",route=\"map\",status=\"2xx\"} 1") != std::string::npos);
+    // The refused scrapes count too, as the metrics route's 4xx.
+    CHECK(text.find("wangge_http_requests_total{method=\"GET\",route=\"metrics\",status=\"4xx\"} 2") != std::string::npos);
+    CHECK(text.find("wangge_http_request_duration_seconds_count{route=\"locate\"} 4") != std::string::npos);
+    CHECK(text.find("wangge_http_request_duration_seconds_bucket{route=\"locate\",le=\"+Inf\"} 4") != std::string::npos);
+    CHECK(text.find("wangge_test_reads 1") != std::string::npos);
+    CHECK(as(admin).body.find("wangge_test_reads 2") != std::string::npos); // read at every scrape
+    // A made-up method is one series, not one per method.
+    service.handle(api::make_request("BREW", "/api/v1/grids"));
+    service.handle(api::make_request("FETCH", "/api/v1/grids"));
+    CHECK(as(admin).body.find("method=\"other\",route=\"map\",status=\"4xx\"} 2") != std::string::npos);
 }
