@@ -2,33 +2,19 @@
 #include "store/sqlite_database.hpp"
 
 #include "core/error.hpp"
+#include "store/scope_codes.hpp"
 #include "store/statement.hpp"
 
 #include <sqlite3.h>
 
 namespace wangge::store {
 
+using detail::join_codes;
+using detail::split_codes;
 using detail::Statement;
 
 namespace {
 
-std::vector<std::string> split_codes(std::string_view text) {
-    std::vector<std::string> out;
-    while (!text.empty()) {
-        const auto space = text.find(' ');
-        if (space != 0) out.emplace_back(text.substr(0, space));
-        if (space == std::string_view::npos) break;
-        text.remove_prefix(space + 1);
-    }
-    return out;
-}
-
-std::string join_codes(const std::vector<std::string>& codes) {
-    // Stored between spaces so that a filter can match whole codes and their prefixes alike.
-    std::string out = " ";
-    for (const auto& code : codes) out.append(code).append(" ");
-    return codes.empty() ? std::string() : out;
-}
 
 std::optional<std::string> optional_text(const Statement& st, int col) {
     if (st.is_null(col)) return std::nullopt;

@@ -3,40 +3,19 @@
 // "C", as SQLite's BINARY), flags are 0/1 integers, audit codes are stored between spaces.
 #include "store/pg/database.hpp"
 
+#include "store/pg/values.hpp"
+#include "store/scope_codes.hpp"
+
 #include <string>
 
 namespace wangge::store {
 
 namespace {
 
-std::string text_of(std::int64_t v) { return std::to_string(v); }
-
-std::optional<std::string> text_of(const std::optional<std::int64_t>& v) {
-    return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
-}
-
-std::optional<std::string> optional_text(const PgResult& r, int row, int col) {
-    if (r.is_null(row, col)) return std::nullopt;
-    return std::string(r.text(row, col));
-}
-
-std::vector<std::string> split_codes(std::string_view text) {
-    std::vector<std::string> out;
-    while (!text.empty()) {
-        const auto space = text.find(' ');
-        if (space != 0) out.emplace_back(text.substr(0, space));
-        if (space == std::string_view::npos) break;
-        text.remove_prefix(space + 1);
-    }
-    return out;
-}
-
-std::string join_codes(const std::vector<std::string>& codes) {
-    // Stored between spaces so that a filter can match whole codes and their prefixes alike.
-    std::string out = " ";
-    for (const auto& code : codes) out.append(code).append(" ");
-    return codes.empty() ? std::string() : out;
-}
+using detail::join_codes;
+using detail::split_codes;
+using pg::optional_text;
+using pg::text_of;
 
 // A user with its scopes, sorted, joined by spaces (a scope is digits only).
 constexpr std::string_view user_select =

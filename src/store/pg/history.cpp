@@ -4,6 +4,8 @@
 // SQLite reads by rowid).
 #include "store/pg/database.hpp"
 
+#include "store/pg/values.hpp"
+
 #include "geo/geometry.hpp"
 
 #include <string>
@@ -12,28 +14,11 @@ namespace wangge::store {
 
 namespace {
 
-std::string hex(const std::vector<unsigned char>& bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 0xf];
-    }
-    return out;
-}
+using pg::hex;
+using pg::text_of;
 
-// A boundary as the SQLite store takes it (multi_wkb there): a non-empty polygon, as a MultiPolygon.
-std::string multi_polygon_hex(const geo::Geometry& g) {
-    if (!g.is_polygonal() || g.is_empty())
-        throw Error(ErrorKind::unprocessable, "invalid_geometry",
-                    "a stored boundary must be a non-empty Polygon or MultiPolygon, not " + g.type_name());
-    return hex(geo::to_wkb(geo::to_multi_polygon(g)));
-}
-
-std::optional<std::string> text_of(const std::optional<std::int64_t>& v) {
-    return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
-}
+// A boundary as the SQLite store takes it (multi_wkb there).
+std::string multi_polygon_hex(const geo::Geometry& g) { return pg::multi_polygon_hex(g, "a stored boundary"); }
 
 // An array literal of text values ({"a",NULL,"b"}), each quoted, for unnest($n::text[]).
 std::string text_array(const std::vector<const std::optional<std::string>*>& values) {

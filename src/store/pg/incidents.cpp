@@ -6,6 +6,8 @@
 // (extra_float_digits = 1, store/pg/connection.cpp).
 #include "store/pg/database.hpp"
 
+#include "store/pg/values.hpp"
+
 #include <charconv>
 #include <string>
 
@@ -13,18 +15,8 @@ namespace wangge::store {
 
 namespace {
 
-std::string text_of(std::int64_t v) { return std::to_string(v); }
-
-std::optional<std::string> text_of(const std::optional<std::int64_t>& v) {
-    return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
-}
-
-std::string text_of(double v) {
-    char buf[64];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    if (ec != std::errc()) throw Error(ErrorKind::internal, "database", "cannot write a number for PostgreSQL");
-    return std::string(buf, end);
-}
+using pg::optional_text;
+using pg::text_of;
 
 std::string flag(bool v) { return v ? "1" : "0"; }
 
@@ -35,11 +27,6 @@ std::optional<std::string> limit_of(int limit) {
 
 // An offset as SQLite takes it: a negative one is none.
 std::string offset_of(int offset) { return std::to_string(offset < 0 ? 0 : offset); }
-
-std::optional<std::string> optional_text(const PgResult& r, int row, int col) {
-    if (r.is_null(row, col)) return std::nullopt;
-    return std::string(r.text(row, col));
-}
 
 double real(const PgResult& r, int row, int col) {
     const std::string_view t = r.text(row, col);

@@ -2,6 +2,8 @@
 // PostGIS geometry columns (written from WKB, read as WKB).
 #include "store/pg/database.hpp"
 
+#include "store/pg/values.hpp"
+
 #include "geo/geometry.hpp"
 
 #include <charconv>
@@ -19,39 +21,15 @@ std::string_view table_of(Level level) {
     return "grids";
 }
 
-std::string hex(const std::vector<unsigned char>& bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 0xf];
-    }
-    return out;
-}
+using pg::hex;
+using pg::text_of;
 
 // A boundary as SpatiaLite's store takes it: a non-empty polygon, stored as a MultiPolygon.
-std::string multi_polygon_hex(const geo::Geometry& g, const char* what) {
-    if (!g.is_polygonal() || g.is_empty())
-        throw Error(ErrorKind::unprocessable, "invalid_geometry",
-                    std::string(what) + " must be a non-empty Polygon or MultiPolygon, not " + g.type_name());
-    return hex(geo::to_wkb(geo::to_multi_polygon(g)));
-}
+std::string multi_polygon_hex(const geo::Geometry& g, const char* what) { return pg::multi_polygon_hex(g, what); }
 
 [[noreturn]] void duplicate(Level level, const std::string& code) {
     throw Error(ErrorKind::conflict, "duplicate_code",
                 std::string(to_string(level)) + " " + code + " is already stored (import with --replace to overwrite it)");
-}
-
-std::optional<std::string> text_of(const std::optional<int>& v) {
-    return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
-}
-
-std::optional<std::string> text_of(const std::optional<double>& v) {
-    if (!v) return std::nullopt;
-    char buf[32];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *v);
-    return std::string(buf, ec == std::errc() ? end : buf);
 }
 
 constexpr const char* building_select =
