@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -85,14 +86,20 @@ std::size_t file_cost(std::uintmax_t size) {
     return static_cast<std::size_t>(blocks * TileCache::disk_block);
 }
 
-// Subdirectories (or files) of `dir` named by a number in [lo, hi], with that number.
-std::vector<std::pair<std::uint32_t, fs::path>> numbered(const fs::path& dir, std::uint32_t lo, std::uint32_t hi) {
+// Subdirectories (or files) of `dir` named by a number in [lo, hi], with that number. `listed`,
+// when given, is cleared if `dir` exists but could not be read to its end.
+std::vector<std::pair<std::uint32_t, fs::path>> numbered(const fs::path& dir, std::uint32_t lo, std::uint32_t hi,
+                                                         bool* listed = nullptr) {
     std::vector<std::pair<std::uint32_t, fs::path>> out;
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
         if (auto n = number_of(it->path()); n && *n >= lo && *n <= hi) out.emplace_back(*n, it->path());
+    if (ec && ec != std::errc::no_such_file_or_directory && listed) *listed = false;
     return out;
 }
+
+// Why the last file operation failed, from errno.
+std::string last_error() { return errno ? std::strerror(errno) : "unknown error"; }
 
 } // namespace detail
 
@@ -139,7 +146,7 @@ std::optional<CachedTile> TileCache::lookup(const TileKey& key, std::int64_t ver
         if (behind) adopt(version);
     }
     if (auto hit = from_memory(key, version)) return hit;
-    if (!m_options.disk_dir) return std::nullopt;
+    if (!m_options.disk_dir || !m_disk_usable) return std::nullopt;
     std::shared_lock disk(m_disk_mutex);
     if (!is_current(version)) return std::nullopt;
     auto bytes = read_file(key);
@@ -161,7 +168,7 @@ CachedTile TileCache::store(const TileKey& key, std::int64_t version, std::strin
     t.etag = etag_of(*t.bytes);
     if (m_options.disk_dir) {
         std::shared_lock disk(m_disk_mutex);
-        if (is_current(version)) write_file(key, *t.bytes, version);
+        if (is_current(version) && m_disk_usable) write_file(key, *t.bytes, version);
     }
     remember(key, t, version);
     std::lock_guard lock(m_mutex);
@@ -240,9 +247,26 @@ void TileCache::adopt(std::int64_t version) {
     }
     if (!m_options.disk_dir) return;
     // Files left by an earlier run are kept only when they were made for this very version.
-    if (!first || read_index() != version) wipe_disk();
+    if (!first || !m_disk_usable || read_index() != version) return reset_disk(version);
     std::lock_guard lock(m_sources_mutex);
-    write_index(version);
+    write_index(version); // it names this version already, so a failure leaves it right
+}
+
+void TileCache::reset_disk(std::int64_t version) {
+    std::lock_guard lock(m_sources_mutex);
+    const bool usable = wipe_disk() && write_index(version);
+    if (usable && !m_disk_usable) report_disk(std::nullopt);
+    m_disk_usable = usable;
+}
+
+void TileCache::report_disk(const std::optional<std::string>& problem) {
+    if (problem) {
+        ++m_disk_failures;
+        if (m_disk_failing.exchange(true)) return;
+    } else if (!m_disk_failing.load(std::memory_order_relaxed) || !m_disk_failing.exchange(false)) {
+        return;
+    }
+    if (m_options.on_disk_trouble) m_options.on_disk_trouble(problem);
 }
 
 bool TileCache::tile_touched(const TileId& t, const std::vector<BBox>& changed) const {
@@ -273,15 +297,19 @@ void TileCache::invalidate(std::int64_t new_version, const std::vector<BBox>& ch
         return;
     }
     if (!m_options.disk_dir) return;
+    if (!m_disk_usable) return reset_disk(new_version); // what the disk holds is unknown: wiped
     std::lock_guard lock(m_sources_mutex);
-    drop_files(changed); // before the index names the new version: a crash in between wipes
-    write_index(new_version);
+    // The files go before the index names the new version: a crash in between wipes. A file that
+    // stays would be stale for the new version, so the index is then left behind and the disk
+    // unused until it is wiped.
+    if (!drop_files(changed) || !write_index(new_version)) m_disk_usable = false;
 }
 
 TileCache::Stats TileCache::stats() const {
     std::lock_guard lock(m_mutex);
     std::lock_guard files(m_files_mutex);
-    return Stats{m_hits, m_misses, m_memory.size(), m_memory.cost(), m_files.size(), m_files.cost()};
+    return Stats{m_hits,          m_misses,       m_memory.size(), m_memory.cost(),
+                 m_files.size(),  m_files.cost(), m_disk_failures.load()};
 }
 
 // --- disk ---
@@ -304,31 +332,40 @@ void TileCache::write_file(const TileKey& key, const std::string& bytes, std::in
     static std::atomic<std::uint64_t> serial{0};
     if (detail::file_cost(bytes.size()) > m_options.disk_bytes) return; // it would be trimmed at once
     const fs::path path = file_of(key);
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
     // Written whole under a temporary name, then renamed: a reader sees the old file or the new.
     fs::path tmp = path;
     tmp += ".tmp" + std::to_string(serial++);
+    // A full or read-only disk costs a render later, never a wrong tile nor a failed request.
+    auto fail = [&](const std::string& why) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        report_disk("cannot write " + path.string() + ": " + why);
+    };
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) return fail(ec.message());
     {
+        errno = 0;
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!out) {
-            fs::remove(tmp, ec);
-            return; // a full disk costs a re-render later, never a wrong tile
-        }
+        out.close(); // a small tile reaches the disk only here, and so does a full disk's error
+        if (!out) return fail(detail::last_error());
     }
     fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        return;
-    }
+    if (ec) return fail(ec.message());
     {
-        // The index lists every source, so that invalidate() finds their files after a restart.
+        // The index lists every source, so that invalidate() finds their files after a restart:
+        // a file of a source it does not name would escape invalidation, so it does not stay.
         // The version cannot move while the caller holds the disk lock shared.
         std::lock_guard lock(m_sources_mutex);
-        if (m_disk_sources.insert(key.source).second) write_index(version);
+        if (m_disk_sources.insert(key.source).second && !write_index(version)) {
+            m_disk_sources.erase(key.source);
+            fs::remove(path, ec);
+            return;
+        }
     }
     index_file(key, bytes.size());
+    report_disk(std::nullopt);
 }
 
 void TileCache::index_file(const TileKey& key, std::uintmax_t size) {
@@ -373,9 +410,10 @@ void TileCache::scan_disk() {
     for (const Found& f : found) index_file(f.key, f.size);
 }
 
-void TileCache::drop_files(const std::vector<BBox>& changed) {
+bool TileCache::drop_files(const std::vector<BBox>& changed) {
+    bool all = true; // every touched file is gone
     for (const std::string& source : m_disk_sources) {
-        for (const auto& [z, zdir] : detail::numbered(*m_options.disk_dir / source, 0, max_zoom)) {
+        for (const auto& [z, zdir] : detail::numbered(*m_options.disk_dir / source, 0, max_zoom, &all)) {
             // Columns one tile beyond each box (the margin is less than a tile) are listed; each
             // file found there is then tested exactly.
             std::vector<TileRange> ranges;
@@ -386,46 +424,71 @@ void TileCache::drop_files(const std::vector<BBox>& changed) {
                     if (x + 1 >= r.min_x && x <= r.max_x + 1) return true;
                 return false;
             };
-            for (const auto& [x, xdir] : detail::numbered(zdir, 0, UINT32_MAX)) {
+            for (const auto& [x, xdir] : detail::numbered(zdir, 0, UINT32_MAX, &all)) {
                 if (!near_column(x)) continue;
-                for (const auto& [y, file] : detail::numbered(xdir, 0, UINT32_MAX)) {
+                for (const auto& [y, file] : detail::numbered(xdir, 0, UINT32_MAX, &all)) {
                     const TileId tile{static_cast<int>(z), x, y};
                     if (!tile_touched(tile, changed)) continue;
                     std::error_code ec;
                     fs::remove(file, ec);
+                    if (ec) {
+                        all = false;
+                        report_disk("cannot delete " + file.string() + ": " + ec.message());
+                    }
                     std::lock_guard lock(m_files_mutex);
                     m_files.erase(TileKey{source, tile});
                 }
             }
         }
     }
+    if (!all) report_disk("cannot list or delete the tiles a change touched under " + m_options.disk_dir->string());
+    return all;
 }
 
-void TileCache::wipe_disk() {
+bool TileCache::wipe_disk() {
     // Everything but the index first: a crash midway leaves the old index, so the next start
     // finds a version mismatch and wipes again.
     const fs::path& dir = *m_options.disk_dir;
     std::error_code ec;
+    std::vector<fs::path> entries;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-        if (it->path().filename() != "index") fs::remove_all(it->path(), ec);
+        if (it->path().filename() != "index") entries.push_back(it->path());
+    for (const fs::path& p : entries) {
+        std::error_code removed;
+        fs::remove_all(p, removed);
+        if (removed && !ec) ec = removed;
+    }
+    if (ec) report_disk("cannot empty " + dir.string() + ": " + ec.message());
     m_disk_sources.clear();
     std::lock_guard lock(m_files_mutex);
     m_files.clear();
+    return !ec;
 }
 
-void TileCache::write_index(std::int64_t version) const {
+bool TileCache::write_index(std::int64_t version) {
     const fs::path& dir = *m_options.disk_dir;
     std::string text = std::string(detail::index_magic) + "\nversion " + std::to_string(version) + "\n";
     for (const std::string& s : m_disk_sources) text += "source " + s + "\n";
     const fs::path tmp = dir / "index.tmp";
+    std::error_code ec;
     {
+        errno = 0;
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << text;
-        if (!out) throw Error(ErrorKind::io, "tile_cache", "cannot write " + tmp.string());
+        out.close();
+        if (!out) {
+            const std::string why = detail::last_error();
+            fs::remove(tmp, ec);
+            report_disk("cannot write " + tmp.string() + ": " + why);
+            return false;
+        }
     }
-    std::error_code ec;
     fs::rename(tmp, dir / "index", ec);
-    if (ec) throw Error(ErrorKind::io, "tile_cache", "cannot write " + (dir / "index").string() + ": " + ec.message());
+    if (ec) {
+        report_disk("cannot write " + (dir / "index").string() + ": " + ec.message());
+        return false;
+    }
+    return true;
 }
 
 std::optional<std::int64_t> TileCache::read_index() {

@@ -16,10 +16,16 @@
 // The files are counted against Options::disk_bytes in an index kept in memory, rebuilt from the
 // directory when the cache starts (oldest written first), so that files left by an earlier run
 // count too and the least recently written or read leave first.
+//
+// A disk that fails (full, read-only, gone) never fails a tile: it is served from memory or made
+// again. A file that cannot be written whole is not kept; when the index cannot be moved to the
+// current version, or a file that invalidation must delete stays, the disk is not read or
+// written again until the next version change has wiped it and written the index (docs/FAULTS.md).
 #include "core/types.hpp"
 #include "tiles/cost_lru.hpp"
 #include "tiles/tile_math.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -95,6 +101,10 @@ public:
         // tiles buffer 64/4096. A raster source with a wider buffer needs its own cache (or a
         // larger margin here, which only drops a few more tiles than needed).
         double margin = 64.0 / 4096.0;
+        // Told when the disk starts failing (a full or read-only disk: the text says what and
+        // why) and, with nullopt, when writing works again: once per spell, never per tile.
+        // Called on the thread that met it, without the cache's locks; `serve` logs it.
+        std::function<void(const std::optional<std::string>& problem)> on_disk_trouble;
     };
     explicit TileCache(Options options);
     ~TileCache();
@@ -127,6 +137,7 @@ public:
         std::size_t hits, misses;
         std::size_t entries, bytes;         // tiles in memory, and their cost against memory_bytes
         std::size_t disk_files, disk_bytes; // tile files, and their cost against disk_bytes
+        std::size_t disk_failures;          // tile or index files that could not be written or deleted
     };
     Stats stats() const;
 
@@ -145,6 +156,7 @@ private:
     // the rest); write_index and drop_files also need m_sources_mutex ---
     std::filesystem::path file_of(const TileKey& key) const;
     std::optional<std::string> read_file(const TileKey& key) const;
+    // Writes the tile's file whole or not at all; a failure is reported, never thrown.
     void write_file(const TileKey& key, const std::string& bytes, std::int64_t version);
     // Counts a file just written (or found at start) as the most recently used and deletes the
     // files that leave the index for it.
@@ -152,10 +164,18 @@ private:
     // Fills the index from the files of the sources the index file names, oldest written
     // first, trimming them to disk_bytes; removes temporary files a crash left behind.
     void scan_disk();
-    void drop_files(const std::vector<BBox>& changed);
-    void wipe_disk();
-    void write_index(std::int64_t version) const;
+    // False when a file that had to go is still there (reported).
+    bool drop_files(const std::vector<BBox>& changed);
+    bool wipe_disk();
+    // False when the index could not be written (reported); the index on disk is then the old one.
+    bool write_index(std::int64_t version);
     std::optional<std::int64_t> read_index();
+    // With the disk lock held exclusively: brings the disk to `version` by wiping it and writing
+    // the index, and uses it again if that worked.
+    void reset_disk(std::int64_t version);
+    // Tells on_disk_trouble that the disk started failing (problem) or works again (nullopt),
+    // once per change.
+    void report_disk(const std::optional<std::string>& problem);
 
     Options m_options;
     // Guards the LRU, the version and the counters; never held while rendering or doing I/O.
@@ -176,6 +196,12 @@ private:
     // rewritten), never miss one for long: a file is indexed just after it is written.
     mutable std::mutex m_files_mutex;
     detail::CostLru<TileKey, TileKeyHash, std::monostate> m_files;
+    // Whether the files on disk may be read and written: false after the index could not be
+    // moved to the current version or a file invalidation had to delete stayed, until
+    // reset_disk() succeeds at the next version change.
+    std::atomic<bool> m_disk_usable{true};
+    std::atomic<bool> m_disk_failing{false}; // a spell of failures has been reported
+    std::atomic<std::size_t> m_disk_failures{0};
 };
 
 } // namespace wangge::tiles

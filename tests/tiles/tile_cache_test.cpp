@@ -1,5 +1,6 @@
 // The tile cache: LRU by bytes, exact invalidation by changed boxes, versions, disk persistence
-// and its staleness rules, the limits on memory and disk, ETags.
+// and its staleness rules, the limits on memory and disk, ETags, and a disk that fails (full,
+// not a directory): tiles still served whole, the trouble told once.
 #include "core/error.hpp"
 #include "support/temp_dir.hpp"
 #include "tiles/tile_cache.hpp"
@@ -7,12 +8,18 @@
 #include <catch2/catch.hpp>
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace wangge;
 using tiles::TileCache;
@@ -466,4 +473,161 @@ TEST_CASE("tile cache: a cache started over a full directory trims it, newest ke
 TEST_CASE("tile cache: disk_bytes 0 is refused", "[cache]") {
     test::TempDir dir;
     CHECK_THROWS_AS(TileCache(disk_options(plenty, dir / "tiles", 0)), Error);
+}
+
+namespace {
+
+// While alive, no file of this process may grow past `bytes` (RLIMIT_FSIZE, which binds root
+// too): a write beyond it fails with EFBIG, as one on a full disk fails with ENOSPC, after a
+// partial write up to the limit. SIGXFSZ is ignored meanwhile, so the write returns the error.
+class FileSizeLimit {
+public:
+    explicit FileSizeLimit(rlim_t bytes) {
+        REQUIRE(::getrlimit(RLIMIT_FSIZE, &m_before) == 0);
+        m_handler = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit limited = m_before;
+        limited.rlim_cur = bytes;
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+    }
+    ~FileSizeLimit() {
+        ::setrlimit(RLIMIT_FSIZE, &m_before);
+        std::signal(SIGXFSZ, m_handler);
+    }
+    FileSizeLimit(const FileSizeLimit&) = delete;
+    FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+private:
+    rlimit m_before{};
+    void (*m_handler)(int) = SIG_DFL;
+};
+
+// What on_disk_trouble was told, in order: the problem, or "ok" when writing worked again.
+struct Trouble {
+    std::mutex mutex;
+    std::vector<std::string> told;
+    void attach(TileCache::Options& o) {
+        o.on_disk_trouble = [this](const std::optional<std::string>& problem) {
+            std::lock_guard lock(mutex);
+            told.push_back(problem.value_or("ok"));
+        };
+    }
+};
+
+} // namespace
+
+TEST_CASE("tile cache: a full disk serves every tile whole, writes no partial file and tells once", "[cache][faults]") {
+    test::TempDir dir;
+    const auto disk = dir / "tiles";
+    Trouble trouble;
+    // Nothing kept in memory: a tile asked for twice is read from its file, when there is one.
+    TileCache::Options o = disk_options(0, disk, plenty);
+    trouble.attach(o);
+    TileCache cache(o);
+    Renderer r;
+    cache.get(key(0, 0), 1, r(key(0, 0), 1, 900));
+    REQUIRE(disk_use(disk).files == 1);
+    {
+        // Tiles of 900 bytes sit in the stream's buffer until it is closed: only then does the
+        // write fail, after 500 bytes reached the file.
+        FileSizeLimit full(500);
+        for (std::uint32_t x = 1; x <= 20; ++x)
+            for (int round = 0; round < 2; ++round) {
+                const auto t = cache.get(key(x, 0), 1, r(key(x, 0), 1, 900));
+                REQUIRE(t.bytes->size() == 900);
+                CHECK(t.bytes->find("/14/" + std::to_string(x) + "/0@1") != std::string::npos);
+            }
+        // Each was made twice (no file to read it from), and the one written before is still read.
+        CHECK(r.calls == 1 + 40);
+        CHECK(cache.get(key(0, 0), 1, r(key(0, 0), 1, 900)).bytes->size() == 900);
+        CHECK(r.calls == 41);
+    }
+    const auto use = disk_use(disk);
+    CHECK(use.files == 1); // neither a truncated tile nor a temporary file stayed
+    CHECK(use.bytes == 900);
+    CHECK(cache.stats().disk_failures == 40);
+    CHECK(cache.stats().disk_files == 1);
+    {
+        std::lock_guard lock(trouble.mutex);
+        REQUIRE(trouble.told.size() == 1); // once for the 40 failures, not per tile
+        CHECK(trouble.told[0].find("cannot write") != std::string::npos);
+        CHECK(trouble.told[0].find("File too large") != std::string::npos);
+    }
+    // Room again: the next tile is written, and that is told once too.
+    cache.get(key(21, 0), 1, r(key(21, 0), 1, 900));
+    cache.get(key(22, 0), 1, r(key(22, 0), 1, 900));
+    CHECK(disk_use(disk).files == 3);
+    std::lock_guard lock(trouble.mutex);
+    CHECK(trouble.told == std::vector<std::string>{trouble.told[0], "ok"});
+}
+
+TEST_CASE("tile cache: an index that cannot move on leaves the disk unused until it is wiped", "[cache][faults]") {
+    test::TempDir dir;
+    const auto disk = dir / "tiles";
+    Trouble trouble;
+    TileCache::Options o = disk_options(0, disk, plenty);
+    trouble.attach(o);
+    const TileId centre{14, 13598, 6650};
+    const TileKey near = key(centre.x + 1, centre.y);
+    Renderer r;
+    {
+        TileCache cache(o);
+        cache.get(key(centre.x, centre.y), 1, r(key(centre.x, centre.y), 1));
+        cache.get(near, 1, r(near, 1));
+        REQUIRE(disk_use(disk).files == 2);
+        {
+            // The index (about 50 bytes) cannot be written: version 2 is not recorded on disk.
+            FileSizeLimit full(10);
+            cache.invalidate(2, {inside(centre)});
+            // The untouched tile's file is not read any more, nor is any file written: each get
+            // makes the tile, and it carries version 2.
+            for (int i = 0; i < 3; ++i) CHECK(cache.get(near, 2, r(near, 2)).bytes->find("@2") != std::string::npos);
+            CHECK(r.calls == 2 + 3);
+            const auto t = cache.get(key(centre.x, centre.y), 2, r(key(centre.x, centre.y), 2));
+            CHECK(t.bytes->find("@2") != std::string::npos);
+        }
+        CHECK(disk_use(disk).files == 1); // the touched file went; nothing was written after
+        {
+            std::lock_guard lock(trouble.mutex);
+            REQUIRE(trouble.told.size() == 1);
+            CHECK(trouble.told[0].find("index") != std::string::npos);
+        }
+        // The next change wipes the directory and writes the index: the disk is used again.
+        cache.invalidate(3, {});
+        CHECK(disk_use(disk).files == 0);
+        cache.get(near, 3, r(near, 3));
+        cache.get(near, 3, r(near, 3));
+        CHECK(r.calls == 2 + 3 + 1 + 1); // the second get read the file
+        CHECK(disk_use(disk).files == 1);
+        std::lock_guard lock(trouble.mutex);
+        CHECK(trouble.told.size() == 2);
+        CHECK(trouble.told.back() == "ok");
+    }
+    // A restart at version 3 serves the file written after the disk came back.
+    TileCache again(o);
+    CHECK(again.get(near, 3, r(near, 3)).bytes->find("@3") != std::string::npos);
+    CHECK(r.calls == 7);
+}
+
+TEST_CASE("tile cache: a source whose directory cannot be made is served and told once", "[cache][faults]") {
+    test::TempDir dir;
+    const auto disk = dir / "tiles";
+    Trouble trouble;
+    TileCache::Options o = disk_options(plenty, disk, plenty);
+    trouble.attach(o);
+    TileCache cache(o);
+    Renderer r;
+    cache.get(key(0, 0), 1, r(key(0, 0), 1));
+    // A regular file where the source's directory goes: mkdir fails with ENOTDIR, for root too.
+    { std::ofstream(disk / "png") << "not a directory"; }
+    for (std::uint32_t x = 0; x < 10; ++x) {
+        const TileKey k = key(x, 0, "png/default");
+        CHECK(cache.get(k, 1, r(k, 1)).bytes->find("png/default/14/" + std::to_string(x)) == 0);
+        CHECK(cache.get(k, 1, r(k, 1)).bytes->size() == 100); // from memory
+    }
+    CHECK(r.calls == 11);
+    CHECK(cache.stats().disk_failures == 10);
+    CHECK(disk_use(disk).files == 2); // the first tile and the file in the way
+    std::lock_guard lock(trouble.mutex);
+    REQUIRE(trouble.told.size() == 1);
+    CHECK(trouble.told[0].find("Not a directory") != std::string::npos);
 }
