@@ -8,15 +8,23 @@
 // bootstrap, or another server on the same PostgreSQL database): refresh() compares the stored
 // data version with the snapshot's and loads the new data when they differ. `serve` calls it when
 // PostgreSQL announces a change and every --reload-ms.
+//
+// A SpatiaLite file can fail under a running server (docs/FAULTS.md): deleted, replaced or moved,
+// its connections still open write to a file no one will open again; made read-only, it takes no
+// new connection's writes. file_fault() tells which, and guard_writes() refuses writes meanwhile,
+// while reads go on from the snapshot.
+#include "api/message.hpp"
 #include "balance/apply.hpp"
 #include "grid/snapshot.hpp"
 #include "store/database.hpp"
 #include "tiles/tile_cache.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +47,8 @@ public:
     // publishes the next snapshot. Serialised: one change at a time. Before the change, a
     // snapshot behind the database is brought up to date, so that a failed load earlier (or a
     // change from the command line) never leaves proposals refused as stale for good. Throws
-    // Error(forbidden, "read_only") on a read-only server, and Error(unavailable) when the
-    // snapshot cannot be brought up to date.
+    // Error(forbidden, "read_only") on a read-only server, the file_fault() when there is one,
+    // and Error(unavailable) when the snapshot cannot be brought up to date.
     balance::AppliedChange write(const Change& change);
     // Publishes the stored data when its version differs from the snapshot's; true when it did.
     // Failures are logged and the snapshot kept; the next call tries again.
@@ -49,6 +57,14 @@ public:
     // open between reads (a PostgreSQL connection costs a round trip and more to open). A read
     // that throws drops its connection, so one lost with its server is not handed out again.
     void read(const std::function<void(store::Database&)>& query) const;
+
+    // Why writes must be refused now, or nullopt: the SpatiaLite file opened at start is no longer
+    // at its path (deleted, replaced or moved: Error(unavailable, "database_gone"), until the
+    // server restarts), or it cannot be written (Error(unavailable, "database_read_only")). One
+    // stat() and one access() per call; the call that finds a change logs it, loudly, and the
+    // one that finds it over.
+    // Always nullopt on PostgreSQL.
+    std::optional<Error> file_fault() const;
 
 private:
     // With the lock held: loads and publishes the snapshot of `db`'s current data.
@@ -63,6 +79,18 @@ private:
     std::unique_ptr<store::Database> m_watch; // a long-lived connection for refresh()
     mutable std::mutex m_readers_mutex;
     mutable std::vector<std::unique_ptr<store::Database>> m_readers; // idle connections of read()
+    struct FileId {
+        unsigned long long device, inode;
+    };
+    std::optional<FileId> m_file; // the SpatiaLite file as opened at start
+    mutable std::atomic<int> m_file_state{0}; // what file_fault() found last (logged on change)
 };
+
+// The server's handler, with `writer`'s file_fault() applied to writes (every method but GET,
+// HEAD and OPTIONS): one is refused with the fault's 503 while it holds; and a write answered 2xx
+// whose file was deleted or replaced by the time its answer is ready is answered
+// "database_gone" instead, for it was committed to a file that the next start will not open.
+using Handler = std::function<Response(Request)>;
+Handler guard_writes(std::shared_ptr<const Writer> writer, Handler handler);
 
 } // namespace wangge::api

@@ -41,8 +41,10 @@
 #include <csignal>
 #include <mutex>
 #include <cstdio>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <thread>
 
 namespace wangge::app {
@@ -103,6 +105,14 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     vector_options.memory_bytes = (o.tile_cache_mb << 20) / 2;
     vector_options.disk_bytes = (o.tile_cache_disk_mb << 20) / 2;
     if (o.tile_cache_dir) vector_options.disk_dir = *o.tile_cache_dir / "mvt";
+    // A failing disk (full, read-only) costs renders, never a tile: said once per spell.
+    vector_options.on_disk_trouble = [](const std::optional<std::string>& problem) {
+        if (problem)
+            spdlog::warn("tile cache: {}; tiles are served from memory or made again (said once until writing works)",
+                         *problem);
+        else
+            spdlog::info("tile cache: tile files are written again");
+    };
     auto vector_cache = std::make_shared<tiles::TileCache>(vector_options);
     tiles::TileCache::Options png_options = vector_options;
     png_options.margin = render::change_margin;
@@ -131,8 +141,10 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
         std::make_shared<api::IncidentMapEndpoints>(writer, incidents),
         std::make_shared<api::Open311Endpoints>(commits, writer, std::move(incidents)),
         // Ready when the database answers: a balancer that routes writes by /readyz sends none
-        // to a server that would refuse them, while /healthz keeps it serving the map.
+        // to a server that would refuse them, while /healthz keeps it serving the map. A file
+        // deleted, replaced or made read-only refuses writes too.
         std::make_shared<api::RestEndpoints>([writer]() -> std::optional<std::string> {
+            if (auto fault = writer->file_fault()) return std::string(fault->what());
             try {
                 writer->read([](store::Database& db) { db.data_version(); });
                 return std::nullopt;
@@ -217,7 +229,10 @@ int run_serve(const ServeOptions& o) {
     spdlog::info("photos of cases: {} (at most {} MiB each, {} per report; location {})",
                  incidents.photos->dir().string(), o.max_photo_mb, incidents.photo_limits.max_count,
                  o.keep_photo_location ? "kept" : "removed");
-    if (!o.read_only) {
+    // A file that cannot be written is served all the same, its writes refused (docs/FAULTS.md).
+    const bool writable =
+        store::is_postgresql_url(o.db.string()) || ::faccessat(AT_FDCWD, o.db.c_str(), W_OK, AT_EACCESS) == 0;
+    if (!o.read_only && writable) {
         store::Transaction t(*db, store::Bump::none); // not a change of the map
         incidents.receipt_key = incident::receipt_key(*db);
         t.commit();
@@ -264,7 +279,8 @@ int run_serve(const ServeOptions& o) {
     so.public_origin = public_origin;
     so.max_connections = connection_limit(o.max_connections);
     so.upload_limit = upload_limit;
-    http::Server server(so, [service](api::Request req) { return service->handle(std::move(req)); });
+    // Writes are refused while the database file is deleted, replaced or read-only (docs/FAULTS.md).
+    http::Server server(so, api::guard_writes(writer, [service](api::Request req) { return service->handle(std::move(req)); }));
     server.start();
     // Changes made by others to the served file (a command-line import, rebalance or bootstrap)
     // are picked up within --reload-ms: the check is one read of the data version.
@@ -305,6 +321,7 @@ int run_serve(const ServeOptions& o) {
             if (stopping) break;
             if (heard || std::chrono::steady_clock::now() - last_check >= reload) {
                 lock.unlock();
+                (void)writer->file_fault(); // a deleted or read-only file is logged when it happens
                 writer->refresh();
                 last_check = std::chrono::steady_clock::now();
                 lock.lock();
