@@ -4,6 +4,7 @@
 #include "api/params.hpp"
 #include "api/phones.hpp"
 #include "auth/secrets.hpp"
+#include "core/log.hpp"
 #include "geo/chinese_crs.hpp"
 #include "incident/handling.hpp"
 #include "incident/indicators.hpp"
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 
 namespace wangge::api {
@@ -244,7 +246,10 @@ Response file_incident(std::shared_ptr<store::GroupCommit> commits, const Incide
     report.actor = req.principal ? req.principal->name : "";
     const SystemTime now = options.clock();
     Response pending;
-    pending.deferred = [commits = std::move(commits), at = &snapshot, rules = *rules,
+    // Both intakes count as one family; Open311's paths tell its reports apart.
+    const std::string channel = req.path.starts_with("/open311/") ? "open311" : "api";
+    pending.deferred = [commits = std::move(commits), at = &snapshot, rules = *rules, metrics = options.metrics, channel,
+                        id = req.request_id,
                         report = std::make_shared<const incident::Report>(std::move(report)), now,
                         answer = std::move(answer)](Completion done) {
         auto filing = std::make_shared<Filing>();
@@ -252,8 +257,14 @@ Response file_incident(std::shared_ptr<store::GroupCommit> commits, const Incide
             filing->filed = incident::file_report(db, *at, rules, *report, now);
             if (filing->filed.replayed) filing->replayed_photos = db.photos_of(filing->filed.incident.id);
         };
-        auto finish = [filing, answer, done](std::exception_ptr failure) {
+        auto finish = [filing, answer, done, metrics, channel, id](std::exception_ptr failure) {
+            const log::RequestScope scope(id); // answered on the committing thread
             const std::string context = "filing a report";
+            if (metrics)
+                metrics->increment("wangge_incidents_filed_total",
+                                   "Reports filed, by channel (api, open311) and outcome (filed, replayed, failed)",
+                                   {{"channel", channel},
+                                    {"outcome", failure ? "failed" : filing->filed.replayed ? "replayed" : "filed"}});
             if (failure) return done(error_response(failure, context));
             Response r;
             try {
@@ -489,6 +500,9 @@ Response IncidentEndpoints::transition(const Request& req) const {
         add_next_steps(out, db, done.incident, *req.principal);
         return 0;
     });
+    if (m_options.metrics) // the action was parsed and the state is the workflow's: both from fixed sets
+        m_options.metrics->increment("wangge_incident_steps_total", "Workflow steps taken, by action and the state reached",
+                                     {{"action", action_text}, {"to", out["event"]["to"].get<std::string>()}});
     Response r = json_response(dump(out));
     r.audit = AuditNote{"incident." + action_text, {}, {}, {}, "case " + std::to_string(id) + ": " +
                                                                  out["event"]["from"].get<std::string>() + " -> " +
@@ -761,6 +775,16 @@ Response IncidentEndpoints::stats(const Request& req) const {
     }
     out["groups"] = list;
     return json_response(dump(out));
+}
+
+std::array<std::size_t, 3> open_cases_by_light(store::Database& db, const incident::Calendar& calendar, SystemTime now) {
+    std::array<std::size_t, 3> counts{};
+    store::Database::IncidentFilter f;
+    f.open_only = true;
+    f.limit = std::numeric_limits<int>::max();
+    for (const auto& r : db.list_incidents(f))
+        ++counts[static_cast<std::size_t>(urgency_of(r, calendar, now).light)];
+    return counts;
 }
 
 } // namespace wangge::api

@@ -17,6 +17,7 @@
 // areas looked up); a report is committed through a GroupCommit and answered (deferred, from the
 // committing thread) only once durable; a workflow step waits for its commit on its HTTP thread.
 #include "api/endpoints.hpp"
+#include "api/metrics.hpp"
 #include "api/multipart.hpp"
 #include "store/group_commit.hpp"
 #include "api/writer.hpp"
@@ -26,6 +27,7 @@
 #include "incident/photos.hpp"
 #include "store/photo_files.hpp"
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -48,6 +50,8 @@ struct IncidentOptions {
     incident::PhotoLimits photo_limits;
     // The database's receipt key (incident/receipts.hpp); without it no receipts are given.
     std::string receipt_key;
+    // Where reports filed and workflow steps taken are counted (GET /metrics); none: not counted.
+    std::shared_ptr<Metrics> metrics;
 };
 
 class IncidentEndpoints final : public Endpoints {
@@ -102,6 +106,10 @@ std::vector<incident::PhotoRef> store_photos(const IncidentOptions& options, con
 
 // The URL path of a case's photo.
 std::string photo_path(std::int64_t incident_id, const std::string& hash);
+
+// The open cases by traffic light at `now` (calendar.hpp): [green, yellow, red]; red ones are
+// overdue. What GET /metrics tells as wangge_incidents_open{light=...}.
+std::array<std::size_t, 3> open_cases_by_light(store::Database& db, const incident::Calendar& calendar, SystemTime now);
 
 // The areas a case concerns, for the access check (api::may_see_cases): where it lies (its grid,
 // else its community, else its street) and the area answering for it.

@@ -1,5 +1,6 @@
 #include "api/message.hpp"
 
+#include "core/log.hpp"
 #include "core/text.hpp"
 #include "core/utf8.hpp"
 
@@ -166,6 +167,13 @@ Response error_response(const Error& e) {
         r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
         return r;
     }
+    // A full disk: the log names the file and the statement, the client only hears to come back.
+    if (e.kind() == ErrorKind::unavailable && e.code() == "disk_full") {
+        spdlog::error("answered 503: {} ({})", e.what(), e.code());
+        Response r = error_response(503, "disk_full", "the server's storage is full; try again later");
+        r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
+        return r;
+    }
     Response r = error_response(http_status(e.kind()), e.code(), e.what());
     if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
     if (e.kind() == ErrorKind::unavailable || e.kind() == ErrorKind::too_many_requests)
@@ -183,7 +191,9 @@ std::string next_request_id() {
 }
 
 Response internal_error(std::string_view context, std::string_view detail) {
-    const std::string id = next_request_id();
+    // The request being answered on this thread (log::RequestScope) names the line and the answer.
+    std::string id = log::current_request_id();
+    if (id.empty()) id = next_request_id();
     spdlog::error("request {}: {}: {}", id, context, detail);
     Response r = json_response(
         nlohmann::json{{"code", "internal"}, {"message", "internal error; the server log has the details under request id " + id},
@@ -243,6 +253,18 @@ std::string public_origin_of(std::string_view url) {
     std::string out(url);
     while (out.ends_with('/')) out.pop_back();
     return out;
+}
+
+std::string request_id_for(std::optional<std::string_view> sent) {
+    const auto usable = [](std::string_view id) {
+        if (id.empty() || id.size() > 64) return false;
+        for (char c : id)
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-'))
+                return false;
+        return true;
+    };
+    if (sent && usable(*sent)) return std::string(*sent);
+    return next_request_id();
 }
 
 Response wait(Response r) {

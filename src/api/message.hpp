@@ -36,6 +36,9 @@ struct Request {
     std::shared_ptr<const auth::Principal> principal;
     // The client's address as the server saw it ("" in tests without sockets).
     std::string remote_address;
+    // The id its answer names in X-Request-Id and the log lines of its handling carry (the
+    // client's own when it sent a usable one: request_id_for); "" in tests without sockets.
+    std::string request_id;
 
     // The last value of a query parameter, if present.
     std::optional<std::string_view> param(std::string_view name) const;
@@ -133,5 +136,10 @@ Response error_response(const Error& e);
 // with the detail; it never holds SQL, file paths or library messages.
 Response error_response(const std::exception_ptr& error, std::string_view context);
 Response json_response(std::string body, int status = 200);
+
+// The id of a request: the X-Request-Id the client (or a proxy before us) `sent` when it is 1 to
+// 64 characters of letters, digits and . _ : -, so one id follows a request through every hop;
+// else a new one (16 hex digits, unique within the process).
+std::string request_id_for(std::optional<std::string_view> sent);
 
 } // namespace wangge::api

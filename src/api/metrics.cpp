@@ -9,6 +9,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -47,8 +48,21 @@ struct Metrics::Impl {
         prometheus::Gauge* gauge;
         std::function<double()> read;
     };
+    struct TotalRead {
+        prometheus::Counter* counter;
+        std::function<double()> read;
+        double last = 0;
+    };
     std::map<std::string, prometheus::Family<prometheus::Gauge>*> gauge_families;
+    std::map<std::string, prometheus::Family<prometheus::Counter>*> counter_families;
     std::vector<Gauge> gauges;
+    std::vector<TotalRead> totals;
+
+    prometheus::Family<prometheus::Counter>& counter_family(const std::string& name, const std::string& help) {
+        auto& family = counter_families[name];
+        if (!family) family = &prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+        return *family;
+    }
     mutable std::mutex mutex; // the callbacks' list and their reading at a scrape
 };
 
@@ -73,10 +87,32 @@ void Metrics::add_gauge(const std::string& name, const std::string& help, std::f
     m_impl->gauges.push_back({&family->Add(labels), std::move(read)});
 }
 
+void Metrics::increment(const std::string& name, const std::string& help, const Labels& labels, double by) {
+    prometheus::Counter* counter = nullptr;
+    {
+        std::lock_guard lock(m_impl->mutex); // the map of families; the series' Add has its own lock
+        counter = &m_impl->counter_family(name, help).Add(prometheus::Labels(labels.begin(), labels.end()));
+    }
+    counter->Increment(by);
+}
+
+void Metrics::add_counter(const std::string& name, const std::string& help, std::function<double()> read,
+                          const Labels& labels) {
+    std::lock_guard lock(m_impl->mutex);
+    auto& counter = m_impl->counter_family(name, help).Add(prometheus::Labels(labels.begin(), labels.end()));
+    m_impl->totals.push_back({&counter, std::move(read), 0});
+}
+
 std::string Metrics::text() const {
     {
         std::lock_guard lock(m_impl->mutex);
         for (const auto& g : m_impl->gauges) g.gauge->Set(g.read());
+        // prometheus-cpp's counters only go up by an amount: they take what was added since.
+        for (auto& t : m_impl->totals) {
+            const double now = t.read();
+            if (now > t.last) t.counter->Increment(now - t.last);
+            t.last = std::max(now, t.last);
+        }
     }
     return prometheus::TextSerializer().Serialize(m_impl->registry.Collect());
 }

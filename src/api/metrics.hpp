@@ -6,6 +6,7 @@
 #include "api/endpoints.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,18 @@ public:
     // label pair tells series of one name apart (`{cache="mvt"}`).
     void add_gauge(const std::string& name, const std::string& help, std::function<double()> read,
                    const std::string& label = {}, const std::string& label_value = {});
+
+    using Labels = std::map<std::string, std::string>;
+
+    // Adds `by` to the counter `name` with these labels, made on first use (events counted where
+    // they happen: a report filed, a workflow step taken). Label values must come from small
+    // fixed sets, never from what a client sent.
+    void increment(const std::string& name, const std::string& help, const Labels& labels = {}, double by = 1);
+
+    // A counter whose running total another part keeps (seconds spent in transactions) and
+    // `read` gives when /metrics is scraped; it must never go down.
+    void add_counter(const std::string& name, const std::string& help, std::function<double()> read,
+                     const Labels& labels = {});
 
     // Every metric, in the Prometheus text exposition format 0.0.4.
     std::string text() const;

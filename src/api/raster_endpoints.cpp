@@ -1,5 +1,7 @@
 #include "api/raster_endpoints.hpp"
 
+#include "core/log.hpp"
+
 #include <exception>
 #include <mutex>
 #include <string>
@@ -125,8 +127,10 @@ std::optional<Response> RasterEndpoints::handle(const Request& req, const grid::
                 waiters = std::move(it->second);
                 flights->waiting.erase(it);
             }
-            for (auto& w : waiters)
+            for (auto& w : waiters) {
+                const log::RequestScope scope(w.request.request_id); // answered on a render thread
                 w.done(made ? tile_response(w.request, *made) : error_response(error, "rendering " + flight));
+            }
         };
         try {
             pool->submit(style, key.tile, scale, finish);

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <chrono>
+
 namespace wangge::api {
 
 Writer::Writer(std::string db, std::shared_ptr<grid::SnapshotHolder> snapshots,
@@ -97,7 +99,21 @@ Handler guard_writes(std::shared_ptr<const Writer> writer, Handler handler) {
     };
 }
 
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+} // namespace
+
+Writer::Stats Writer::stats() const {
+    std::lock_guard lock(m_stats_mutex);
+    return m_stats;
+}
+
 void Writer::publish(store::Database& db) {
+    const auto started = std::chrono::steady_clock::now();
     const std::shared_ptr<const grid::Snapshot> before = m_snapshots->get();
     std::shared_ptr<const grid::Snapshot> after = m_loader(db, before->band());
     const std::vector<BBox> changed = tiles::changed_bounds(*before, *after);
@@ -105,6 +121,9 @@ void Writer::publish(store::Database& db) {
     spdlog::info("data version {} -> {}: {} changed areas, tiles invalidated", before->version(), after->version(),
                  changed.size());
     m_snapshots->set(std::move(after));
+    std::lock_guard lock(m_stats_mutex);
+    ++m_stats.loads;
+    m_stats.last_load_seconds = seconds_since(started);
 }
 
 balance::AppliedChange Writer::write(const Change& change) {
@@ -121,7 +140,13 @@ balance::AppliedChange Writer::write(const Change& change) {
                         "the server has not yet loaded the latest data; try again shortly");
         }
     }
+    const auto started = std::chrono::steady_clock::now();
     balance::AppliedChange done = change(*db);
+    {
+        std::lock_guard stats_lock(m_stats_mutex);
+        ++m_stats.writes;
+        m_stats.write_seconds += seconds_since(started);
+    }
     try {
         publish(*db);
     } catch (const std::exception& e) {
@@ -162,6 +187,7 @@ bool Writer::refresh() {
 
 void Writer::read(const std::function<void(store::Database&)>& query) const {
     constexpr std::size_t kept = 8; // idle connections at most; more are opened under load
+    const auto started = std::chrono::steady_clock::now();
     std::unique_ptr<store::Database> db;
     {
         std::lock_guard lock(m_readers_mutex);
@@ -189,6 +215,11 @@ void Writer::read(const std::function<void(store::Database&)>& query) const {
             db = store::Database::open(m_db, store::OpenMode::read_only);
             query(*db);
         }
+    }
+    {
+        std::lock_guard lock(m_stats_mutex);
+        ++m_stats.reads;
+        m_stats.read_seconds += seconds_since(started);
     }
     std::lock_guard lock(m_readers_mutex);
     if (m_readers.size() < kept) m_readers.push_back(std::move(db));

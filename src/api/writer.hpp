@@ -66,6 +66,19 @@ public:
     // Always nullopt on PostgreSQL.
     std::optional<Error> file_fault() const;
 
+    // What GET /metrics tells of this writer: snapshots loaded (and how long the last took:
+    // reading, comparing with the one before, invalidating tiles), changes written and reads
+    // run, with the seconds they took in all.
+    struct Stats {
+        std::size_t loads = 0;
+        double last_load_seconds = 0;
+        std::size_t writes = 0;
+        double write_seconds = 0;
+        std::size_t reads = 0;
+        double read_seconds = 0;
+    };
+    Stats stats() const;
+
 private:
     // With the lock held: loads and publishes the snapshot of `db`'s current data.
     void publish(store::Database& db);
@@ -84,6 +97,8 @@ private:
     };
     std::optional<FileId> m_file; // the SpatiaLite file as opened at start
     mutable std::atomic<int> m_file_state{0}; // what file_fault() found last (logged on change)
+    mutable std::mutex m_stats_mutex;
+    mutable Stats m_stats;
 };
 
 // The server's handler, with `writer`'s file_fault() applied to writes (every method but GET,

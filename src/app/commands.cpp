@@ -37,6 +37,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -171,6 +172,72 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
 
 } // namespace
 
+namespace {
+
+// What /metrics reads of the store when scraped: the time spent in the database, the snapshot's
+// loads, the group commit's backlog, and the open cases by traffic light.
+void add_store_metrics(api::Metrics& metrics, const std::shared_ptr<api::Writer>& writer,
+                       const std::shared_ptr<store::GroupCommit>& commits,
+                       std::shared_ptr<const incident::Calendar> calendar, double first_load_seconds) {
+    const std::string db_seconds_help = "Seconds spent in the database: group commit transactions (reports, workflow "
+                                        "steps, audit lines), map changes (rebalancing), reads (case lists, history)";
+    const std::string db_count_help = "Database transactions, by the same work as wangge_db_seconds_total";
+    metrics.add_counter("wangge_db_seconds_total", db_seconds_help, [commits] { return commits->seconds(); },
+                        {{"work", "group_commit"}});
+    metrics.add_counter("wangge_db_transactions_total", db_count_help,
+                        [commits] { return static_cast<double>(commits->commits()); }, {{"work", "group_commit"}});
+    metrics.add_counter("wangge_db_seconds_total", db_seconds_help, [writer] { return writer->stats().write_seconds; },
+                        {{"work", "write"}});
+    metrics.add_counter("wangge_db_transactions_total", db_count_help,
+                        [writer] { return static_cast<double>(writer->stats().writes); }, {{"work", "write"}});
+    metrics.add_counter("wangge_db_seconds_total", db_seconds_help, [writer] { return writer->stats().read_seconds; },
+                        {{"work", "read"}});
+    metrics.add_counter("wangge_db_transactions_total", db_count_help,
+                        [writer] { return static_cast<double>(writer->stats().reads); }, {{"work", "read"}});
+    metrics.add_gauge("wangge_group_commit_backlog", "Reports, workflow steps and audit lines waiting for a transaction",
+                      [commits] { return static_cast<double>(commits->backlog()); });
+    metrics.add_gauge("wangge_snapshot_load_seconds",
+                      "Seconds the last snapshot took to load and publish (at start, then after each change)",
+                      [writer, first_load_seconds] {
+                          const auto s = writer->stats();
+                          return s.loads > 0 ? s.last_load_seconds : first_load_seconds;
+                      });
+    metrics.add_counter("wangge_snapshot_loads_total", "Snapshots loaded and published after a change",
+                        [writer] { return static_cast<double>(writer->stats().loads); });
+    // Counting the open cases reads every one of them: done at most every 15 s, however often
+    // /metrics is scraped, and the three gauges share the count.
+    struct Lights {
+        std::mutex mutex;
+        std::chrono::steady_clock::time_point at{};
+        std::array<std::size_t, 3> counts{};
+    };
+    auto lights = std::make_shared<Lights>();
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto light = static_cast<incident::Light>(i);
+        metrics.add_gauge(
+            "wangge_incidents_open",
+            "Open cases by traffic light: green in time, yellow near its limit, red overdue (counted at most every 15 s)",
+            [lights, writer, calendar, i] {
+                std::lock_guard lock(lights->mutex);
+                const auto now = std::chrono::steady_clock::now();
+                if (lights->at == std::chrono::steady_clock::time_point{} || now - lights->at > std::chrono::seconds(15)) {
+                    try {
+                        writer->read([&](store::Database& stored) {
+                            lights->counts = api::open_cases_by_light(stored, *calendar, std::chrono::system_clock::now());
+                        });
+                        lights->at = now;
+                    } catch (const std::exception& e) { // the last count stays; the scrape still answers
+                        spdlog::warn("counting open cases for /metrics: {}", e.what());
+                    }
+                }
+                return static_cast<double>(lights->counts[i]);
+            },
+            "light", std::string(incident::to_string(light)));
+    }
+}
+
+} // namespace
+
 int run_serve(const ServeOptions& o) {
     // Before any thread starts (render pool, HTTP workers), so that every thread inherits the
     // blocked mask and only sigwait() below receives SIGINT/SIGTERM.
@@ -187,6 +254,7 @@ int run_serve(const ServeOptions& o) {
     auto t0 = std::chrono::steady_clock::now();
     auto db = store::Database::open(o.db.string(), store::OpenMode::read_write);
     auto snapshot = grid::Snapshot::load(*db, grid::Band{o.band_min, o.band_max});
+    const double first_load_seconds = seconds_since(t0);
     spdlog::info("loaded {} (version {}): {} streets, {} communities, {} grids, {} buildings, {} households in {:.2f}s",
                  db->name(), snapshot->version(), snapshot->streets().size(), snapshot->communities().size(),
                  snapshot->grids().size(), snapshot->buildings().size(), snapshot->total_households(),
@@ -252,7 +320,10 @@ int run_serve(const ServeOptions& o) {
                        [commits] { return static_cast<double>(commits->commits()); });
     metrics->add_gauge("wangge_group_commit_jobs", "Reports, workflow steps and audit lines committed (or failed)",
                        [commits] { return static_cast<double>(commits->jobs()); });
+    incidents.metrics = metrics;
+    const auto calendar_of_metrics = incidents.calendar;
     auto families = endpoint_families(o, holder, accounts, access, writer, commits, std::move(incidents), metrics);
+    add_store_metrics(*metrics, writer, commits, calendar_of_metrics, first_load_seconds);
     families.insert(families.begin(), std::make_shared<api::MetricsEndpoints>(metrics));
     api::ServiceOptions service_options{accounts, access, {}};
     service_options.incident_areas = [writer](std::int64_t id) {

@@ -1,9 +1,9 @@
 // wangge: the command line of the Wangge grid-management server (docs/CLI.md).
 #include "app/commands.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -40,7 +40,13 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     serve_cmd->add_option("--band-max", serve.band_max, "Upper household bound of a residential grid")
         ->capture_default_str();
-    serve_cmd->add_flag("--access-log", serve.access_log, "Log every request");
+    serve_cmd->add_flag("--access-log", serve.access_log, "Log every request: method, target, status, bytes, µs, request id");
+    std::string log_format = "text";
+    serve_cmd->add_option("--log-format", log_format,
+                          "text (for a terminal) or json (one object per line, for a log collector: time, level, msg, "
+                          "request_id, and the access log's fields)")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
     serve_cmd->add_option("--web-root", serve.web_root, "Directory of the web map")->capture_default_str();
     serve_cmd->add_option("--styles", serve.styles_dir, "Directory of Mapnik styles")->capture_default_str();
     serve_cmd->add_option("--tile-cache", serve.tile_cache_dir, "Directory of the on-disk tile cache");
@@ -286,7 +292,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(cli, argc, argv);
     // Logs go to standard error; standard output carries the commands' results (and the URL
     // that `serve` prints when it listens).
-    spdlog::set_default_logger(spdlog::stderr_color_mt("wangge"));
+    wangge::log::setup(*serve_cmd ? wangge::log::parse_format(log_format) : wangge::log::Format::text);
 
     try {
         if (*serve_cmd) {

@@ -60,7 +60,8 @@ void append_number(std::string& head, std::size_t n) {
 
 } // namespace
 
-api::Request to_api_request(WireRequest& wire, std::string_view public_origin, std::string remote_address) {
+api::Request to_api_request(WireRequest& wire, std::string_view public_origin, std::string remote_address,
+                            std::string request_id) {
     const bool head = wire.method() == wire::verb::head;
     api::Request request = api::make_request(head ? std::string("GET") : std::string(to_std(wire.method_string())),
                                              to_std(wire.target()));
@@ -70,13 +71,14 @@ api::Request to_api_request(WireRequest& wire, std::string_view public_origin, s
     request.body = std::move(wire.body());
     request.public_origin = public_origin;
     request.remote_address = std::move(remote_address);
+    request.request_id = std::move(request_id);
     return request;
 }
 
 api::Response respond(const Handler& handler, WireRequest& wire, std::string_view public_origin,
-                      std::string remote_address) {
+                      std::string remote_address, std::string request_id) {
     try {
-        return handler(to_api_request(wire, public_origin, std::move(remote_address)));
+        return handler(to_api_request(wire, public_origin, std::move(remote_address), std::move(request_id)));
     } catch (...) {
         std::string context(to_std(wire.method_string()));
         context.append(" ").append(to_std(wire.target()));

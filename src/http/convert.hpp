@@ -47,12 +47,13 @@ private:
 // Copies method, target and headers (names lower-cased) and moves the body out of `wire`;
 // HEAD becomes GET; `public_origin` (owned by the caller, outliving the request) and the client's
 // address are passed on. Throws Error(bad_request) for malformed percent-encoding.
-api::Request to_api_request(WireRequest& wire, std::string_view public_origin = {}, std::string remote_address = {});
+api::Request to_api_request(WireRequest& wire, std::string_view public_origin = {}, std::string remote_address = {},
+                            std::string request_id = {});
 
 // Runs `handler` on `wire`; never throws for errors of the request or the handler, which are
 // answered with the JSON error envelope instead.
 api::Response respond(const Handler& handler, WireRequest& wire, std::string_view public_origin = {},
-                      std::string remote_address = {});
+                      std::string remote_address = {}, std::string request_id = {});
 
 // Makes `out` the wire form of `response` for a request of HTTP `version` (10 or 11) and
 // returns the announced Content-Length. The server owns the framing: Server, Content-Type

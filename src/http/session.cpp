@@ -1,6 +1,7 @@
 #include "http/session.hpp"
 
 #include "api/header_values.hpp"
+#include "core/log.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -191,11 +192,17 @@ void Session::answer_request() {
         a.method = to_std(request.method_string());
         a.target = api::loggable_target(to_std(request.target()));
     }
+    const auto sent_id = request["X-Request-Id"];
+    a.request_id = api::request_id_for(sent_id.empty() ? std::nullopt
+                                                       : std::optional(std::string_view(sent_id.data(), sent_id.size())));
+    // Lines logged while the request is handled on this thread carry its id.
+    const log::RequestScope scope(a.request_id);
     a.version = request.version();
     a.keep_alive = request.keep_alive();
     a.head = request.method() == wire::verb::head;
 
-    api::Response response = respond(m_context.handler, request, m_context.options.public_origin, m_remote_address);
+    api::Response response =
+        respond(m_context.handler, request, m_context.options.public_origin, m_remote_address, a.request_id);
     if (!response.deferred) return send_answer(a, std::move(response));
     // Answered later, on this session's strand; responses stay in request order because nothing
     // more is read until then. The work guard keeps the I/O threads running until then, so that
@@ -217,12 +224,13 @@ void Session::send_answer(const Answering& a, api::Response response) {
             std::make_exception_ptr(std::logic_error("completed with another deferred response")),
             "a deferred response");
     const int status = response.status;
+    response.set_header("X-Request-Id", a.request_id);
     const bool keep_alive = a.keep_alive && !m_closing;
     const std::size_t bytes = to_wire_response(std::move(response), m_queue.push(), a.version, keep_alive, a.head);
     if (m_context.options.access_log) {
         const auto micros =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - a.started);
-        spdlog::info("{} {} {} {} {}", a.method, a.target, status, bytes, micros.count());
+        log::access({a.request_id, a.method, a.target, m_remote_address, status, bytes, micros.count()});
     }
 
     if (!keep_alive) m_reading_done = true;

@@ -113,6 +113,7 @@ private:
     // What answering needs of the request once its response is ready (perhaps later, deferred).
     struct Answering {
         std::string method, target; // for the access log
+        std::string request_id;     // sent back in X-Request-Id, named in its log lines
         std::chrono::steady_clock::time_point started;
         unsigned version = 11;
         bool keep_alive = true;

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <chrono>
 #include <future>
 #include <vector>
 
@@ -34,6 +35,16 @@ std::size_t GroupCommit::commits() const {
 std::size_t GroupCommit::jobs() const {
     std::lock_guard lock(m_mutex);
     return m_jobs;
+}
+
+double GroupCommit::seconds() const {
+    std::lock_guard lock(m_mutex);
+    return m_seconds;
+}
+
+std::size_t GroupCommit::backlog() const {
+    std::lock_guard lock(m_mutex);
+    return m_queue.size();
 }
 
 void GroupCommit::submit(Work work, Done done) {
@@ -71,6 +82,7 @@ void GroupCommit::commit_loop() {
             }
         }
         std::vector<std::exception_ptr> failed(batch.size());
+        const auto started = std::chrono::steady_clock::now();
         try {
             std::optional<Transaction> tx;
             const bool reused = db != nullptr;
@@ -107,6 +119,7 @@ void GroupCommit::commit_loop() {
             std::lock_guard lock(m_mutex);
             ++m_commits;
             m_jobs += batch.size();
+            m_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             for (std::size_t i = 0; i < batch.size(); ++i) m_finished.push_back({std::move(batch[i].done), failed[i]});
         }
         m_finished_ready.notify_one();

@@ -53,6 +53,11 @@ public:
     // achieved.
     std::size_t commits() const;
     std::size_t jobs() const;
+    // Seconds spent in those transactions, from opening to commit (the database's time), and
+    // jobs queued and not yet taken into a transaction (a backlog that grows: the database is
+    // slower than the arrivals).
+    double seconds() const;
+    std::size_t backlog() const;
 
 private:
     struct Job {
@@ -74,6 +79,7 @@ private:
     std::deque<Job> m_queue;
     bool m_stopping = false;
     std::size_t m_commits = 0, m_jobs = 0;
+    double m_seconds = 0;
     // Jobs committed (or failed) whose `done` has yet to run; the completing thread runs them.
     std::condition_variable m_finished_ready;
     std::deque<Finished> m_finished;

@@ -315,3 +315,26 @@ TEST_CASE("metrics: requests are counted by route class, method and status, time
     service.handle(api::make_request("FETCH", "/api/v1/grids"));
     CHECK(as(admin).body.find("method=\"other\",route=\"map\",status=\"4xx\"} 2") != std::string::npos);
 }
+
+TEST_CASE("metrics: counters counted where events happen, and totals kept elsewhere read at each scrape",
+          "[api][metrics]") {
+    api::Metrics metrics;
+    metrics.increment("wangge_test_events_total", "Events", {{"kind", "a"}});
+    metrics.increment("wangge_test_events_total", "Events", {{"kind", "a"}});
+    metrics.increment("wangge_test_events_total", "Events", {{"kind", "b"}}, 3);
+    double seconds = 0.25;
+    metrics.add_counter("wangge_test_seconds_total", "Seconds", [&seconds] { return seconds; }, {{"work", "x"}});
+    std::string text = metrics.text();
+    INFO(text);
+    CHECK(text.find("# TYPE wangge_test_events_total counter") != std::string::npos);
+    CHECK(text.find("wangge_test_events_total{kind=\"a\"} 2") != std::string::npos);
+    CHECK(text.find("wangge_test_events_total{kind=\"b\"} 3") != std::string::npos);
+    CHECK(text.find("# TYPE wangge_test_seconds_total counter") != std::string::npos);
+    CHECK(text.find("wangge_test_seconds_total{work=\"x\"} 0.25") != std::string::npos);
+    seconds = 1.5;
+    text = metrics.text();
+    CHECK(text.find("wangge_test_seconds_total{work=\"x\"} 1.5") != std::string::npos);
+    seconds = 1.0; // a total never goes down on the scrape, even if its source did
+    text = metrics.text();
+    CHECK(text.find("wangge_test_seconds_total{work=\"x\"} 1.5") != std::string::npos);
+}

@@ -1,4 +1,5 @@
 #include "api/message.hpp"
+#include "core/log.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -165,4 +166,29 @@ TEST_CASE("message: logged targets never show an api_key", "[api]") {
           "/open311/v2/requests.json?status=open&api_key=***");
     CHECK(api::loggable_target("/x?my_api_key=1&api_key=&api_key=2") == "/x?my_api_key=1&api_key=***&api_key=***");
     CHECK(api::loggable_target("/api_key=1") == "/api_key=1");
+}
+
+TEST_CASE("request id: a client's usable X-Request-Id is kept, anything else replaced by a new id", "[api]") {
+    CHECK(api::request_id_for(std::string_view("trace-7.a_b:c")) == "trace-7.a_b:c");
+    const std::string made = api::request_id_for(std::nullopt);
+    CHECK(made.size() == 16);
+    CHECK(made.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(api::request_id_for(std::nullopt) != made); // unique within the process
+    for (std::string_view bad : {std::string_view(""), std::string_view("two words"), std::string_view("a\r\nSet-Cookie: x"),
+                                 std::string_view("<script>"), std::string_view("\xe7\xbd\x91")}) {
+        const std::string id = api::request_id_for(bad);
+        CHECK(id != bad);
+        CHECK(id.size() == 16);
+    }
+    const std::string long_id(65, 'a');
+    CHECK(api::request_id_for(std::string_view(long_id)) != long_id);
+    CHECK(api::request_id_for(std::string_view(long_id).substr(0, 64)) == long_id.substr(0, 64));
+}
+
+TEST_CASE("request id: a 500 answered while a request is handled names that request's id", "[api]") {
+    const log::RequestScope scope("client-trace-1");
+    const auto r = api::error_response(std::make_exception_ptr(std::runtime_error("SELECT secret FROM x")), "GET /x");
+    REQUIRE(r.status == 500);
+    CHECK(nlohmann::json::parse(r.body)["request_id"] == "client-trace-1");
+    CHECK(r.body.find("secret") == std::string::npos);
 }
