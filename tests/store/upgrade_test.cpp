@@ -285,6 +285,24 @@ TEST_CASE("upgrade: a file newer than this build opened read-only is refused as 
     }
 }
 
+// A newer file not in WAL mode (made by another tool, e.g. VACUUM INTO or a copy that left its
+// journal mode behind) is switched to WAL before its version is read: refused as it should be,
+// but no longer byte for byte as it was. Marked to fail until SqliteDatabase::open reads the
+// version before `PRAGMA journal_mode=WAL`; remove the tag then.
+TEST_CASE("upgrade: a newer file in rollback-journal mode is refused and left byte for byte", "[store][upgrade][!shouldfail]") {
+    test::TempDir dir;
+    const auto path = dir / "newer.sqlite";
+    test::make_old_file(path, latest);
+    {
+        test::RawFile f(path);
+        f.exec("PRAGMA journal_mode=DELETE");
+        f.exec("PRAGMA user_version = " + std::to_string(latest + 1));
+    }
+    const std::string bytes = test::file_bytes(path);
+    CHECK_THROWS_AS(store::Database::open(path.string(), store::OpenMode::read_write), Error);
+    CHECK(test::file_bytes(path) == bytes);
+}
+
 TEST_CASE("upgrade: a migration that fails leaves the file at the version it had, data intact", "[store][upgrade]") {
     test::TempDir dir;
     // A file at version 2 that somebody gave a table `audit` of their own: migration 3 creates
