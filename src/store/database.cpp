@@ -41,9 +41,11 @@ Statement& cached(sqlite3* db, std::map<std::string, std::unique_ptr<Statement>,
 
 void exec_sql(sqlite3* db, const std::string& sql) {
     char* err = nullptr;
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errmsg(db);
         sqlite3_free(err);
+        if (detail::disk_full(rc))
+            throw Error(ErrorKind::unavailable, "disk_full", "SQL failed: " + msg).with_retry_after(30);
         throw Error(ErrorKind::io, "database", "SQL failed: " + msg);
     }
 }

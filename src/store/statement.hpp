@@ -13,7 +13,13 @@
 
 namespace wangge::store::detail {
 
+// A full disk is no bug and passes once space is freed: it is unavailable ("disk_full", a 503
+// that names no internals), and the CLI says it in words.
+inline bool disk_full(int rc) noexcept { return (rc & 0xff) == SQLITE_FULL; }
+
 [[noreturn]] inline void sqlite_fail(sqlite3* db, const std::string& what) {
+    if (disk_full(sqlite3_errcode(db)))
+        throw Error(ErrorKind::unavailable, "disk_full", what + ": " + sqlite3_errmsg(db)).with_retry_after(30);
     throw Error(ErrorKind::io, "database", what + ": " + sqlite3_errmsg(db));
 }
 
