@@ -11,8 +11,6 @@ namespace wangge::api {
 
 namespace {
 
-constexpr std::string_view prefix = "/api/v1/communities/";
-
 // Counts a running proposal for as long as it lives; refuses one past the limit.
 class ProposalSlot {
 public:

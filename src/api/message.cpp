@@ -101,10 +101,18 @@ std::string loggable_target(std::string_view target) {
     if (query == std::string::npos) return out;
     for (auto at = query; at < out.size();) {
         const auto end = std::min(out.find('&', at + 1), out.size());
-        // Secrets in the query: Open311's api_key and a resident's receipt.
+        // Secrets in the query: Open311's api_key and a resident's receipt, their names compared
+        // decoded as make_request decodes them ("api%5Fkey" is api_key too).
         std::size_t name = 0;
-        for (const std::string_view secret : {std::string_view("api_key="), std::string_view("receipt=")})
-            if (out.compare(at + 1, secret.size(), secret) == 0) name = secret.size();
+        if (const auto eq = out.find('=', at + 1); eq < end) {
+            std::string decoded;
+            try {
+                decoded = percent_decode(std::string_view(out).substr(at + 1, eq - at - 1), true);
+            } catch (const Error&) {
+                // a malformed name: make_request refuses the request, nothing in it is a credential
+            }
+            if (decoded == "api_key" || decoded == "receipt") name = eq - at;
+        }
         if (name > 0) {
             out.replace(at + 1 + name, end - at - 1 - name, "***");
             at += 1 + name + 3;
@@ -152,7 +160,10 @@ Request make_request(std::string method, std::string_view target) {
 Response error_response(int status, std::string_view code, std::string_view message) {
     Response res;
     res.status = status;
-    res.body = nlohmann::json{{"code", code}, {"message", message}}.dump();
+    // A message may quote the request (a malformed form names the text it could not decode):
+    // bytes that are not UTF-8 are replaced, for dump() would throw on them.
+    res.body = nlohmann::json{{"code", code}, {"message", message}}.dump(-1, ' ', false,
+                                                                        nlohmann::json::error_handler_t::replace);
     return res;
 }
 

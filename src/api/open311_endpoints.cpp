@@ -349,7 +349,10 @@ Response Open311Endpoints::requests(const Request& req, bool xml) const {
     const std::vector<std::string_view> codes = list_param(req, "service_code");
     const std::string status = std::string(req.param("status").value_or(""));
     if (!status.empty() && status != "open" && status != "closed") throw bad("status is open or closed");
-    const auto [start, end] = period(req, m_options.clock());
+    // Named references, not a structured binding: clang 14 cannot capture those in a lambda.
+    const auto window = period(req, m_options.clock());
+    const std::string& start = window.first;
+    const std::string& end = window.second;
     std::vector<Record> out;
     m_reads->read([&](store::Database& db) {
         std::vector<store::IncidentRow> rows;
@@ -393,7 +396,10 @@ Response Open311Endpoints::token(const Request& req, bool xml) const {
 }
 
 Response Open311Endpoints::updates(const Request& req, bool xml) const {
-    const auto [start, end] = period(req, m_options.clock());
+    // Named references, not a structured binding: clang 14 cannot capture those in a lambda.
+    const auto window = period(req, m_options.clock());
+    const std::string& start = window.first;
+    const std::string& end = window.second;
     std::vector<Record> out;
     const std::string jurisdiction(req.param("jurisdiction_id").value_or(""));
     m_reads->read([&](store::Database& db) {

@@ -101,8 +101,18 @@ double ring_signed_area(const GEOSCoordSequence* seq, unsigned int n) {
 }
 
 void append_number(std::string& out, double v, int precision) {
-    char buf[40];
-    int n = std::snprintf(buf, sizeof buf, "%.*f", precision, v);
+    // 40 bytes hold every WGS84 coordinate; a larger value (up to 309 digits in %f) is written
+    // to the heap rather than read past the end of `buf`.
+    char small[40];
+    std::string large;
+    char* buf = small;
+    int n = std::snprintf(small, sizeof small, "%.*f", precision, v);
+    if (n < 0) return;
+    if (static_cast<std::size_t>(n) >= sizeof small) {
+        large.resize(static_cast<std::size_t>(n) + 1);
+        std::snprintf(large.data(), large.size(), "%.*f", precision, v);
+        buf = large.data();
+    }
     // Trim trailing zeros ("118.7900000" -> "118.79") to keep output small.
     while (n > 1 && buf[n - 1] == '0') --n;
     if (n > 0 && buf[n - 1] == '.') --n;

@@ -86,7 +86,7 @@ enum class GpsOutcome { none, removed, malformed };
 
 // Blanks the GPS IFD of Exif data (the bytes after "Exif\0\0"): its values, its entries, and its
 // count, so that no reader finds a position and none is left in the file.
-GpsOutcome remove_gps(std::string& exif) {
+GpsOutcome blank_gps(std::string& exif) {
     Tiff t(exif);
     if (!t.header()) return GpsOutcome::malformed;
     const auto ifd0 = t.u32(4);
@@ -116,6 +116,15 @@ GpsOutcome remove_gps(std::string& exif) {
     }
     t.put_u16(*gps, 0);
     return GpsOutcome::removed;
+}
+
+// blank_gps, and Exif data it left unreadable (a GPS value that overlapped the header or an IFD,
+// which blanking zeroed) is malformed: dropped whole, as it would be when the photo came again.
+GpsOutcome remove_gps(std::string& exif) {
+    const GpsOutcome outcome = blank_gps(exif);
+    if (outcome != GpsOutcome::removed) return outcome;
+    std::string again = exif;
+    return blank_gps(again) == GpsOutcome::malformed ? GpsOutcome::malformed : outcome;
 }
 
 // --- JPEG ---
