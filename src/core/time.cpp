@@ -31,6 +31,9 @@ std::optional<SystemTime> parse_utc(std::string_view text) {
     if (text.size() != 10 && text.size() != 20) return std::nullopt;
     const auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
     if (!y || !mo || !d || text[4] != '-' || text[7] != '-') return std::nullopt;
+    // SystemTime counts nanoseconds in 64 bits: years from 1678 to 2261 only. Wangge's times are
+    // this era's; anything far outside is refused rather than overflowing.
+    if (*y < 1900 || *y > 2200) return std::nullopt;
     const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
     if (!ymd.ok()) return std::nullopt;
     SystemTime t = sys_days{ymd};

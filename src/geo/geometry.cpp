@@ -4,6 +4,7 @@
 
 #include <geodesic.h>
 #include <geos_c.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -152,6 +153,11 @@ void append_ring(std::string& out, const GEOSGeometry* ring, int precision, bool
 
 void append_polygon_coords(std::string& out, const GEOSGeometry* poly, int precision) {
     out += '[';
+    // An empty polygon has no rings (`[]`), not one empty ring, which no reader takes back.
+    if (GEOSisEmpty_r(h(), poly)) {
+        out += ']';
+        return;
+    }
     append_ring(out, GEOSGetExteriorRing_r(h(), poly), precision, true);
     int holes = GEOSGetNumInteriorRings_r(h(), poly);
     for (int i = 0; i < holes; ++i) {
@@ -374,7 +380,54 @@ std::string to_wkt(const Geometry& g, int precision) {
     return out;
 }
 
+namespace {
+
+// GEOS 3.11's GeoJSON reader takes a position's first two numbers without looking whether it has
+// them: a position `[]` or `[1]` in a line or ring makes it read past the end (a `[]` crashes the
+// process). So every position is checked to hold at least two numbers before GEOS reads it.
+// `depth`: how many arrays down the positions are; `rings`: the arrays one above them are rings,
+// which GEOS also reads a first position of (an empty ring `[]` crashes it too).
+bool positions_ok(const nlohmann::json& c, int depth, bool rings = false) {
+    if (!c.is_array()) return true; // GEOS refuses it with a message
+    if (depth == 1 && rings && c.empty()) return false;
+    if (depth == 0) {
+        if (c.size() < 2) return false;
+        for (const auto& n : c)
+            if (!n.is_number()) return false;
+        return true;
+    }
+    for (const auto& e : c)
+        if (!positions_ok(e, depth - 1, rings)) return false;
+    return true;
+}
+
+bool geojson_positions_ok(const nlohmann::json& g) {
+    if (!g.is_object()) return true;
+    const auto type = g.find("type");
+    if (type == g.end() || !type->is_string()) return true;
+    const std::string& t = type->get_ref<const std::string&>();
+    if (t == "GeometryCollection") {
+        const auto parts = g.find("geometries");
+        if (parts != g.end() && parts->is_array())
+            for (const auto& part : *parts)
+                if (!geojson_positions_ok(part)) return false;
+        return true;
+    }
+    const auto c = g.find("coordinates");
+    if (c == g.end()) return true;
+    if (t == "Point") return c->is_array() && c->empty() ? true : positions_ok(*c, 0);
+    const int depth = t == "LineString" || t == "MultiPoint" ? 1 : t == "Polygon" || t == "MultiLineString" ? 2
+                      : t == "MultiPolygon"                   ? 3
+                                                              : -1;
+    return depth < 0 || positions_ok(*c, depth, t == "Polygon" || t == "MultiPolygon");
+}
+
+} // namespace
+
 Geometry from_geojson(std::string_view json) {
+    if (!geojson_positions_ok(nlohmann::json::parse(json, nullptr, false)))
+        throw Error(ErrorKind::bad_request, "invalid_geojson",
+                    "malformed GeoJSON geometry: a ring without positions, or a position without two numbers");
     GEOSGeoJSONReader* r = check(GEOSGeoJSONReader_create_r(h()), "GeoJSON reader");
     std::string s(json);
     GEOSGeometry* g = GEOSGeoJSONReader_readGeometry_r(h(), r, s.c_str());
