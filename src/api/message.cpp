@@ -185,6 +185,14 @@ Response error_response(const Error& e) {
         r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
         return r;
     }
+    // A file made read-only under the server: the store's words may quote a statement.
+    if (e.kind() == ErrorKind::unavailable && e.code() == "database_read_only") {
+        spdlog::warn("answered 503: {} ({})", e.what(), e.code());
+        Response r = error_response(503, "database_read_only",
+                                    "the database file is read-only: writes are refused until it can be written again");
+        r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
+        return r;
+    }
     Response r = error_response(http_status(e.kind()), e.code(), e.what());
     if (e.kind() == ErrorKind::method_not_allowed) r.set_header("Allow", "GET, HEAD");
     if (e.kind() == ErrorKind::unavailable || e.kind() == ErrorKind::too_many_requests)

@@ -413,6 +413,8 @@ int run_serve(const ServeOptions& o) {
     watcher.join();
     // Reports accepted before the signal are committed and answered before stop() returns.
     server.stop();
+    // Joined here, on this thread: the last completion may drop the last reference to it.
+    commits->stop();
     const std::size_t jobs = commits->jobs(), transactions = commits->commits();
     spdlog::info("group commit: {} reports, workflow steps and audit lines committed in {} transactions ({:.1f} per transaction)", jobs,
                  transactions, transactions ? static_cast<double>(jobs) / static_cast<double>(transactions) : 0.0);

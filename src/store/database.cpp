@@ -44,9 +44,7 @@ void exec_sql(sqlite3* db, const std::string& sql) {
     if (const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errmsg(db);
         sqlite3_free(err);
-        if (detail::disk_full(rc))
-            throw Error(ErrorKind::unavailable, "disk_full", "SQL failed: " + msg).with_retry_after(30);
-        throw Error(ErrorKind::io, "database", "SQL failed: " + msg);
+        detail::sqlite_fail_with(rc, "SQL failed", msg);
     }
 }
 
@@ -101,6 +99,12 @@ std::unique_ptr<SqliteDatabase> SqliteDatabase::open(const std::filesystem::path
     }
     sqlite3_enable_load_extension(raw, 0);
     sqlite3_busy_timeout(raw, 10000);
+    // A file of a newer Wangge is refused before anything is written to it (journal_mode=WAL
+    // would change its header), whichever the mode.
+    if (const int version = db->schema_version(); version > latest_schema_version())
+        throw Error(ErrorKind::io, "newer_schema",
+                    path.string() + " has schema version " + std::to_string(version) + ", newer than this Wangge (" +
+                        std::to_string(latest_schema_version()) + "): use the Wangge that wrote it");
     if (mode != OpenMode::read_only) {
         db->exec("PRAGMA journal_mode=WAL");
         db->exec("PRAGMA synchronous=FULL");

@@ -12,7 +12,11 @@ GroupCommit::GroupCommit(std::string db, std::size_t max_batch)
     : m_where(std::move(db)), m_max_batch(std::max<std::size_t>(1, max_batch)), m_committer([this] { commit_loop(); }),
       m_completer([this] { complete_loop(); }) {}
 
-GroupCommit::~GroupCommit() {
+GroupCommit::~GroupCommit() { stop(); }
+
+void GroupCommit::stop() {
+    std::lock_guard joining(m_stop_mutex);
+    if (!m_completer.joinable()) return; // stopped before
     {
         std::lock_guard lock(m_mutex);
         m_stopping = true;

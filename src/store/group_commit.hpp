@@ -30,7 +30,12 @@ public:
 
     // `db` is a SpatiaLite file or a postgresql:// URL (store::Database::open).
     explicit GroupCommit(std::string db, std::size_t max_batch = 512);
-    ~GroupCommit(); // finishes the jobs queued (committed, their `done` called), then stops
+    ~GroupCommit(); // stop(), unless it has been called
+    // Finishes the jobs queued (committed, their `done` called), then joins its threads; later
+    // submits throw. Idempotent. The owner calls it before letting go: a `done` may hold the last
+    // reference to something that owns this GroupCommit, and destroying it there, on its own
+    // completing thread, could not join that thread.
+    void stop();
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
 
@@ -84,6 +89,7 @@ private:
     std::condition_variable m_finished_ready;
     std::deque<Finished> m_finished;
     bool m_committer_done = false;
+    std::mutex m_stop_mutex; // one stop() joins
     std::thread m_committer;
     std::thread m_completer;
 };

@@ -15,12 +15,19 @@ namespace wangge::store::detail {
 
 // A full disk is no bug and passes once space is freed: it is unavailable ("disk_full", a 503
 // that names no internals), and the CLI says it in words.
+// So is a file made read-only under the server ("database_read_only"): writes pass again once
+// it is writable. Every other failure is an io error (a 500 whose detail stays in the log).
 inline bool disk_full(int rc) noexcept { return (rc & 0xff) == SQLITE_FULL; }
 
+[[noreturn]] inline void sqlite_fail_with(int rc, const std::string& what, const std::string& message) {
+    if (disk_full(rc)) throw Error(ErrorKind::unavailable, "disk_full", what + ": " + message).with_retry_after(30);
+    if ((rc & 0xff) == SQLITE_READONLY)
+        throw Error(ErrorKind::unavailable, "database_read_only", what + ": " + message).with_retry_after(30);
+    throw Error(ErrorKind::io, "database", what + ": " + message);
+}
+
 [[noreturn]] inline void sqlite_fail(sqlite3* db, const std::string& what) {
-    if (disk_full(sqlite3_errcode(db)))
-        throw Error(ErrorKind::unavailable, "disk_full", what + ": " + sqlite3_errmsg(db)).with_retry_after(30);
-    throw Error(ErrorKind::io, "database", what + ": " + sqlite3_errmsg(db));
+    sqlite_fail_with(sqlite3_extended_errcode(db), what, sqlite3_errmsg(db));
 }
 
 class Statement {

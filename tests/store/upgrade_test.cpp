@@ -262,11 +262,9 @@ TEST_CASE("upgrade: a file newer than this build is refused as newer_schema and 
     CHECK(f.user_version() == latest + 1);
 }
 
-// Read-only opens (validate, info, backup) refuse a newer file as well, and change nothing; but
-// SqliteDatabase::open names it `old_schema` and advises to "open it read-write once to migrate
-// it", which cannot help. Marked to fail until the store says newer_schema there too (as the
-// PostgreSQL store does); remove the tag then.
-TEST_CASE("upgrade: a file newer than this build opened read-only is refused as newer_schema", "[store][upgrade][!shouldfail]") {
+// Read-only opens (validate, info, backup) refuse a newer file as well, as newer_schema (as the
+// PostgreSQL store does), and change nothing.
+TEST_CASE("upgrade: a file newer than this build opened read-only is refused as newer_schema", "[store][upgrade]") {
     test::TempDir dir;
     const auto path = dir / "newer.sqlite";
     test::make_old_file(path, latest);
@@ -286,10 +284,8 @@ TEST_CASE("upgrade: a file newer than this build opened read-only is refused as 
 }
 
 // A newer file not in WAL mode (made by another tool, e.g. VACUUM INTO or a copy that left its
-// journal mode behind) is switched to WAL before its version is read: refused as it should be,
-// but no longer byte for byte as it was. Marked to fail until SqliteDatabase::open reads the
-// version before `PRAGMA journal_mode=WAL`; remove the tag then.
-TEST_CASE("upgrade: a newer file in rollback-journal mode is refused and left byte for byte", "[store][upgrade][!shouldfail]") {
+// journal mode behind) is refused before `PRAGMA journal_mode=WAL` could change its header.
+TEST_CASE("upgrade: a newer file in rollback-journal mode is refused and left byte for byte", "[store][upgrade]") {
     test::TempDir dir;
     const auto path = dir / "newer.sqlite";
     test::make_old_file(path, latest);

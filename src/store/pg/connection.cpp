@@ -46,6 +46,16 @@ bool unreachable(std::string_view message) {
     return false;
 }
 
+// The server answers but cannot take a session for now: starting, recovering after a crash,
+// shutting down, or full. Worth a retry, as an unreachable one is.
+bool not_ready(std::string_view message) {
+    for (std::string_view mark : {"the database system is starting up", "not yet accepting connections",
+                                  "the database system is in recovery mode", "the database system is shutting down",
+                                  "too many clients already", "remaining connection slots are reserved"})
+        if (message.find(mark) != std::string_view::npos) return true;
+    return false;
+}
+
 } // namespace
 
 bool is_postgresql_url(std::string_view text) noexcept {
@@ -153,6 +163,9 @@ PgConnection PgConnection::connect(const std::string& url) {
             throw Error(ErrorKind::unavailable, "db_unreachable",
                         "cannot reach PostgreSQL at " + where + " (" + shown +
                             "): the server may be down or not listening there: " + message);
+        if (not_ready(message))
+            throw Error(ErrorKind::unavailable, "db_not_ready",
+                        "PostgreSQL at " + where + " cannot take a connection yet: " + message);
         throw Error(ErrorKind::io, "db_connect", "PostgreSQL at " + where + " refused the connection: " + message);
     }
     // Notices ("already exists, skipping") are not errors and must not reach standard error.
