@@ -52,7 +52,7 @@ ninja -C "$build" "${targets[@]}" >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/wangge-fuzz.XXXXXX")
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 # Leaks inside Debian's libraries (GEOS) that Wangge cannot fix are listed there.
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0}
 failed=0
 rows=()
 for t in "${targets[@]}"; do

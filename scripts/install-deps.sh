@@ -21,6 +21,9 @@ packages=(
   chromium                                    # the web map's end-to-end test (driven by playwright-core)
   nodejs                                      # npm for MapLibre GL JS and playwright-core
   curl
+  clang libclang-rt-14-dev                    # the sanitizer builds (ASan, UBSan, TSan) and libFuzzer
+  wrk python3                                 # scripts/load.sh: the request mix, idle and slow clients
+  systemd                                     # systemd-analyze verifies docs/wangge.service in tests
 )
 
 missing=()

@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# Sets everything up on a fresh Debian 12 machine and runs the whole test suite through CTest
-# (unit, integration, e2e and slow tests). Extra arguments go to ctest, e.g. -L unit.
+# Sets everything up on a fresh Debian 12 machine and runs every test, in three stages
+# (docs/TESTING.md):
 #
-# The PostgreSQL tests (tests/store/pg_*.cpp, copy_test.cpp) need a cluster: this script starts a
-# private one on loopback in a fresh temporary directory (scripts/pg-cluster.sh), hands its URL to
-# the tests as WANGGE_TEST_PG_URL, and stops and removes it when it ends, whatever ctest returned.
-# A WANGGE_TEST_PG_URL already set is used as it is and no cluster is started.
+#   ci        build/ci (gcc, RelWithDebInfo, -Werror): every test through ctest, labelled unit,
+#             integration, e2e and slow.
+#   sanitize  build/sanitize (clang, AddressSanitizer + UBSan, -Werror): the unit tests again,
+#             the fuzz targets' corpora and regressions replayed (ctest), then each fuzz target
+#             run for WANGGE_FUZZ_SECONDS (default 15) by scripts/fuzz.sh.
+#   tsan      build/tsan (clang, ThreadSanitizer): the concurrency tests (snapshot swap, tile
+#             cache, render pool, group commit, writer, intake, the HTTP server).
+#
+# WANGGE_TEST_STAGES names the stages to run (default "ci sanitize tsan"). Extra arguments go to
+# the ci stage's ctest, e.g. -L unit.
+#
+# The PostgreSQL tests need a cluster: this script starts a private one on loopback in a fresh
+# temporary directory (scripts/pg-cluster.sh), hands its URL to the tests as WANGGE_TEST_PG_URL,
+# and stops and removes it when it ends, whatever ctest returned. A WANGGE_TEST_PG_URL already
+# set is used as it is and no cluster is started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+stages=${WANGGE_TEST_STAGES:-ci sanitize tsan}
+has_stage() { [[ " $stages " == *" $1 "* ]]; }
+
 bash scripts/install-deps.sh
 bash scripts/install-web.sh
-cmake --preset ci >/dev/null
-cmake --build --preset ci
 
 if [[ -z ${WANGGE_TEST_PG_URL:-} ]]; then
     pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/wangge-pg.XXXXXX")
@@ -27,5 +39,45 @@ if [[ -z ${WANGGE_TEST_PG_URL:-} ]]; then
 fi
 
 status=0
-ctest --preset ci "$@" || status=$?
+stage_time() { echo "test.sh: stage $1 took $(($(date +%s) - $2)) s"; }
+
+if has_stage ci; then
+    started=$(date +%s)
+    cmake --preset ci >/dev/null
+    cmake --build --preset ci
+    ctest --preset ci "$@" || status=1
+    stage_time ci "$started"
+fi
+
+# What the sanitizers are told: stop at the first report; leaks of Debian's libraries that are
+# not Wangge's are suppressed by name (tests/sanitizers/lsan.supp says which and why).
+supp=$PWD/tests/sanitizers
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$supp/lsan.supp:print_suppressions=0}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp}
+
+if has_stage sanitize; then
+    started=$(date +%s)
+    cmake --preset sanitize >/dev/null
+    # The unit tests, the fuzz targets among them (their replays are unit tests). A sanitizer
+    # build compiles at about half gcc's speed: the integration and e2e tests stay with the ci
+    # stage, so that CI keeps within its time (docs/TESTING.md).
+    ninja -C build/sanitize tests_unit
+    ctest --test-dir build/sanitize -L unit --output-on-failure -j 2 --timeout 1500 || status=1
+    bash scripts/fuzz.sh --seconds "${WANGGE_FUZZ_SECONDS:-15}" || status=1
+    stage_time sanitize "$started"
+fi
+
+if has_stage tsan; then
+    started=$(date +%s)
+    cmake --preset tsan >/dev/null
+    concurrency=(grid_snapshot_test tiles_test group_commit_test http_server_test http_intake_test render_test
+                 api_balance_test)
+    ninja -C build/tsan "${concurrency[@]}"
+    regex="^($(IFS='|'; echo "${concurrency[*]}")):"
+    ctest --test-dir build/tsan -R "$regex" --output-on-failure -j 2 --timeout 1500 || status=1
+    stage_time tsan "$started"
+fi
+
 exit "$status"
