@@ -37,7 +37,14 @@ url() { echo "postgresql://postgres@127.0.0.1:$(cat "$dir/port")/postgres"; }
 
 case $action in
 start)
-    if [[ -f $dir/data/postmaster.pid ]]; then url; exit 0; fi
+    if [[ -f $dir/data/postmaster.pid ]]; then
+        # Running: its URL. Left by a postmaster that was killed (kill -9, a crash): cleared, and
+        # the cluster started again (it recovers from its WAL).
+        pid=$(head -1 "$dir/data/postmaster.pid")
+        if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then url; exit 0; fi
+        port=$(sed -n 4p "$dir/data/postmaster.pid")
+        rm -f "$dir/data/postmaster.pid" "$dir/.s.PGSQL.$port.lock"
+    fi
     mkdir -p "$dir"
     [[ $EUID -ne 0 ]] || chown postgres: "$dir"
     if [[ ! -f $dir/data/PG_VERSION ]]; then
