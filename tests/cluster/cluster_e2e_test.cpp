@@ -7,6 +7,7 @@
 // PostgreSQL stops the servers answer reads from their snapshots, refuse writes with 503, and
 // recover when it returns.
 #include "store/pg/connection.hpp"
+#include "cluster/private_cluster.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_config.hpp"
@@ -38,45 +39,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
-
-// A PostgreSQL cluster of this test alone (scripts/pg-cluster.sh), which it may stop and start.
-class PrivateCluster {
-public:
-    PrivateCluster() {
-        char pattern[] = "/tmp/wangge-cluster-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        m_dir = pattern;
-        ::chmod(pattern, 0755); // the postgres user, as whom root runs the cluster, must reach it
-        m_url = trimmed(script("start"));
-        REQUIRE(m_url.starts_with("postgresql://"));
-    }
-    ~PrivateCluster() {
-        test::run({"/bin/bash", (test::source_dir / "scripts/pg-cluster.sh").string(), "stop", (m_dir / "pg").string()});
-        std::error_code ec;
-        std::filesystem::remove_all(m_dir, ec);
-    }
-    PrivateCluster(const PrivateCluster&) = delete;
-    PrivateCluster& operator=(const PrivateCluster&) = delete;
-
-    const std::string& url() const { return m_url; }
-    void stop() { script("stop"); }
-    void start() { REQUIRE(trimmed(script("start")) == m_url); } // on the same port
-
-private:
-    std::string script(const std::string& action) {
-        const auto r =
-            test::run({"/bin/bash", (test::source_dir / "scripts/pg-cluster.sh").string(), action, (m_dir / "pg").string()});
-        INFO(r.out << r.err);
-        REQUIRE(r.exit_code == 0);
-        return r.out;
-    }
-    std::filesystem::path m_dir;
-    std::string m_url;
-};
+using test::PrivateCluster;
 
 unsigned short free_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -5,6 +5,7 @@
 // files none twice once clients retry with their keys; a rebalance killed in the middle of its
 // transaction is absent, and applied again whole afterwards; `wangge validate` accepts both.
 #include "store/pg/connection.hpp"
+#include "cluster/private_cluster.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_config.hpp"
@@ -34,97 +35,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
-
-// The process state letter of `pid` in /proc, or 0 when it is gone.
-char state_of(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat;
-    if (!std::getline(in, stat)) return 0;
-    const auto close = stat.rfind(')');
-    return close == std::string::npos || close + 2 >= stat.size() ? 0 : stat[close + 2];
-}
-
-int parent_of(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat;
-    if (!std::getline(in, stat)) return -1;
-    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-    char state = 0;
-    int ppid = -1;
-    rest >> state >> ppid;
-    return ppid;
-}
-
-// A PostgreSQL cluster of this test alone (scripts/pg-cluster.sh), which it kills.
-class PrivateCluster {
-public:
-    PrivateCluster() {
-        char pattern[] = "/tmp/wangge-pgkill-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        m_dir = pattern;
-        ::chmod(pattern, 0755); // the postgres user, as whom root runs the cluster, must reach it
-        m_url = trimmed(script("start"));
-        REQUIRE(m_url.starts_with("postgresql://"));
-    }
-    ~PrivateCluster() {
-        test::run({"/bin/bash", (test::source_dir / "scripts/pg-cluster.sh").string(), "stop", (m_dir / "pg").string()});
-        std::error_code ec;
-        fs::remove_all(m_dir, ec);
-    }
-    PrivateCluster(const PrivateCluster&) = delete;
-    PrivateCluster& operator=(const PrivateCluster&) = delete;
-
-    const std::string& url() const { return m_url; }
-
-    // SIGKILL to the postmaster and all its children at once; returns when none runs.
-    void kill9() {
-        const fs::path pid_file = m_dir / "pg/data/postmaster.pid";
-        std::ifstream in(pid_file);
-        int postmaster = 0;
-        REQUIRE(in >> postmaster);
-        std::vector<int> victims{postmaster};
-        for (const auto& entry : fs::directory_iterator("/proc")) {
-            const std::string name = entry.path().filename().string();
-            if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-            if (parent_of(std::stoi(name)) == postmaster) victims.push_back(std::stoi(name));
-        }
-        for (const int pid : victims) ::kill(pid, SIGKILL);
-        const auto until = Clock::now() + std::chrono::seconds(10);
-        for (const int pid : victims)
-            while (state_of(pid) != 0 && state_of(pid) != 'Z') {
-                REQUIRE(Clock::now() < until);
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            }
-        // A killed postmaster leaves its lock files, which pg-cluster.sh (postmaster.pid) and
-        // PostgreSQL (the socket's, while the killed process is not yet reaped) take for a
-        // running one.
-        fs::remove(pid_file);
-        for (const auto& entry : fs::directory_iterator(m_dir / "pg"))
-            if (entry.path().filename().string().starts_with(".s.PGSQL.") && entry.path().extension() == ".lock")
-                fs::remove(entry.path());
-    }
-    // Starts it again on the same port: crash recovery replays the WAL.
-    void start() { REQUIRE(trimmed(script("start")) == m_url); }
-
-private:
-    std::string script(const std::string& action) {
-        const auto r =
-            test::run({"/bin/bash", (test::source_dir / "scripts/pg-cluster.sh").string(), action, (m_dir / "pg").string()});
-        if (r.exit_code != 0) {
-            std::ifstream log(m_dir / "pg/server.log");
-            std::ostringstream text;
-            text << log.rdbuf();
-            FAIL(r.out << r.err << "\n" << text.str());
-        }
-        return r.out;
-    }
-    fs::path m_dir;
-    std::string m_url;
-};
+using test::PrivateCluster;
 
 std::string database_of(const PrivateCluster& cluster) {
     auto admin = store::PgConnection::connect(cluster.url());
@@ -142,7 +53,7 @@ std::string one_value(store::PgConnection& c, const std::string& sql) {
 
 TEST_CASE("postgres kill -9: a burst of reports loses no acknowledged report and files none twice",
           "[cli][http][cluster][postgresql][faults]") {
-    PrivateCluster cluster;
+    PrivateCluster cluster("pgkill");
     const std::string db = database_of(cluster);
     const auto made = wangge_cli({"demo", db, "--households", "20000", "--seed", "5"});
     INFO(made.out << made.err);
@@ -225,7 +136,7 @@ TEST_CASE("postgres kill -9: a burst of reports loses no acknowledged report and
 
 TEST_CASE("postgres kill -9: a rebalance killed inside its transaction is absent, then applies whole",
           "[cli][cluster][postgresql][faults]") {
-    PrivateCluster cluster;
+    PrivateCluster cluster("pgkill");
     const std::string db = database_of(cluster);
     // Five years on, some communities need rebalancing.
     const auto made = wangge_cli({"demo", db, "--households", "30000", "--seed", "11", "--years-later", "5"});
