@@ -787,4 +787,12 @@ std::array<std::size_t, 3> open_cases_by_light(store::Database& db, const incide
     return counts;
 }
 
+std::function<std::optional<std::vector<std::string>>(std::int64_t)> incident_areas_from(std::shared_ptr<Writer> reads) {
+    return [reads = std::move(reads)](std::int64_t id) {
+        std::optional<std::vector<std::string>> codes;
+        reads->read([&](store::Database& db) { codes = incident_areas(db, id); });
+        return codes;
+    };
+}
+
 } // namespace wangge::api

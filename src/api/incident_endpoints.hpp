@@ -116,5 +116,8 @@ std::array<std::size_t, 3> open_cases_by_light(store::Database& db, const incide
 std::vector<std::string> incident_areas(const store::IncidentRow& incident);
 // The same of the stored case `id`; nullopt when there is no such case.
 std::optional<std::vector<std::string>> incident_areas(store::Database& db, std::int64_t id);
+// The access check's lookup of a case's areas (ServiceOptions::incident_areas), read through
+// `reads`' connections.
+std::function<std::optional<std::vector<std::string>>(std::int64_t)> incident_areas_from(std::shared_ptr<Writer> reads);
 
 } // namespace wangge::api

@@ -51,6 +51,7 @@ std::optional<Error> Writer::file_fault() const {
     // For good: connections opened since may have made a new -wal beside the file moved back,
     // which those opened before do not see.
     if (m_file_state.load() == file_gone) return file_error(file_gone);
+    std::lock_guard looking(m_file_mutex);
     struct stat now {};
     int state = file_ok;
     int why = 0;

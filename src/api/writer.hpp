@@ -97,6 +97,9 @@ private:
     };
     std::optional<FileId> m_file; // the SpatiaLite file as opened at start
     mutable std::atomic<int> m_file_state{0}; // what file_fault() found last (logged on change)
+    // One look at the file at a time: two threads that looked before and after a chmod must not
+    // publish their findings in the other order (the change would be logged again and again).
+    mutable std::mutex m_file_mutex;
     mutable std::mutex m_stats_mutex;
     mutable Stats m_stats;
 };

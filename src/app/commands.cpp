@@ -326,11 +326,7 @@ int run_serve(const ServeOptions& o) {
     add_store_metrics(*metrics, writer, commits, calendar_of_metrics, first_load_seconds);
     families.insert(families.begin(), std::make_shared<api::MetricsEndpoints>(metrics));
     api::ServiceOptions service_options{accounts, access, {}};
-    service_options.incident_areas = [writer](std::int64_t id) {
-        std::optional<std::vector<std::string>> codes;
-        writer->read([&](store::Database& stored) { codes = api::incident_areas(stored, id); });
-        return codes;
-    };
+    service_options.incident_areas = api::incident_areas_from(writer);
     auto service = std::make_shared<api::Service>(holder, std::move(families), std::move(service_options), metrics);
     if (accounts->list_users().empty())
         spdlog::warn("{} has no users: nobody can sign in or change anything; create an admin with "

@@ -67,11 +67,7 @@ struct Fixture {
         o.receipt_key = receipt_key;
         auto writer = std::make_shared<api::Writer>(path, holder, std::vector<std::shared_ptr<tiles::TileCache>>{});
         api::ServiceOptions so{accounts.accounts, {}, {}};
-        so.incident_areas = [writer](std::int64_t id) {
-            std::optional<std::vector<std::string>> codes;
-            writer->read([&](store::Database& db) { codes = api::incident_areas(db, id); });
-            return codes;
-        };
+        so.incident_areas = api::incident_areas_from(writer);
         service = std::make_unique<api::Service>(
             holder,
             std::vector<std::shared_ptr<const api::Endpoints>>{std::make_shared<api::IncidentEndpoints>(

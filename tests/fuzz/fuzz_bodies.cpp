@@ -58,11 +58,7 @@ struct Server {
         commits = std::make_shared<store::GroupCommit>(path);
         auto writer = std::make_shared<api::Writer>(path, holder, std::vector<std::shared_ptr<tiles::TileCache>>{});
         api::ServiceOptions so{accounts.accounts, {}, {}};
-        so.incident_areas = [writer](std::int64_t id) {
-            std::optional<std::vector<std::string>> codes;
-            writer->read([&](store::Database& db) { codes = api::incident_areas(db, id); });
-            return codes;
-        };
+        so.incident_areas = api::incident_areas_from(writer);
         service = std::make_unique<api::Service>(
             holder,
             std::vector<std::shared_ptr<const api::Endpoints>>{

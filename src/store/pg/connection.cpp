@@ -38,9 +38,11 @@ int hex_digit(char c) {
     return -1;
 }
 
-// What libpq says when no server could be reached (as opposed to a server that refused us).
+// What libpq says when no server could be reached, or it went away while we connected (as opposed
+// to a server that refused us).
 bool unreachable(std::string_view message) {
     for (std::string_view mark : {"Connection refused", "could not connect", "timeout expired",
+                                  "server closed the connection unexpectedly", "Connection reset by peer",
                                   "could not translate host name", "No route to host", "Network is unreachable"})
         if (message.find(mark) != std::string_view::npos) return true;
     return false;
