@@ -40,8 +40,10 @@ start)
     if [[ -f $dir/data/postmaster.pid ]]; then
         # Running: its URL. Left by a postmaster that was killed (kill -9, a crash): cleared, and
         # the cluster started again (it recovers from its WAL).
+        # (A killed one nobody has reaped yet is a zombie: it answers kill -0, but does not run.)
         pid=$(head -1 "$dir/data/postmaster.pid")
-        if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then url; exit 0; fi
+        state=$(sed -E 's/.*\) ([A-Z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || true)
+        if [[ $pid =~ ^[0-9]+$ && -n $state && $state != Z ]]; then url; exit 0; fi
         port=$(sed -n 4p "$dir/data/postmaster.pid")
         rm -f "$dir/data/postmaster.pid" "$dir/.s.PGSQL.$port.lock"
     fi

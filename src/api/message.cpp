@@ -185,9 +185,9 @@ Response error_response(const Error& e) {
         r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
         return r;
     }
-    // A file made read-only under the server: the store's words may quote a statement.
+    // A file made read-only under the server: the store's words may quote a statement. Not
+    // logged per write: the server says it once when the file changes (Writer::file_fault).
     if (e.kind() == ErrorKind::unavailable && e.code() == "database_read_only") {
-        spdlog::warn("answered 503: {} ({})", e.what(), e.code());
         Response r = error_response(503, "database_read_only",
                                     "the database file is read-only: writes are refused until it can be written again");
         r.set_header("Retry-After", std::to_string(e.retry_after_seconds()));
