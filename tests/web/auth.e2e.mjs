@@ -169,11 +169,16 @@ async function run(base, playwright, out, problems, {staff, worker, own, neighbo
         // the map finds out it is signed out.
         check(await signIn(page, staff.name, staff.password) === 200, `signed in as ${staff.name} again`);
         await page.waitForSelector('#panel [data-action="propose"]', {timeout: TIMEOUT_MS});
-        const ended = await page.evaluate(async () => (await fetch('api/v1/session', {method: 'DELETE'})).status);
-        check(ended === 204, 'DELETE /api/v1/session from the page ends the session', `${ended}`);
         sessionEndedBehind = true;
         allow('POST', `/api/v1/communities/${own.code}/rebalance`, 401);
-        await page.click('#panel button[data-action="propose"]');
+        // The click follows the DELETE at once: a tile refused meanwhile (401) makes the map ask
+        // who is signed in and redraw its panel, which would take the button away first.
+        const ended = await page.evaluate(async () => {
+            const status = (await fetch('api/v1/session', {method: 'DELETE'})).status;
+            document.querySelector('#panel button[data-action="propose"]').click();
+            return status;
+        });
+        check(ended === 204, 'DELETE /api/v1/session from the page ends the session', `${ended}`);
         await waitPanel(page, 'error');
         const unauthorized = await panelText(page, 'error');
         check(unauthorized.includes('未登录'), 'a 401 of the server is shown as not signed in', unauthorized);
