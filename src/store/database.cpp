@@ -48,6 +48,48 @@ void exec_sql(sqlite3* db, const std::string& sql) {
     }
 }
 
+// SpatiaLite's functions (AddGeometryColumn, CreateSpatialIndex) report a failure by answering 0,
+// not by an SQL error: a migration's SELECT of one of them that answers 0 stops the migration,
+// whose transaction is then rolled back, instead of leaving a table without its geometry column
+// or its spatial index.
+void exec_migration(sqlite3* db, int version, const std::string& sql) {
+    std::string refused;
+    const auto check = [](void* out, int columns, char** values, char** names) -> int {
+        if (columns == 1 && values[0] != nullptr && std::string_view(values[0]) == "0") {
+            *static_cast<std::string*>(out) = names[0] ? names[0] : "";
+            return 1;
+        }
+        return 0;
+    };
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), check, &refused, &err);
+    std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    if (!refused.empty())
+        throw Error(ErrorKind::io, "migration_failed",
+                    "schema migration " + std::to_string(version) + " failed: " + refused + " answered 0");
+    if (rc != SQLITE_OK) detail::sqlite_fail_with(rc, "schema migration " + std::to_string(version) + " failed", msg);
+    // CreateSpatialIndex answers 1 even when it could not make the index (a table of that name
+    // was there) or when the column is missing: after a migration every registered geometry
+    // column is a column of its table, and every indexed one has its R*Tree.
+    detail::Statement st(db, R"sql(
+SELECT g.f_table_name || '.' || g.f_geometry_column,
+       (SELECT count(*) FROM pragma_table_info(g.f_table_name) p WHERE lower(p.name) = lower(g.f_geometry_column)),
+       g.spatial_index_enabled = 0 OR EXISTS (
+         SELECT 1 FROM sqlite_master m
+          WHERE lower(m.name) = lower('idx_' || g.f_table_name || '_' || g.f_geometry_column)
+            AND m.type = 'table' AND m.sql LIKE 'CREATE VIRTUAL TABLE%')
+  FROM geometry_columns g ORDER BY 1)sql");
+    while (st.step()) {
+        if (st.int64(1) == 0)
+            throw Error(ErrorKind::io, "migration_failed",
+                        "schema migration " + std::to_string(version) + " failed: " + st.text(0) + " is registered but not a column");
+        if (st.int64(2) == 0)
+            throw Error(ErrorKind::io, "migration_failed",
+                        "schema migration " + std::to_string(version) + " failed: " + st.text(0) + " has no spatial index");
+    }
+}
+
 std::string_view table_of(Level level) {
     switch (level) {
     case Level::street: return "streets";
@@ -183,7 +225,7 @@ void SqliteDatabase::migrate() {
     for (int v = current; v < latest_schema_version(); ++v) {
         exec("BEGIN IMMEDIATE");
         try {
-            exec(std::string(all[static_cast<std::size_t>(v)]));
+            exec_migration(m_db, v + 1, std::string(all[static_cast<std::size_t>(v)]));
             exec("PRAGMA user_version = " + std::to_string(v + 1));
             exec("COMMIT");
         } catch (...) {

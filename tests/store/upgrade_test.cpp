@@ -354,3 +354,43 @@ TEST_CASE("upgrade: migrations commit one at a time, so a failure part way keeps
     check_rows_kept(f, before);
     check_whole(f);
 }
+
+TEST_CASE("upgrade: a SpatiaLite call of a migration that fails stops the migration (they answer 0, not an SQL error)", "[store][upgrade]") {
+    // Migration 7 makes `units` with a geometry column and its spatial index. Two files at
+    // version 6 that a third party touched: one already registers units.geom (AddGeometryColumn
+    // answers 0), one holds a plain table idx_units_geom (CreateSpatialIndex answers 1 yet makes
+    // no index). Each upgrade fails, is rolled back, and names what failed.
+    struct Case {
+        const char* name;
+        const char* tamper;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"registered", "INSERT INTO geometry_columns VALUES ('units', 'geom', 6, 2, 4326, 0)",
+         "AddGeometryColumn('units', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1) answered 0"},
+        {"index table", "CREATE TABLE idx_units_geom (x)", "units.geom has no spatial index"},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            test::TempDir dir;
+            const auto path = dir / "v6.sqlite";
+            const Before before = make_and_dump(path, 6);
+            {
+                test::RawFile f(path);
+                f.exec(c.tamper);
+            }
+            try {
+                store::Database::open(path.string(), store::OpenMode::read_write);
+                FAIL("migrated although a SpatiaLite call failed");
+            } catch (const Error& e) {
+                INFO(e.what());
+                CHECK(e.code() == "migration_failed");
+                CHECK_THAT(e.what(), Catch::Contains("schema migration 7 failed") && Catch::Contains(c.message));
+            }
+            test::RawFile f(path);
+            CHECK(f.user_version() == 6);
+            CHECK(f.value("SELECT count(*) FROM sqlite_master WHERE name = 'units'") == "0");
+            check_rows_kept(f, before);
+        }
+    }
+}
