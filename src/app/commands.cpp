@@ -22,6 +22,7 @@
 #include "grid/assign.hpp"
 #include "grid/snapshot.hpp"
 #include "grid/validate.hpp"
+#include "http/forwarded.hpp"
 #include "http/server.hpp"
 #include "ingest/importer.hpp"
 #include "render/render_pool.hpp"
@@ -245,6 +246,7 @@ int run_serve(const ServeOptions& o) {
     if (o.band_min <= 0 || o.band_min > o.band_max)
         throw Error(ErrorKind::bad_request, "invalid_option", "the band needs 0 < --band-min <= --band-max");
     const std::string public_origin = o.public_url ? api::public_origin_of(*o.public_url) : std::string();
+    (void)http::TrustedProxies(o.trusted_proxies); // a proxy it cannot read is refused before the database opens
     // Photos of cases are files beside a SpatiaLite database; servers sharing a PostgreSQL
     // database must share a directory for them too, which only the operator can name.
     if (store::is_postgresql_url(o.db.string()) && !o.photo_dir)
@@ -344,6 +346,7 @@ int run_serve(const ServeOptions& o) {
                                      std::max(1, o.render_threads);
     so.access_log = o.access_log;
     so.public_origin = public_origin;
+    so.trusted_proxies = o.trusted_proxies;
     so.max_connections = connection_limit(o.max_connections);
     so.upload_limit = upload_limit;
     // Writes are refused while the database file is deleted, replaced or read-only (docs/FAULTS.md).
@@ -398,6 +401,9 @@ int run_serve(const ServeOptions& o) {
     std::printf("Wangge is serving %s at http://%s:%u/\n", db->name().c_str(), o.host.c_str(), server.port());
     std::fflush(stdout);
     if (!public_origin.empty()) spdlog::info("links are made on the public URL {}", public_origin);
+    if (!o.trusted_proxies.empty())
+        spdlog::info("clients are named by X-Forwarded-For when the peer is one of {} trusted prox{}",
+                     o.trusted_proxies.size(), o.trusted_proxies.size() == 1 ? "y" : "ies");
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("signal {} received, stopping", sig);

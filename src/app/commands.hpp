@@ -29,6 +29,8 @@ struct ServeOptions {
     int render_threads = 2;
     bool read_only = false;                // refuse writes (rebalance, undo) with 403
     std::optional<std::string> public_url;  // where clients reach the server (links); else the Host header
+    // Reverse proxies (addresses, networks) whose X-Forwarded-For names the client; none: the peer.
+    std::vector<std::string> trusted_proxies;
     std::string anonymous_read = "map,tiles,ogc,locate"; // what anonymous clients may read, or "none"
     std::vector<std::string> allowed_hosts; // Host names besides IP addresses and localhost
     int session_hours = 12;                 // a browser session's lifetime

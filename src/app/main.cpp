@@ -91,6 +91,9 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--public-url", serve.public_url,
                           "URL clients reach the server at, for absolute links (e.g. behind a proxy: "
                           "https://maps.example.org/wangge); default: from each request's Host header");
+    serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
+                          "Address or network of a reverse proxy whose X-Forwarded-For names the client "
+                          "(repeatable: 127.0.0.1, 10.0.0.0/8, ::1); without it the header is ignored");
 
     wangge::app::ImportCommand imp;
     std::vector<std::string> maps;

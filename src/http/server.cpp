@@ -26,7 +26,8 @@ using error_code = boost::system::error_code;
 class Server::Impl {
 public:
     Impl(ServerOptions options, Handler handler)
-        : m_context{options, std::move(handler), detail::SessionRegistry(checked_max_connections(options))},
+        : m_context{options, TrustedProxies(options.trusted_proxies), std::move(handler),
+                    detail::SessionRegistry(checked_max_connections(options))},
           m_io(thread_count(m_context.options.threads)),
           m_accept_strand(net::make_strand(m_io)), m_acceptor(m_accept_strand), m_backoff(m_accept_strand) {}
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace wangge::http {
 
@@ -39,6 +40,10 @@ struct ServerOptions {
     // Where clients reach this server (api::public_origin_of), handed to every request as
     // api::Request::public_origin; empty: links follow the Host header.
     std::string public_origin;
+    // Reverse proxies whose X-Forwarded-For names the client (addresses or networks such as
+    // "10.0.0.0/8"; TrustedProxies). Empty: the client is the TCP peer and the header is ignored.
+    // The Server constructor throws Error(bad_request, "invalid_option") for one it cannot read.
+    std::vector<std::string> trusted_proxies;
 };
 
 // Called concurrently from the server's threads; it must be thread-safe. HEAD requests reach

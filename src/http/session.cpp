@@ -11,6 +11,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/range/iterator_range_core.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -93,7 +94,7 @@ Session::Session(Socket&& socket, ServerContext& context)
       m_queue(context.options.max_pipelined) {
     beast::error_code ec;
     const auto endpoint = m_stream.socket().remote_endpoint(ec);
-    if (!ec) m_remote_address = endpoint.address().to_string();
+    if (!ec) m_peer = endpoint.address();
 }
 
 Session::~Session() { m_context.registry.remove(this); }
@@ -183,6 +184,18 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     answer_request();
 }
 
+std::string Session::client_address(const WireRequest& request) const {
+    if (!m_peer) return {};
+    const auto& proxies = m_context.proxies;
+    if (proxies.empty() || !proxies.contains(*m_peer)) return proxies.client_address(*m_peer, {});
+    std::string forwarded;
+    for (const auto& field : boost::make_iterator_range(request.equal_range("X-Forwarded-For"))) {
+        if (!forwarded.empty()) forwarded += ',';
+        forwarded.append(field.value().data(), field.value().size());
+    }
+    return proxies.client_address(*m_peer, forwarded);
+}
+
 void Session::answer_request() {
     const bool log = m_context.options.access_log;
     WireRequest& request = m_parser->get();
@@ -197,12 +210,13 @@ void Session::answer_request() {
                                                        : std::optional(std::string_view(sent_id.data(), sent_id.size())));
     // Lines logged while the request is handled on this thread carry its id.
     const log::RequestScope scope(a.request_id);
+    a.client = client_address(request);
     a.version = request.version();
     a.keep_alive = request.keep_alive();
     a.head = request.method() == wire::verb::head;
 
     api::Response response =
-        respond(m_context.handler, request, m_context.options.public_origin, m_remote_address, a.request_id);
+        respond(m_context.handler, request, m_context.options.public_origin, a.client, a.request_id);
     if (!response.deferred) return send_answer(a, std::move(response));
     // Answered later, on this session's strand; responses stay in request order because nothing
     // more is read until then. The work guard keeps the I/O threads running until then, so that
@@ -230,7 +244,7 @@ void Session::send_answer(const Answering& a, api::Response response) {
     if (m_context.options.access_log) {
         const auto micros =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - a.started);
-        log::access({a.request_id, a.method, a.target, m_remote_address, status, bytes, micros.count()});
+        log::access({a.request_id, a.method, a.target, a.client, status, bytes, micros.count()});
     }
 
     if (!keep_alive) m_reading_done = true;

@@ -3,6 +3,7 @@
 // capped queue, and enforces the limits and timeouts of ServerOptions. Modelled on Beast's
 // example/advanced/server http_session.
 #include "http/convert.hpp"
+#include "http/forwarded.hpp"
 #include "http/server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -65,6 +66,7 @@ private:
 // What every session shares; owned by the server and outliving all sessions.
 struct ServerContext {
     ServerOptions options;
+    TrustedProxies proxies; // options.trusted_proxies, read once
     Handler handler;
     SessionRegistry registry;
 };
@@ -114,12 +116,14 @@ private:
     struct Answering {
         std::string method, target; // for the access log
         std::string request_id;     // sent back in X-Request-Id, named in its log lines
+        std::string client;         // the client's address (the peer, or X-Forwarded-For's from a trusted proxy)
         std::chrono::steady_clock::time_point started;
         unsigned version = 11;
         bool keep_alive = true;
         bool head = false;
     };
     void send_answer(const Answering& a, api::Response response);
+    std::string client_address(const WireRequest& request) const;
     // Answers with the error envelope `refusal` and closes; nothing more is read.
     void reject(api::Response refusal);
     void do_write();
@@ -140,7 +144,9 @@ private:
     bool m_closed = false;
     bool m_deferred = false; // a response is being made off the I/O threads; nothing is read meanwhile
     bool m_closing = false;  // close() came while m_deferred: that answer is the last
-    std::string m_remote_address; // the client's IP address, for sign-in limits and the audit log
+    // The TCP peer; the client's address is this one unless it is a trusted proxy
+    // (TrustedProxies::client_address), for sign-in limits, the audit log and the access log.
+    std::optional<boost::asio::ip::address> m_peer;
 };
 
 } // namespace wangge::http::detail

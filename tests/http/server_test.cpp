@@ -88,6 +88,8 @@ Response test_handler(const Request& request) {
     }
     if (request.path == "/origin") {
         response.body = wangge::api::request_origin(request);
+    } else if (request.path == "/client") {
+        response.body = request.remote_address;
     } else if (request.path == "/shared") {
         response.shared_body = shared_bytes();
     } else if (request.path == "/giant") {
@@ -659,5 +661,45 @@ TEST_CASE("a configured public origin reaches every request and wins over Host",
         auto r = proxied.request("GET", "/origin", "", {{"Host", "internal-host:9000"}});
         REQUIRE(r.status == 200);
         CHECK(r.body == "https://maps.example.org/wangge");
+    }
+}
+
+TEST_CASE("the client's address is the peer's unless the peer is a trusted proxy", "[http][forwarded]") {
+    const std::vector<std::pair<std::string, std::string>> forwarded{{"X-Forwarded-For", "198.51.100.9, 203.0.113.7"}};
+    SECTION("no trusted proxy: X-Forwarded-For is ignored") {
+        RunningServer running;
+        HttpClient client(running.port());
+        CHECK(client.request("GET", "/client", "", forwarded).body == "127.0.0.1");
+        CHECK(client.get("/client").body == "127.0.0.1");
+    }
+    SECTION("loopback trusted: the right-most address of the header, every field of it read") {
+        auto options = test_options();
+        options.trusted_proxies = {"127.0.0.0/8"};
+        options.access_log = true;
+        RunningServer running(options);
+        HttpClient client(running.port());
+        CHECK(client.request("GET", "/client", "", forwarded).body == "203.0.113.7");
+        CHECK(client.request("GET", "/client", "", {{"X-Forwarded-For", "198.51.100.9"}, {"X-Forwarded-For", "127.0.0.5"}})
+                  .body == "198.51.100.9"); // 127.0.0.5 is a proxy too: the walk goes on
+        CHECK(client.request("GET", "/client", "", {{"X-Forwarded-For", "not-an-address"}}).body == "127.0.0.1");
+        CHECK(client.get("/client").body == "127.0.0.1"); // no header: the proxy itself
+    }
+    SECTION("another proxy trusted: the loopback peer is a client, its header a lie") {
+        auto options = test_options();
+        options.trusted_proxies = {"10.0.0.0/8", "fd00::/8"};
+        RunningServer running(options);
+        HttpClient client(running.port());
+        CHECK(client.request("GET", "/client", "", forwarded).body == "127.0.0.1");
+    }
+    SECTION("an address the server cannot read is refused when the server is made") {
+        auto options = test_options();
+        options.trusted_proxies = {"10.0.0.0/33"};
+        try {
+            Server refused(options, test_handler);
+            FAIL("a server was made with an unreadable trusted proxy");
+        } catch (const Error& e) {
+            CHECK(e.code() == "invalid_option");
+            CHECK_THAT(e.what(), Catch::Contains("10.0.0.0/33"));
+        }
     }
 }
