@@ -3,6 +3,7 @@
 #include "auth/secrets.hpp"
 #include "core/codes.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -251,8 +252,11 @@ void Accounts::audit(store::AuditRow row, std::function<void()> recorded) {
     row.at = format_utc(m_options.clock());
     auto line = std::make_shared<const store::AuditRow>(std::move(row));
     try {
+        // The completion runs on the committing thread, among the completions of other requests'
+        // writes: its lines name this request, not whichever one that thread answered last.
         m_audit->submit([line](store::Database& db) { db.insert_audit(*line); },
-                    [line, recorded = std::move(recorded)](std::exception_ptr failure) {
+                    [line, recorded = std::move(recorded), id = log::current_request_id()](std::exception_ptr failure) {
+                        const log::RequestScope scope(id);
                         if (failure) {
                             try {
                                 std::rethrow_exception(failure);

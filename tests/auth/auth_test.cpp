@@ -6,12 +6,19 @@
 #include "auth/principal.hpp"
 #include "auth/secrets.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "support/small_district.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
 using namespace wangge;
 using namespace std::chrono_literals;
@@ -265,4 +272,61 @@ TEST_CASE("auth: UTC times format and parse in one form", "[auth]") {
     CHECK_FALSE(parse_utc("2026-12-04 08:00:00"));
     CHECK_FALSE(parse_utc("2026-12-04T24:00:00Z"));
     CHECK_FALSE(parse_utc(""));
+}
+
+TEST_CASE("auth: an audit line that cannot be written is logged with the id of its own request", "[auth][log]") {
+    // The audit line's completion runs on the committing thread after other requests' work; its
+    // error names the request that wrote the line, which log collectors join on.
+    Fixture f;
+    {
+        auto db = store::Database::open(f.path, store::OpenMode::read_write);
+        db->exec("CREATE TRIGGER audit_full BEFORE INSERT ON audit WHEN NEW.user_name = 'refused' "
+                 "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END");
+    }
+    std::ostringstream out;
+    log::setup(log::Format::json, &out);
+    std::vector<std::string> order;
+    std::mutex mutex;
+    std::condition_variable done;
+    const auto audit_as = [&](const std::string& user, const std::string& request_id) {
+        const log::RequestScope scope(request_id);
+        store::AuditRow a;
+        a.user = user;
+        a.action = "session.sign_in";
+        a.outcome = "ok";
+        a.status = 200;
+        f.accounts->audit(a, [&, user] {
+            std::lock_guard lock(mutex);
+            order.push_back(user + "@" + log::current_request_id());
+            done.notify_all();
+        });
+    };
+    for (int i = 0; i < 4; ++i) {
+        audit_as("kept" + std::to_string(i), "req-kept-" + std::to_string(i));
+        audit_as("refused", "req-refused-" + std::to_string(i));
+    }
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(done.wait_for(lock, 30s, [&] { return order.size() == 8; }));
+    }
+    log::setup(log::Format::text);
+    // Each completion ran in the scope of its own request.
+    for (const auto& entry : order) {
+        INFO(entry);
+        const auto at = entry.find('@');
+        const std::string user = entry.substr(0, at), id = entry.substr(at + 1);
+        CHECK(id.starts_with(user == "refused" ? "req-refused-" : "req-kept-"));
+    }
+    std::set<std::string> refused_ids;
+    std::istringstream lines(out.str());
+    for (std::string line; std::getline(lines, line);) {
+        const auto j = nlohmann::json::parse(line);
+        if (j.value("msg", "").find("not recorded") == std::string::npos) continue;
+        INFO(line);
+        CHECK(j.value("level", "") == "error");
+        CHECK_THAT(j.value("msg", ""), Catch::Contains("by 'refused'") && Catch::Contains("the disk is full"));
+        refused_ids.insert(j.value("request_id", ""));
+    }
+    CHECK(refused_ids == std::set<std::string>{"req-refused-0", "req-refused-1", "req-refused-2", "req-refused-3"});
+    CHECK(f.accounts->list_audit({}).size() == 4);
 }
