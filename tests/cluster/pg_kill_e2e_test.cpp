@@ -2,10 +2,12 @@
 // of the test's own (it is killed, so never the shared one of WANGGE_TEST_PG_URL): the
 // postmaster and every backend die at once, as in a crash of the machine's database, and the
 // cluster starts again with crash recovery. A burst of reports loses no acknowledged report and
-// files none twice once clients retry with their keys; a rebalance killed in the middle of its
-// transaction is absent, and applied again whole afterwards; `wangge validate` accepts both.
+// files none twice once clients retry with their keys; a rebalance and an import killed in the
+// middle of their transactions are absent, and applied again whole afterwards; `wangge validate`
+// accepts each.
 #include "store/pg/connection.hpp"
 #include "cluster/private_cluster.hpp"
+#include "support/buildings_file.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_config.hpp"
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -47,6 +50,46 @@ std::string one_value(store::PgConnection& c, const std::string& sql) {
     const auto r = c.exec(sql);
     REQUIRE(r.rows() == 1);
     return std::string(r.text(0, 0));
+}
+
+// A CLI command that writes in one transaction (a rebalance, an import), killed with the cluster
+// in the middle of it: the test holds `lock` (a LOCK TABLE) in a transaction of its own, so the
+// command waits for it in its statement starting with `held_at`, having written `written` (its
+// RowExclusiveLock in pg_locks). Then the cluster is killed: the command fails, `state` is as
+// before, `wangge validate` accepts the database, and the cluster runs again.
+void kill_while_held(PrivateCluster& cluster, const std::string& db, const std::string& lock, const std::string& held_at,
+                     const std::string& written, const std::vector<std::string>& argv,
+                     const std::function<std::vector<std::string>()>& state) {
+    const auto before = state();
+    auto conn = std::make_unique<store::PgConnection>(store::PgConnection::connect(db));
+    conn->exec("BEGIN");
+    conn->exec(lock);
+    test::Background command(argv);
+    {
+        auto watch = store::PgConnection::connect(db);
+        const auto until = Clock::now() + std::chrono::seconds(60);
+        for (;;) {
+            const auto waiting = watch.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                            "AND query LIKE '" + held_at + "%'");
+            if (waiting.text(0, 0) == "1") break;
+            REQUIRE(Clock::now() < until);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        // Its transaction has written: seen from its own backend's locks.
+        const auto locks = watch.exec("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                                      "WHERE a.query LIKE '" + held_at + "%' AND l.mode = 'RowExclusiveLock' "
+                                      "AND l.relation = '" + written + "'::regclass");
+        CHECK(locks.text(0, 0) == "1");
+    }
+    cluster.kill9();
+    // The CLI loses its connection: it fails, saying so, and nothing of its change is committed.
+    CHECK(command.stop(0) == 1);
+    conn.reset(); // its connection died with the cluster
+    cluster.start();
+    CHECK(state() == before);
+    const auto valid = wangge_cli({"validate", "--db", db});
+    INFO(valid.out << valid.err);
+    CHECK(valid.exit_code == 0);
 }
 
 } // namespace
@@ -173,37 +216,12 @@ TEST_CASE("postgres kill -9: a rebalance killed inside its transaction is absent
     const auto before = state();
     std::set<std::string> proposed;
     for (const auto& g : proposal["grids"]) proposed.insert(g["code"].get<std::string>());
+    conn.reset();
 
-    // The apply is held just before its last statement (the record of the change) by a lock the
-    // test takes, so that the kill finds it with grids and buildings written and not committed.
-    conn->exec("BEGIN");
-    conn->exec("LOCK TABLE grid_changes IN EXCLUSIVE MODE");
-    test::Background apply({WANGGE_BINARY, "rebalance", "--db", db, "--community", community});
-    {
-        auto watch = store::PgConnection::connect(db);
-        const auto until = Clock::now() + std::chrono::seconds(30);
-        for (;;) {
-            const auto waiting = watch.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                            "AND query LIKE 'INSERT INTO grid_changes%'");
-            if (waiting.text(0, 0) == "1") break;
-            REQUIRE(Clock::now() < until);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        // Its transaction has rewritten the community: seen from its own backend's locks.
-        const auto locks = watch.exec("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                                      "WHERE a.query LIKE 'INSERT INTO grid_changes%' AND l.mode = 'RowExclusiveLock' "
-                                      "AND l.relation = 'grids'::regclass");
-        CHECK(locks.text(0, 0) == "1");
-    }
-    cluster.kill9();
-    // The CLI loses its connection: it fails, saying so, and nothing of its change is committed.
-    CHECK(apply.stop(0) == 1);
-    conn.reset(); // its connection died with the cluster
-    cluster.start();
-    CHECK(state() == before);
-    const auto valid = wangge_cli({"validate", "--db", db});
-    INFO(valid.out << valid.err);
-    CHECK(valid.exit_code == 0);
+    // The apply is held just before its last statement (the record of the change), its grids and
+    // buildings written and not committed.
+    kill_while_held(cluster, db, "LOCK TABLE grid_changes IN EXCLUSIVE MODE", "INSERT INTO grid_changes", "grids",
+                    {WANGGE_BINARY, "rebalance", "--db", db, "--community", community}, state);
 
     // Applied again, undisturbed: whole, as proposed.
     const auto again = wangge_cli({"rebalance", "--db", db, "--community", community});
@@ -219,6 +237,55 @@ TEST_CASE("postgres kill -9: a rebalance killed inside its transaction is absent
         for (int r = 0; r < rows.rows(); ++r) now.insert(std::string(rows.text(r, 0)));
     }
     CHECK(now == proposed);
+    const auto valid_after = wangge_cli({"validate", "--db", db});
+    INFO(valid_after.out << valid_after.err);
+    CHECK(valid_after.exit_code == 0);
+}
+
+TEST_CASE("postgres kill -9: an import killed inside its transaction is absent, then imports whole",
+          "[cli][cluster][postgresql][faults]") {
+    PrivateCluster cluster("pgkill");
+    const std::string db = database_of(cluster);
+    const auto made = wangge_cli({"demo", db, "--households", "20000", "--seed", "5"});
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    // 400 buildings over the district, each placed in a grid in the import's transaction.
+    test::TempDir dir;
+    const auto file = dir / "buildings.geojson";
+    test::write_buildings_geojson(file, 400);
+    const auto state = [&] {
+        auto c = store::PgConnection::connect(db);
+        return std::vector<std::string>{
+            one_value(c, "SELECT count(*) FROM buildings"),
+            one_value(c, "SELECT md5(string_agg(id || ':' || coalesce(grid_code, '-'), ',' ORDER BY id)) FROM buildings"),
+            one_value(c, "SELECT value FROM meta WHERE key = 'data_version'")};
+    };
+    const auto before = state();
+    // The import is held at its first reassignment of buildings to grids, every building inserted
+    // and not committed, by a trigger the test adds for the while: it waits for an advisory lock
+    // the test holds. (A lock on a table would hold the import before its transaction: it reads
+    // every table's extent first, and locks the data version's row at its start.)
+    {
+        auto c = store::PgConnection::connect(db);
+        c.exec("CREATE FUNCTION hold_import() RETURNS trigger LANGUAGE plpgsql AS "
+               "$$BEGIN PERFORM pg_advisory_xact_lock_shared(4711); RETURN NULL; END$$");
+        c.exec("CREATE TRIGGER hold_import BEFORE UPDATE ON buildings FOR EACH STATEMENT EXECUTE FUNCTION hold_import()");
+    }
+    kill_while_held(cluster, db, "SELECT pg_advisory_xact_lock(4711)", "UPDATE buildings SET grid_code", "buildings",
+                    {WANGGE_BINARY, "import", "buildings", file.string(), "--db", db}, state);
+    {
+        auto c = store::PgConnection::connect(db);
+        c.exec("DROP TRIGGER hold_import ON buildings");
+        c.exec("DROP FUNCTION hold_import()");
+    }
+
+    // Imported again, undisturbed: all 400, in grids, one data version later.
+    const auto again = wangge_cli({"import", "buildings", file.string(), "--db", db});
+    INFO(again.out << again.err);
+    REQUIRE(again.exit_code == 0);
+    const auto after = state();
+    CHECK(std::stoll(after[0]) == std::stoll(before[0]) + 400);
+    CHECK(std::stoll(after[2]) == std::stoll(before[2]) + 1);
     const auto valid_after = wangge_cli({"validate", "--db", db});
     INFO(valid_after.out << valid_after.err);
     CHECK(valid_after.exit_code == 0);

@@ -5,6 +5,7 @@
 // file: it must be intact, hold every write that was acknowledged, and show no change half
 // made. The same harness run with synchronous=OFF must lose acknowledged reports: it can tell.
 #include "powercut_harness.hpp"
+#include "support/buildings_file.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wangge_cli.hpp"
@@ -342,17 +343,8 @@ TEST_CASE("power loss: an import cut at every sync is stored entirely or not at 
     const auto base = dir / "base.sqlite";
     make_district(base);
     // 400 buildings over the district, each reassigned to a grid in the import's transaction.
-    std::string features;
-    for (int i = 0; i < 400; ++i) {
-        const double lon = 118.801 + (i % 20) * 9e-4, lat = 31.961 + (i / 20) * 5e-4;
-        char ring[256];
-        std::snprintf(ring, sizeof ring, "[[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f]]", lon, lat,
-                      lon + 2e-4, lat, lon + 2e-4, lat + 1.5e-4, lon, lat + 1.5e-4, lon, lat);
-        features += std::string(i ? "," : "") + R"({"type":"Feature","properties":{"households":12},)" +
-                    R"("geometry":{"type":"Polygon","coordinates":[)" + ring + "]}}";
-    }
     const auto file = dir / "buildings.geojson";
-    std::ofstream(file) << R"({"type":"FeatureCollection","features":[)" << features << "]}";
+    test::write_buildings_geojson(file, 400);
     const CliFigures f = cut_everywhere(dir.path(), base, [&](const fs::path& db) {
         return std::vector<std::string>{"import", "buildings", file.string(), "--db", db.string()};
     });
