@@ -6,7 +6,7 @@
 #             replayed among the unit tests), then each fuzz target run for WANGGE_FUZZ_SECONDS
 #             (default 15) by scripts/fuzz.sh.
 #   tsan      build/tsan (clang, ThreadSanitizer): the concurrency tests (snapshot swap, tile
-#             cache, render pool, group commit, writer, intake, the HTTP server).
+#             cache, render pool, group commit, writer, intake, the HTTP server, the password pool).
 #   ci        build/ci (gcc, RelWithDebInfo, -Werror, no instrumentation): every test; not run
 #             by default (the developers' build; two full builds of every test do not fit CI's
 #             time on 2 cores).
@@ -73,7 +73,7 @@ if has_stage tsan; then
     started=$(date +%s)
     cmake --preset tsan >/dev/null
     concurrency=(grid_snapshot_test tiles_test group_commit_test http_server_test http_intake_test render_test
-                 api_balance_test)
+                 api_balance_test auth_test)
     ninja -C build/tsan "${concurrency[@]}"
     regex="^($(IFS='|'; echo "${concurrency[*]}")):"
     ctest --test-dir build/tsan -R "$regex" --output-on-failure -j 2 --timeout 1500 || status=1

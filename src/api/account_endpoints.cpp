@@ -3,6 +3,7 @@
 #include "api/header_values.hpp"
 #include "api/params.hpp"
 #include "core/codes.hpp"
+#include "core/log.hpp"
 #include "core/time.hpp"
 
 #include <nlohmann/json.hpp>
@@ -29,11 +30,46 @@ nlohmann::json session_json(const auth::Principal& p) {
 }
 
 // Secure behind https, so the cookie never travels in the clear once the site is served safely.
-std::string cookie_header(const Request& req, std::string_view value, long max_age) {
+bool served_over_https(const Request& req) { return request_origin(req).starts_with("https://"); }
+
+std::string cookie_header(bool https, std::string_view value, long max_age) {
     std::string cookie = std::string(session_cookie) + "=" + std::string(value) +
                          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
-    if (request_origin(req).starts_with("https://")) cookie += "; Secure";
+    if (https) cookie += "; Secure";
     return cookie;
+}
+
+// A sign-in: what answering needs of the request, kept past it when the answer comes later.
+struct Attempt {
+    std::shared_ptr<auth::Accounts> accounts;
+    std::string user, password, address, request_id;
+    bool https = false;
+};
+
+// A refused sign-in, with the name tried and the reason for the audit log.
+Response refused(const Attempt& a, const Error& e) {
+    Response r = error_response(e);
+    AuditNote note;
+    note.user = a.user;
+    note.detail = e.what();
+    r.audit = note;
+    return r;
+}
+
+// Checks the password (a tenth of a second on purpose) and opens the session.
+Response answer_sign_in(const Attempt& a) {
+    try {
+        const auth::SignedIn done = a.accounts->sign_in(a.user, a.password, a.address);
+        Response r = json_response(session_json(done.principal).dump());
+        r.set_header("Set-Cookie", cookie_header(a.https, done.secret, a.accounts->session_lifetime().count()));
+        r.set_header("Cache-Control", "no-store");
+        AuditNote note;
+        note.user = a.user;
+        r.audit = note;
+        return r;
+    } catch (const Error& e) {
+        return refused(a, e);
+    }
 }
 
 std::optional<std::string> time_param(const Request& req, std::string_view name) {
@@ -50,8 +86,9 @@ std::optional<std::string> time_param(const Request& req, std::string_view name)
 
 std::string principal_json(const auth::Principal& p) { return user_json(p).dump(); }
 
-AccountEndpoints::AccountEndpoints(std::shared_ptr<auth::Accounts> accounts, AccessOptions access)
-    : m_accounts(std::move(accounts)), m_access(std::move(access)) {}
+AccountEndpoints::AccountEndpoints(std::shared_ptr<auth::Accounts> accounts, AccessOptions access,
+                                   std::shared_ptr<auth::PasswordPool> passwords)
+    : m_accounts(std::move(accounts)), m_access(std::move(access)), m_passwords(std::move(passwords)) {}
 
 std::optional<Response> AccountEndpoints::handle(const Request& req, const grid::Snapshot&) const {
     if (req.path == "/api/v1/session") {
@@ -85,22 +122,30 @@ Response AccountEndpoints::sign_in(const Request& req) const {
     if (body.is_discarded() || !body.is_object() || !body.contains("user") || !body.contains("password") ||
         !body["user"].is_string() || !body["password"].is_string())
         throw Error(ErrorKind::bad_request, "invalid_body", "sign in with a JSON object {\"user\": ..., \"password\": ...}");
-    const std::string user = body["user"].get<std::string>();
-    AuditNote note;
-    note.user = user;
-    try {
-        const auth::SignedIn done = m_accounts->sign_in(user, body["password"].get<std::string>(), req.remote_address);
-        Response r = json_response(session_json(done.principal).dump());
-        r.set_header("Set-Cookie", cookie_header(req, done.secret, m_accounts->session_lifetime().count()));
-        r.set_header("Cache-Control", "no-store");
-        r.audit = note;
-        return r;
-    } catch (const Error& e) {
-        Response r = error_response(e);
-        note.detail = e.what();
-        r.audit = note;
-        return r;
-    }
+    auto attempt = std::make_shared<const Attempt>(Attempt{m_accounts, body["user"].get<std::string>(),
+                                                           body["password"].get<std::string>(), req.remote_address,
+                                                           req.request_id, served_over_https(req)});
+    if (!m_passwords) return answer_sign_in(*attempt);
+    // The pool outlives every request (the server is stopped before the families go), so the
+    // deferred work holds a plain pointer: a task must never hold the last reference to its pool.
+    Response later;
+    later.deferred = [pool = m_passwords.get(), attempt](Completion done) {
+        try {
+            pool->submit([attempt, done] {
+                const log::RequestScope scope(attempt->request_id); // answered on a pool thread
+                Response r;
+                try {
+                    r = answer_sign_in(*attempt);
+                } catch (...) { // the store failed: 503 or 500, the internals logged, not answered
+                    r = error_response(std::current_exception(), "POST /api/v1/session");
+                }
+                done(std::move(r));
+            });
+        } catch (const Error& e) { // too many waiting: 503 with Retry-After, audited with the name
+            done(refused(*attempt, e));
+        }
+    };
+    return later;
 }
 
 Response AccountEndpoints::sign_out(const Request& req) const {
@@ -109,7 +154,7 @@ Response AccountEndpoints::sign_out(const Request& req) const {
     Response r;
     r.status = 204;
     r.content_type.clear();
-    r.set_header("Set-Cookie", cookie_header(req, "", 0));
+    r.set_header("Set-Cookie", cookie_header(served_over_https(req), "", 0));
     return r;
 }
 

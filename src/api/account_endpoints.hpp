@@ -9,6 +9,7 @@
 #include "api/access.hpp"
 #include "api/endpoints.hpp"
 #include "auth/accounts.hpp"
+#include "auth/password_pool.hpp"
 
 #include <memory>
 
@@ -18,7 +19,10 @@ inline constexpr std::string_view session_cookie = "wangge_session";
 
 class AccountEndpoints final : public Endpoints {
 public:
-    AccountEndpoints(std::shared_ptr<auth::Accounts> accounts, AccessOptions access);
+    // With `passwords`, a sign-in is answered later, once a thread of that pool has checked the
+    // password (its HTTP thread is free meanwhile); without it, on the thread that asks.
+    AccountEndpoints(std::shared_ptr<auth::Accounts> accounts, AccessOptions access,
+                     std::shared_ptr<auth::PasswordPool> passwords = nullptr);
 
     std::optional<Response> handle(const Request& req, const grid::Snapshot& snapshot) const override;
 
@@ -30,6 +34,7 @@ private:
 
     std::shared_ptr<auth::Accounts> m_accounts;
     AccessOptions m_access;
+    std::shared_ptr<auth::PasswordPool> m_passwords;
 };
 
 // The JSON of a signed-in user: name, display_name, role, scopes.

@@ -13,6 +13,7 @@
 #include "api/tile_endpoints.hpp"
 #include "app/progress.hpp"
 #include "auth/accounts.hpp"
+#include "auth/password_pool.hpp"
 #include "incident/receipts.hpp"
 #include "incident/rules.hpp"
 #include "core/error.hpp"
@@ -38,6 +39,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <csignal>
@@ -132,8 +134,19 @@ std::vector<std::shared_ptr<const api::Endpoints>> endpoint_families(const Serve
     // publishes the next snapshot.
     // A read-only server has one too: it refuses writes but follows changes made by others.
     writer = std::make_shared<api::Writer>(o.db, holder, std::vector{vector_cache, png_cache}, o.read_only);
+    // Password checks run on threads of their own: half the cores (1 to 4), 256 waiting at most
+    // (a shift of workers signing in at once); past that 503 with Retry-After (auth/password_pool.hpp).
+    auto passwords = std::make_shared<auth::PasswordPool>(
+        std::clamp<std::size_t>(std::thread::hardware_concurrency() / 2, 1, 4), 256);
+    // Only the account endpoints own the pool, so it goes with the Service, on the main thread;
+    // the gauge must not keep it (Metrics may be let go last by a completion on another thread).
+    metrics->add_gauge("wangge_sign_in_backlog", "Sign-ins waiting for a password check",
+                       [weak = std::weak_ptr<auth::PasswordPool>(passwords)] {
+                           const auto pool = weak.lock();
+                           return pool ? static_cast<double>(pool->waiting()) : 0.0;
+                       });
     std::vector<std::shared_ptr<const api::Endpoints>> families{
-        std::make_shared<api::AccountEndpoints>(std::move(accounts), access),
+        std::make_shared<api::AccountEndpoints>(std::move(accounts), access, std::move(passwords)),
         std::make_shared<api::BalanceEndpoints>(writer, o.max_proposals),
         // Both intakes (the JSON API and Open311) share one group commit, so their reports go
         // into the same transactions.

@@ -2,6 +2,7 @@
 // Service, and the boundary's answers to failures: a 500 that tells no internals, invalid UTF-8,
 // and a snapshot that catches up after a failed load.
 #include "api/access.hpp"
+#include "api/account_endpoints.hpp"
 #include "api/header_values.hpp"
 #include "api/metrics.hpp"
 #include "api/rest.hpp"
@@ -14,6 +15,11 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <set>
 
 using namespace wangge;
 
@@ -337,4 +343,80 @@ TEST_CASE("metrics: counters counted where events happen, and totals kept elsewh
     seconds = 1.0; // a total never goes down on the scrape, even if its source did
     text = metrics.text();
     CHECK(text.find("wangge_test_seconds_total{work=\"x\"} 1.5") != std::string::npos);
+}
+
+TEST_CASE("sign-in: the password is checked on the password pool, not on the thread that asks, and past its queue 503",
+          "[api][access]") {
+    test::TempDir dir;
+    auto db = store::Database::open(dir / "w.sqlite", store::OpenMode::create);
+    test::write_small_district(*db);
+    test::TestAccounts accounts(dir / "w.sqlite");
+    accounts.accounts->add_user(auth::NewUser{"wang", "王芳", auth::Role::street, {"320102002"}, std::string("a long password")});
+    auto pool = std::make_shared<auth::PasswordPool>(1, 1);
+    api::Service service(std::make_shared<grid::SnapshotHolder>(grid::Snapshot::load(*db)),
+                         {std::make_shared<api::AccountEndpoints>(accounts.accounts, api::AccessOptions{}, pool)},
+                         {accounts.accounts, {}, {}});
+    const auto sign_in = [](const std::string& password) {
+        auto req = api::make_request("POST", "/api/v1/session");
+        req.body = R"({"user": "wang", "password": ")" + password + R"("})";
+        req.headers = {{"content-type", "application/json"}, {"host", "127.0.0.1"}, {"origin", "http://127.0.0.1"}};
+        return req;
+    };
+    // The pool's one thread is busy (another sign-in's hash, say).
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool busy = false, release = false;
+    pool->submit([&] {
+        std::unique_lock lock(mutex);
+        busy = true;
+        changed.notify_all();
+        changed.wait(lock, [&] { return release; });
+    });
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return busy; }));
+    }
+    // Answered later: handle() returns at once, with the check queued behind the busy thread.
+    api::Response first = service.handle(sign_in("a long password"));
+    REQUIRE(first.deferred);
+    std::promise<api::Response> first_answer;
+    first.deferred([&](api::Response r) { first_answer.set_value(std::move(r)); });
+    CHECK(pool->waiting() == 1);
+    // The queue (1) is full: the next sign-in is refused at once, 503 with Retry-After.
+    api::Response second = service.handle(sign_in("a long password"));
+    REQUIRE(second.deferred);
+    std::promise<api::Response> second_answer;
+    second.deferred([&](api::Response r) { second_answer.set_value(std::move(r)); });
+    auto refused_future = second_answer.get_future();
+    REQUIRE(refused_future.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    const api::Response refused = refused_future.get();
+    CHECK(refused.status == 503);
+    CHECK(code_of(refused) == "sign_in_busy");
+    CHECK(header_of(refused, "Retry-After") == "1");
+    CHECK(header_of(refused, "Set-Cookie").empty());
+    {
+        std::lock_guard lock(mutex);
+        release = true;
+        changed.notify_all();
+    }
+    auto signed_in_future = first_answer.get_future();
+    REQUIRE(signed_in_future.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    const api::Response signed_in = signed_in_future.get();
+    INFO(signed_in.body);
+    CHECK(signed_in.status == 200);
+    CHECK(header_of(signed_in, "Set-Cookie").starts_with("wangge_session="));
+    CHECK(nlohmann::json::parse(signed_in.body)["user"]["name"] == "wang");
+    // A wrong password through the pool: 401, as without it.
+    const api::Response wrong = api::wait(service.handle(sign_in("wrong")));
+    CHECK(wrong.status == 401);
+    CHECK(code_of(wrong) == "invalid_credentials");
+    // All three are audited with the name tried; the refusal with why.
+    std::multiset<std::string> seen;
+    for (const auto& a : accounts.accounts->list_audit({})) {
+        CHECK(a.user == "wang");
+        CHECK(a.action == "session.sign_in");
+        seen.insert(std::to_string(a.status) + " " + a.outcome);
+        if (a.status == 503) CHECK_THAT(a.detail, Catch::Contains("sign-ins are waiting already"));
+    }
+    CHECK(seen == std::multiset<std::string>{"200 ok", "401 denied", "503 failed"});
 }

@@ -130,6 +130,7 @@ TEST_CASE("observability: request ids, JSON logs and the metrics of cases and th
         CHECK(series(text, R"(wangge_db_seconds_total{work="group_commit"})") > 0);
         CHECK(series(text, R"(wangge_db_transactions_total{work="read"})") >= 1); // the open cases were counted
         CHECK(series(text, "wangge_group_commit_backlog") == 0);
+        CHECK(series(text, "wangge_sign_in_backlog") == 0);
         CHECK(series(text, "wangge_snapshot_load_seconds") > 0);
         CHECK(series(text, "wangge_snapshot_loads_total") == 0); // nothing changed the map since the start
         server.stop(SIGTERM);
