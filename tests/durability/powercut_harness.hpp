@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -46,13 +47,20 @@ struct Cut {
         return out;
     }
 
+    // scripts/powercut.sh --rounds: round r (WANGGE_POWERCUT_ROUND) tears each cut with other seeds,
+    // so that more rounds try more orders in which a disk could have written the unsynced sectors.
+    static int round() {
+        const char* r = std::getenv("WANGGE_POWERCUT_ROUND");
+        return r ? std::atoi(r) : 0;
+    }
+
     // `/usr/bin/env LD_PRELOAD=... WANGGE_POWERCUT_...=... ` before a command: only the child
     // gets the shim, never the test process.
     std::vector<std::string> prefix() const {
         std::vector<std::string> env{"/usr/bin/env", std::string("LD_PRELOAD=") + WANGGE_POWERCUT_VFS};
         if (at_sync) env.push_back("WANGGE_POWERCUT_AT_SYNC=" + std::to_string(at_sync));
         if (at_write) env.push_back("WANGGE_POWERCUT_AT_WRITE=" + std::to_string(at_write));
-        if (torn_seed >= 0) env.push_back("WANGGE_POWERCUT_TORN=" + std::to_string(torn_seed));
+        if (torn_seed >= 0) env.push_back("WANGGE_POWERCUT_TORN=" + std::to_string(torn_seed + 1000 * round()));
         if (!synchronous.empty()) env.push_back("WANGGE_POWERCUT_SYNCHRONOUS=" + synchronous);
         if (!arm_file.empty()) env.push_back("WANGGE_POWERCUT_ARM_FILE=" + arm_file.string());
         if (!full_file.empty()) env.push_back("WANGGE_POWERCUT_FULL_FILE=" + full_file.string());
