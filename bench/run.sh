@@ -120,16 +120,6 @@ PG_PID=
 SERVER_PID=
 NGINX_PID=
 
-# Waits up to $2 seconds for process $1 to exit.
-wait_gone() {
-    local pid=$1 i
-    for ((i = 0; i < $2 * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 stop_server() {
     [[ -n $SERVER_PID ]] || return 0
     kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -163,18 +153,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port on 127.0.0.1 where nothing answers (wangge serve picks its own: --port 0).
-free_port() {
-    local port _
-    for _ in {1..100}; do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    die "no free port found"
-}
+# free_port, wait_gone (wangge serve picks its own port: --port 0).
+source "$ROOT/scripts/lib.sh"
 
 # --- parsing -----------------------------------------------------------------------------------
 

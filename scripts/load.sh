@@ -111,14 +111,7 @@ SLOW_PID=
 WRK_PIDS=()
 FAILED=0
 
-wait_gone() {
-    local pid=$1 i
-    for ((i = 0; i < $2 * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
-}
+source "$ROOT/scripts/lib.sh" # wait_gone
 
 stop_pid() {
     local pid=$1

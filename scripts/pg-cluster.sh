@@ -21,17 +21,7 @@ as_owner() {
     if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-free_port() {
-    local port _
-    for _ in {1..200}; do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    die "no free port found"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # free_port
 
 url() { echo "postgresql://postgres@127.0.0.1:$(cat "$dir/port")/postgres"; }
 
