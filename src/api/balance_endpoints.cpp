@@ -1,11 +1,15 @@
 #include "api/balance_endpoints.hpp"
 
+#include "api/json_values.hpp"
 #include "balance/rebalance.hpp"
 #include "core/codes.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
+#include <string>
+#include <type_traits>
 
 namespace wangge::api {
 
@@ -49,6 +53,13 @@ nlohmann::json parse_body(const Request& req) {
 template <typename T>
 T field(const nlohmann::json& body, const char* name, T fallback) {
     if (!body.contains(name)) return fallback;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        if (const auto n = whole_number<T>(body.at(name))) return *n;
+        throw Error(ErrorKind::bad_request, "invalid_body",
+                    std::string("field '") + name + "' must be a whole number from " +
+                        std::to_string(std::numeric_limits<T>::min()) + " to " +
+                        std::to_string(std::numeric_limits<T>::max()));
+    }
     try {
         return body.at(name).get<T>();
     } catch (const nlohmann::json::exception&) {

@@ -1,6 +1,7 @@
 #include "api/incident_endpoints.hpp"
 
 #include "api/header_values.hpp"
+#include "api/json_values.hpp"
 #include "api/params.hpp"
 #include "api/phones.hpp"
 #include "auth/secrets.hpp"
@@ -357,8 +358,9 @@ Response IncidentEndpoints::file(const Request& req, const grid::Snapshot& snaps
         report.point = geo::to_wgs84(given, *input);
         report.input_crs = std::string(geo::to_string(*input));
     } else {
-        if (!building->is_number_integer()) throw invalid("\"building\" is a building's id");
-        report.building_id = building->get<std::int64_t>();
+        const auto id = whole_number<std::int64_t>(*building);
+        if (!id) throw invalid("\"building\" is a building's id");
+        report.building_id = *id;
     }
     if (const auto* reporter = member(body, "reporter")) {
         if (!reporter->is_object()) throw invalid("\"reporter\" is {\"name\": ..., \"phone\": ...}");
@@ -474,8 +476,9 @@ Response IncidentEndpoints::transition(const Request& req) const {
     step.action = *action;
     step.note = text_field(body, "note", m_options.max_description, false);
     if (const auto* w = member(body, "worker")) {
-        if (!w->is_number_integer()) throw invalid("\"worker\" is a worker's id");
-        step.worker = w->get<std::int64_t>();
+        const auto id = whole_number<std::int64_t>(*w);
+        if (!id) throw invalid("\"worker\" is a worker's id");
+        step.worker = *id;
     }
     if (const auto* d = member(body, "due_at")) {
         const auto t = d->is_string() ? parse_utc(d->get<std::string>()) : std::nullopt;
@@ -483,8 +486,9 @@ Response IncidentEndpoints::transition(const Request& req) const {
         step.due_at = *t;
     }
     if (const auto* rating = member(body, "rating")) {
-        if (!rating->is_number_integer()) throw invalid("\"rating\" is a whole number from 1 to 5");
-        step.rating = rating->get<int>();
+        const auto n = whole_number<int>(*rating);
+        if (!n) throw invalid("\"rating\" is a whole number from 1 to 5");
+        step.rating = *n;
     }
     step.photos = store_photos(m_options, sent.parts);
     const SystemTime now = m_options.clock();

@@ -271,6 +271,8 @@ TEST_CASE("incidents: the workflow over HTTP, each step by whom the table allows
     REQUIRE(step({{"action", "feedback"}, {"note", "已清理干净"}}, f.west).status == 200);
     REQUIRE(step({{"action", "verify"}}, f.west).status == 200);
     CHECK(body_of(step({{"action", "close"}, {"rating", 9}}, f.west))["code"] == "invalid_rating");
+    // A rating that would wrap to 1 in an int is refused, not taken as 1.
+    CHECK(step({{"action", "close"}, {"rating", 4294967297LL}}, f.west).status == 400);
     r = step({{"action", "close"}, {"rating", 5}}, f.west);
     REQUIRE(r.status == 200);
     CHECK(body_of(r)["state"] == "closed");

@@ -1,9 +1,11 @@
+#include "api/json_values.hpp"
 #include "api/message.hpp"
 #include "core/log.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -191,4 +193,22 @@ TEST_CASE("request id: a 500 answered while a request is handled names that requ
     REQUIRE(r.status == 500);
     CHECK(nlohmann::json::parse(r.body)["request_id"] == "client-trace-1");
     CHECK(r.body.find("secret") == std::string::npos);
+}
+
+TEST_CASE("whole numbers from bodies: in range or nothing, never cast", "[api][json]") {
+    using nlohmann::json;
+    CHECK(api::whole_number<int>(json::parse("5")) == 5);
+    CHECK(api::whole_number<int>(json::parse("-5")) == -5);
+    CHECK(api::whole_number<int>(json::parse("2147483647")) == 2147483647);
+    CHECK_FALSE(api::whole_number<int>(json::parse("2147483648")));
+    CHECK_FALSE(api::whole_number<int>(json::parse("4294967297"))); // would wrap to 1
+    CHECK_FALSE(api::whole_number<int>(json::parse("2.5")));
+    CHECK_FALSE(api::whole_number<int>(json::parse("1e114")));
+    CHECK_FALSE(api::whole_number<int>(json::parse("\"5\"")));
+    CHECK_FALSE(api::whole_number<int>(json::parse("true")));
+    CHECK_FALSE(api::whole_number<int>(json::parse("null")));
+    CHECK(api::whole_number<std::uint64_t>(json::parse("18446744073709551615")) == UINT64_MAX);
+    CHECK_FALSE(api::whole_number<std::uint64_t>(json::parse("-1")));
+    CHECK(api::whole_number<std::int64_t>(json::parse("-9223372036854775808")) == INT64_MIN);
+    CHECK_FALSE(api::whole_number<std::int64_t>(json::parse("9223372036854775808")));
 }
