@@ -28,7 +28,7 @@ while (($#)); do
     --build) build=${2:?--build needs a directory}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --no-postgresql) postgresql=0; shift ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "powercut.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done

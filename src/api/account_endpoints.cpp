@@ -126,6 +126,12 @@ Response AccountEndpoints::sign_in(const Request& req) const {
                                                            body["password"].get<std::string>(), req.remote_address,
                                                            req.request_id, served_over_https(req)});
     if (!m_passwords) return answer_sign_in(*attempt);
+    // Past the sign-in limits: refused at once, without a place in the password pool's queue.
+    try {
+        m_accounts->refuse_if_blocked(attempt->user, attempt->address);
+    } catch (const Error& e) {
+        return refused(*attempt, e);
+    }
     // The pool outlives every request (the server is stopped before the families go), so the
     // deferred work holds a plain pointer: a task must never hold the last reference to its pool.
     Response later;

@@ -206,11 +206,15 @@ std::optional<Principal> Accounts::authenticate_session(std::string_view secret)
     });
 }
 
-SignedIn Accounts::sign_in(const std::string& name, const std::string& password, const std::string& address) {
+void Accounts::refuse_if_blocked(const std::string& name, const std::string& address) {
     if (auto wait = m_limiter.blocked(name, address))
         throw Error(ErrorKind::too_many_requests, "too_many_attempts",
                     "too many failed sign-ins; try again in " + std::to_string(wait->count()) + " s")
             .with_retry_after(static_cast<int>(wait->count()));
+}
+
+SignedIn Accounts::sign_in(const std::string& name, const std::string& password, const std::string& address) {
+    refuse_if_blocked(name, address);
     const auto user = with_db([&](store::Database& db) { return db.find_user(name); });
     // The password is checked outside the lock (it takes a tenth of a second on purpose), and an
     // unknown name costs as long as a wrong password.

@@ -79,6 +79,10 @@ public:
     // alike for an unknown user, a wrong password and a disabled user, and Error(too_many,
     // "too_many_attempts") past the limits of LoginLimiter.
     SignedIn sign_in(const std::string& name, const std::string& password, const std::string& address);
+    // The first check of sign_in, cheap: throws Error(too_many, "too_many_attempts") when the name
+    // or the address is past its limits, so that a refused attempt need not wait for a password
+    // check (sign_in checks again).
+    void refuse_if_blocked(const std::string& name, const std::string& address);
     void sign_out(std::string_view secret);
 
     // --- the audit log ---

@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -56,7 +58,13 @@ void PasswordPool::run(State& state) {
             work = std::move(state.queue.front());
             state.queue.pop_front();
         }
-        work();
+        try {
+            work();
+        } catch (const std::exception& e) { // a task must not throw; one that does ends itself only
+            spdlog::error("password pool: a task failed: {}", e.what());
+        } catch (...) {
+            spdlog::error("password pool: a task failed");
+        }
     }
 }
 

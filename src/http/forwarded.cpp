@@ -67,10 +67,15 @@ TrustedProxies::TrustedProxies(const std::vector<std::string>& specs) {
         if (ec)
             throw Error(ErrorKind::bad_request, "invalid_option",
                         "trusted proxy '" + spec + "' is neither an IP address nor a network such as 10.0.0.0/8");
-        if (address.is_v4())
+        if (address.is_v4()) {
             m_v4.push_back(ip::make_network_v4(address.to_v4(), static_cast<unsigned short>(prefix < 0 ? 32 : prefix)));
-        else
+        } else if (address.to_v6().is_v4_mapped() && (prefix < 0 || prefix >= 96)) {
+            // "::ffff:10.0.0.1" is how an IPv4 peer looks to a server on "::": matched as IPv4.
+            m_v4.push_back(ip::make_network_v4(ip::make_address_v4(ip::v4_mapped, address.to_v6()),
+                                               static_cast<unsigned short>(prefix < 0 ? 32 : prefix - 96)));
+        } else {
             m_v6.push_back(ip::make_network_v6(address.to_v6(), static_cast<unsigned short>(prefix < 0 ? 128 : prefix)));
+        }
     }
 }
 

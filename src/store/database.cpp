@@ -54,11 +54,16 @@ void exec_sql(sqlite3* db, const std::string& sql) {
 // or its spatial index.
 void exec_migration(sqlite3* db, int version, const std::string& sql) {
     std::string refused;
+    // The column of `SELECT AddGeometryColumn(...)` is named by its expression.
     const auto check = [](void* out, int columns, char** values, char** names) -> int {
-        if (columns == 1 && values[0] != nullptr && std::string_view(values[0]) == "0") {
-            *static_cast<std::string*>(out) = names[0] ? names[0] : "";
-            return 1;
-        }
+        if (columns != 1 || values[0] == nullptr || names[0] == nullptr || std::string_view(values[0]) != "0") return 0;
+        const std::string_view name = names[0];
+        for (std::string_view call : {"InitSpatialMetadata(", "AddGeometryColumn(", "CreateSpatialIndex(",
+                                      "RecoverGeometryColumn(", "DiscardGeometryColumn(", "DisableSpatialIndex("})
+            if (name.starts_with(call)) {
+                *static_cast<std::string*>(out) = std::string(name);
+                return 1;
+            }
         return 0;
     };
     char* err = nullptr;
@@ -81,12 +86,16 @@ SELECT g.f_table_name || '.' || g.f_geometry_column,
             AND m.type = 'table' AND m.sql LIKE 'CREATE VIRTUAL TABLE%')
   FROM geometry_columns g ORDER BY 1)sql");
     while (st.step()) {
+        // A geometry column of the operator's own is checked too: its row in geometry_columns or
+        // its idx_ table is then what to fix (or remove) before the upgrade is run again.
         if (st.int64(1) == 0)
             throw Error(ErrorKind::io, "migration_failed",
-                        "schema migration " + std::to_string(version) + " failed: " + st.text(0) + " is registered but not a column");
+                        "schema migration " + std::to_string(version) + " failed: " + st.text(0) +
+                            " is registered in geometry_columns but is not a column of its table");
         if (st.int64(2) == 0)
             throw Error(ErrorKind::io, "migration_failed",
-                        "schema migration " + std::to_string(version) + " failed: " + st.text(0) + " has no spatial index");
+                        "schema migration " + std::to_string(version) + " failed: " + st.text(0) +
+                            " has no spatial index (its idx_ table is missing or is not an R*Tree)");
     }
 }
 

@@ -419,4 +419,14 @@ TEST_CASE("sign-in: the password is checked on the password pool, not on the thr
         if (a.status == 503) CHECK_THAT(a.detail, Catch::Contains("sign-ins are waiting already"));
     }
     CHECK(seen == std::multiset<std::string>{"200 ok", "401 denied", "503 failed"});
+
+    // Past the limit for a name (5 failures in 15 minutes), a sign-in is refused at once on the
+    // thread that asks, 429: it takes no place in the pool's queue and waits for no hash.
+    for (int i = 0; i < 4; ++i) CHECK(api::wait(service.handle(sign_in("wrong"))).status == 401);
+    const api::Response blocked = service.handle(sign_in("a long password"));
+    CHECK_FALSE(blocked.deferred);
+    CHECK(blocked.status == 429);
+    CHECK(code_of(blocked) == "too_many_attempts");
+    CHECK_FALSE(header_of(blocked, "Retry-After").empty());
+    CHECK(accounts.accounts->list_audit({}).front().status == 429); // audited like the others
 }

@@ -269,13 +269,16 @@ TEST_CASE("postgres kill -9: an import killed inside its transaction is absent, 
     };
     const auto before = state();
     // The import is held at its first reassignment of buildings to grids, every building inserted
-    // and not committed, by a trigger the test adds for the while: it waits for an advisory lock
-    // the test holds. (A lock on a table would hold the import before its transaction: it reads
-    // every table's extent first, and locks the data version's row at its start.)
+    // and not committed, by a trigger the test adds for the while: it checks that all 400 are
+    // there (in the import's own transaction) and waits for an advisory lock the test holds. (A
+    // lock on a table would hold the import before its transaction: it reads every table's extent
+    // first, and locks the data version's row at its start.)
     {
         auto c = store::PgConnection::connect(db);
         c.exec("CREATE FUNCTION hold_import() RETURNS trigger LANGUAGE plpgsql AS "
-               "$$BEGIN PERFORM pg_advisory_xact_lock_shared(4711); RETURN NULL; END$$");
+               "$$BEGIN IF (SELECT count(*) FROM buildings) <> " + std::to_string(std::stoll(before[0]) + 400) +
+               " THEN RAISE EXCEPTION 'held before every building was inserted'; END IF; "
+               "PERFORM pg_advisory_xact_lock_shared(4711); RETURN NULL; END$$");
         c.exec("CREATE TRIGGER hold_import BEFORE UPDATE ON buildings FOR EACH STATEMENT EXECUTE FUNCTION hold_import()");
     }
     kill_while_held(cluster, db, "SELECT pg_advisory_xact_lock(4711)", "UPDATE buildings SET grid_code", "buildings",

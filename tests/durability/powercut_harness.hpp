@@ -42,7 +42,7 @@ struct Cut {
     std::string describe() const {
         std::string out = at_sync ? "sync " + std::to_string(at_sync) : "write " + std::to_string(at_write);
         if (!arm_file.empty()) out += " after the trigger";
-        if (torn_seed >= 0) out += ", torn (seed " + std::to_string(torn_seed) + ")";
+        if (torn_seed >= 0) out += ", torn (seed " + std::to_string(torn_seed + 1000 * round()) + ")";
         if (!synchronous.empty()) out += ", synchronous=" + synchronous;
         return out;
     }

@@ -31,6 +31,13 @@ TEST_CASE("trusted proxies: addresses and networks of both families", "[http][fo
     CHECK(TrustedProxies().empty());
     CHECK_FALSE(proxies.empty());
     CHECK(TrustedProxies({"0.0.0.0/0"}).contains(a("203.0.113.1")));
+    // A proxy named in its IPv4-mapped form is the IPv4 proxy, whichever way its peer looks.
+    const TrustedProxies mapped({"::ffff:10.9.0.1", "::ffff:172.16.0.0/108"});
+    CHECK(mapped.contains(a("10.9.0.1")));
+    CHECK(mapped.contains(a("::ffff:10.9.0.1")));
+    CHECK(mapped.contains(a("172.31.255.1")));
+    CHECK_FALSE(mapped.contains(a("172.32.0.1")));
+    CHECK_FALSE(mapped.contains(a("10.9.0.2")));
 }
 
 TEST_CASE("trusted proxies: what cannot be read is refused, naming it", "[http][forwarded]") {

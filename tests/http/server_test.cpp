@@ -679,6 +679,9 @@ TEST_CASE("the client's address is the peer's unless the peer is a trusted proxy
         RunningServer running(options);
         HttpClient client(running.port());
         CHECK(client.request("GET", "/client", "", forwarded).body == "203.0.113.7");
+        // Every field, in order: the last one is the proxy's, the first may be the client's own lie.
+        CHECK(client.request("GET", "/client", "", {{"X-Forwarded-For", "198.51.100.9"}, {"X-Forwarded-For", "203.0.113.7"}})
+                  .body == "203.0.113.7");
         CHECK(client.request("GET", "/client", "", {{"X-Forwarded-For", "198.51.100.9"}, {"X-Forwarded-For", "127.0.0.5"}})
                   .body == "198.51.100.9"); // 127.0.0.5 is a proxy too: the walk goes on
         CHECK(client.request("GET", "/client", "", {{"X-Forwarded-For", "not-an-address"}}).body == "127.0.0.1");
