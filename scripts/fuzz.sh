@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Wangge's libFuzzer targets (tests/fuzz, docs/FUZZING.md) for a bounded time each.
 #
-#   scripts/fuzz.sh [--seconds N] [--merge] [--keep] [TARGET...]
+#   scripts/fuzz.sh [--seconds N] [--seed S] [--ci] [--merge] [--keep] [TARGET...]
 #
 # Builds the targets in build/sanitize if needed (cmake --preset sanitize: clang, ASan + UBSan),
 # then runs each named target (default: all) for N seconds (default 60) on a copy of its seed
@@ -12,11 +12,18 @@
 # corpus size and the crash file if one was found (kept with its log under the work directory,
 # which --keep keeps in any case). Exits non-zero when any target crashed, leaked, timed out or
 # ran out of memory.
+#
+# --seed: libFuzzer's seed (default: a new one each run). --ci: what CI runs, the same every
+# time: seed 1 and a fixed number of inputs per target (about 10 s of each on a quiet 2-core
+# machine, at most 30 s), so that a run explores the same inputs wherever it runs and a failure is the
+# change's, not the machine's luck. Long, exploring runs are --seconds with a new seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(fuzz_geometry fuzz_request fuzz_multipart fuzz_photo fuzz_bodies fuzz_import)
 seconds=60
+seed=0
+ci=0
 merge=0
 keep=0
 targets=()
@@ -24,14 +31,17 @@ while (($#)); do
     case $1 in
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
     --seconds=*) seconds=${1#--seconds=}; shift ;;
+    --seed) seed=${2:?--seed needs a number}; shift 2 ;;
+    --ci) ci=1; seed=1; seconds=30; shift ;;
     --merge) merge=1; shift ;;
     --keep) keep=1; shift ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     fuzz_*) targets+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1' (targets: ${all_targets[*]})" >&2; exit 2 ;;
     esac
 done
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "fuzz.sh: --seconds takes a positive number" >&2; exit 2; }
+[[ $seed =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --seed takes a number" >&2; exit 2; }
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do
     [[ " ${all_targets[*]} " == *" $t "* ]] || { echo "fuzz.sh: no target '$t' (targets: ${all_targets[*]})" >&2; exit 2; }
@@ -42,6 +52,14 @@ max_len() {
     case $1 in
     fuzz_geometry) echo 4096 ;; fuzz_request) echo 2048 ;; fuzz_multipart) echo 8192 ;;
     fuzz_photo) echo 16384 ;; fuzz_bodies) echo 8192 ;; fuzz_import) echo 65536 ;;
+    esac
+}
+
+# --ci: the inputs each target runs, about 10 s of it on a quiet 2-core machine (docs/FUZZING.md).
+ci_runs() {
+    case $1 in
+    fuzz_geometry) echo 50000 ;; fuzz_request) echo 200000 ;; fuzz_multipart) echo 600000 ;;
+    fuzz_photo) echo 900000 ;; fuzz_bodies) echo 10000 ;; fuzz_import) echo 2500 ;;
     esac
 }
 
@@ -62,10 +80,13 @@ for t in "${targets[@]}"; do
     cp tests/fuzz/regressions/$t/* "$dir/corpus/" 2>/dev/null || true
     dict=()
     [[ -f tests/fuzz/$t.dict ]] && dict=(-dict=tests/fuzz/$t.dict)
-    echo "fuzz.sh: $t for ${seconds}s" >&2
+    bounds=(-max_total_time="$seconds")
+    ((seed)) && bounds+=(-seed="$seed")
+    ((ci)) && bounds+=(-runs="$(ci_runs "$t")")
+    echo "fuzz.sh: $t for ${seconds}s$( ((ci)) && echo " or $(ci_runs "$t") inputs, seed $seed")" >&2
     status=0
     # TMPDIR: the temporary databases of the targets go with the work directory.
-    TMPDIR=$dir/tmp "$build/tests/fuzz/$t" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
+    TMPDIR=$dir/tmp "$build/tests/fuzz/$t" "${bounds[@]}" -max_len="$(max_len "$t")" -timeout=10 \
         -rss_limit_mb=2048 "${dict[@]}" -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" \
         >"$dir/log" 2>&1 || status=$?
     last=$(grep -E '^#[0-9]+' "$dir/log" | tail -1 || true)

@@ -3,8 +3,8 @@
 #
 #   sanitize  build/sanitize (clang, AddressSanitizer + UBSan, -Werror): every test through ctest,
 #             labelled unit, integration, e2e and slow (the fuzz targets' corpora and regressions
-#             replayed among the unit tests), then each fuzz target run for WANGGE_FUZZ_SECONDS
-#             (default 15) by scripts/fuzz.sh.
+#             replayed among the unit tests), then each fuzz target run by scripts/fuzz.sh --ci
+#             (a fixed seed and number of inputs: the same inputs on every run).
 #   tsan      build/tsan (clang, ThreadSanitizer): the concurrency tests (snapshot swap, tile
 #             cache, render pool, group commit, writer, intake, the HTTP server, the password pool).
 #   ci        build/ci (gcc, RelWithDebInfo, -Werror, no instrumentation): every test; not run
@@ -65,7 +65,7 @@ if has_stage sanitize; then
     # the binary the e2e tests run.
     ninja -C build/sanitize wangge tests_unit tests_integration tests_e2e tests_slow
     ctest --test-dir build/sanitize --output-on-failure -j 2 --timeout 1500 "$@" || status=1
-    bash scripts/fuzz.sh --seconds "${WANGGE_FUZZ_SECONDS:-15}" || status=1
+    bash scripts/fuzz.sh --ci || status=1
     stage_time sanitize "$started"
 fi
 
