@@ -58,8 +58,8 @@ max_len() {
 # --ci: the inputs each target runs, about 10 s of it on a quiet 2-core machine (docs/FUZZING.md).
 ci_runs() {
     case $1 in
-    fuzz_geometry) echo 50000 ;; fuzz_request) echo 200000 ;; fuzz_multipart) echo 600000 ;;
-    fuzz_photo) echo 900000 ;; fuzz_bodies) echo 10000 ;; fuzz_import) echo 2500 ;;
+    fuzz_geometry) echo 50000 ;; fuzz_request) echo 150000 ;; fuzz_multipart) echo 600000 ;;
+    fuzz_photo) echo 700000 ;; fuzz_bodies) echo 10000 ;; fuzz_import) echo 2500 ;;
     esac
 }
 
